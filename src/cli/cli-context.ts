@@ -1,0 +1,64 @@
+import path from 'node:path';
+import type { Database } from '../node/db/database.ts';
+import { DatabaseError } from '../node/db/database.ts';
+import { openDatabase } from '../node/db/open-database.ts';
+
+/** Options every command that touches the database accepts. */
+export interface DatabaseCommandOptions {
+  databaseUrl?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** An error the CLI reports as one line and a non-zero exit, never a stack trace. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** The embedded database's folder when no URL is given: kept between commands. */
+export function defaultDataDir(): string {
+  return process.env.UUID_LOOKUP_DATA_DIR ?? path.join(process.cwd(), '.uuid-lookup', 'pglite');
+}
+
+/** Opens `--database-url` / `DATABASE_URL`, or the embedded database in `--data-dir`. */
+export async function openCommandDatabase(options: DatabaseCommandOptions): Promise<Database> {
+  const url = options.databaseUrl ?? process.env.DATABASE_URL;
+  return openDatabase({ url, dataDir: url ? undefined : (options.dataDir ?? defaultDataDir()) });
+}
+
+/** Runs `fn` with an open database and always closes it. */
+export async function withDatabase<T>(options: DatabaseCommandOptions, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openCommandDatabase(options);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+// SQLSTATEs an operator can act on, with what to do about them.
+const HINTS: Record<string, string> = {
+  '42883': 'a function is missing: apply the migrations first (uuid-lookup db apply)',
+  '42P01': 'a table is missing: apply the migrations first (uuid-lookup db apply)',
+  '42501': 'permission denied: connect as a role that may run the migration (service_role or the owner)',
+  '28P01': 'authentication failed: check the user and password in DATABASE_URL',
+  '3D000': 'the database in DATABASE_URL does not exist',
+  ECONNREFUSED: 'no server answers at DATABASE_URL: is PostgreSQL running, on that host and port?',
+  ENOTFOUND: 'the host in DATABASE_URL does not resolve',
+};
+
+/** One line for an error, with a hint where the SQLSTATE has one. */
+export function describeError(error: unknown): string {
+  if (error instanceof DatabaseError) {
+    const hint = error.code === undefined ? undefined : HINTS[error.code];
+    const code = error.code === undefined ? '' : ` [${error.code}]`;
+    return `${error.message}${code}${hint === undefined ? '' : `\n  hint: ${hint}`}`;
+  }
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

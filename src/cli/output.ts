@@ -1,0 +1,26 @@
+/** Prints `value` as JSON (for machines) or as aligned `key  value` lines (for people). */
+export function printRecord(value: object, json: boolean | undefined): void {
+  if (json === true) {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    return;
+  }
+  const entries = Object.entries(value);
+  const width = Math.max(...entries.map(([key]) => key.length));
+  for (const [key, item] of entries) process.stdout.write(`${key.padEnd(width)}  ${String(item)}\n`);
+}
+
+/** Prints rows as a plain table with a header. */
+export function printTable(rows: readonly Record<string, unknown>[]): void {
+  const first = rows[0];
+  if (first === undefined) {
+    process.stdout.write('(no rows)\n');
+    return;
+  }
+  const columns = Object.keys(first);
+  const cell = (value: unknown): string =>
+    value === null || value === undefined ? '' : Array.isArray(value) ? value.join(', ') : String(value);
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  process.stdout.write(`${line(columns)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
+  for (const row of rows) process.stdout.write(`${line(columns.map((column) => cell(row[column])))}\n`);
+}

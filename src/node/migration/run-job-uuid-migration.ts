@@ -1,0 +1,114 @@
+import type { Database } from '../db/database.ts';
+
+/** One batch's outcome, as `migrate_job_uuids_batch()` reports it. */
+export interface UuidMigrationBatch {
+  processed: number;
+  succeeded: number;
+  skipped: number;
+  failed: number;
+  /** Keyset cursor: the next batch starts after this job id. */
+  lastJobId: string | null;
+  durationMs: number;
+}
+
+/** Totals of a run. */
+export interface UuidMigrationRunResult {
+  runId: string;
+  batches: number;
+  processed: number;
+  succeeded: number;
+  skipped: number;
+  failed: number;
+  durationMs: number;
+  slowestBatchMs: number;
+  /** True when the run stopped because `signal` was aborted; every finished batch is committed. */
+  aborted: boolean;
+}
+
+/** Options of {@link runJobUuidMigration}. */
+export interface RunJobUuidMigrationOptions {
+  /** Jobs per batch (one transaction each). Default 5000. */
+  batchSize?: number;
+  /** Re-run jobs whose current outcome is failed or skipped, after the cause was fixed. */
+  retry?: boolean;
+  /** Identifies the run in `uuid_migration_log.run_id`; generated when absent. */
+  runId?: string;
+  /** Called after each committed batch; the next batch waits for a returned promise. */
+  onBatch?: (batch: UuidMigrationBatch) => void | Promise<void>;
+  /** Stops between batches: a batch in flight commits or rolls back whole, never half. */
+  signal?: AbortSignal;
+}
+
+interface BatchRow {
+  processed: number;
+  succeeded: number;
+  skipped: number;
+  failed: number;
+  last_job_id: string | null;
+}
+
+/**
+ * Back-fills `jobs.micro_uuid` batch by batch, each batch its own transaction,
+ * so no lock on `jobs` outlives its batch and a stopped run resumes where it was.
+ *
+ * @example
+ * ```ts
+ * const result = await runJobUuidMigration(db, { batchSize: 10_000, onBatch: (b) => bar.increment(b.processed) });
+ * ```
+ */
+export async function runJobUuidMigration(
+  db: Database,
+  options: RunJobUuidMigrationOptions = {},
+): Promise<UuidMigrationRunResult> {
+  const batchSize = options.batchSize ?? 5000;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+    throw new RangeError(`uuid-lookup: batchSize must be an integer from 1 to 100000, got ${String(batchSize)}`);
+  }
+  const runId = options.runId ?? crypto.randomUUID();
+  const started = performance.now();
+  const result: UuidMigrationRunResult = {
+    runId,
+    batches: 0,
+    processed: 0,
+    succeeded: 0,
+    skipped: 0,
+    failed: 0,
+    durationMs: 0,
+    slowestBatchMs: 0,
+    aborted: false,
+  };
+  let after: string | null = null;
+  for (;;) {
+    if (options.signal?.aborted === true) {
+      result.aborted = true;
+      break;
+    }
+    const batchStarted = performance.now();
+    const row: BatchRow | undefined = await db.transaction(async (tx) => {
+      const { rows } = await tx.query<BatchRow>(
+        'SELECT * FROM public.migrate_job_uuids_batch($1::integer, $2::uuid, $3::boolean, $4::uuid)',
+        [batchSize, after, options.retry ?? false, runId],
+      );
+      return rows[0];
+    });
+    if (row === undefined || row.processed === 0) break;
+    const batch: UuidMigrationBatch = {
+      processed: row.processed,
+      succeeded: row.succeeded,
+      skipped: row.skipped,
+      failed: row.failed,
+      lastJobId: row.last_job_id,
+      durationMs: performance.now() - batchStarted,
+    };
+    result.batches += 1;
+    result.processed += batch.processed;
+    result.succeeded += batch.succeeded;
+    result.skipped += batch.skipped;
+    result.failed += batch.failed;
+    result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.durationMs);
+    after = batch.lastJobId;
+    await options.onBatch?.(batch);
+  }
+  result.durationMs = performance.now() - started;
+  return result;
+}

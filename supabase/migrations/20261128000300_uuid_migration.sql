@@ -1,0 +1,348 @@
+-- The back-fill of jobs.micro_uuid: the migration log, migrate_job_uuids() and
+-- get_uuid_migration_stats() (spec section 2, "Migration System").
+--
+-- Design, for tables of millions of jobs:
+-- * Work is done in batches, each one set-based statement (UPDATE jobs + INSERT
+--   into the log in one data-modifying CTE). No per-row exception block: each one
+--   would be a subtransaction.
+-- * A batch that raises is split in halves until the failing rows are isolated;
+--   those are logged 'failed' with the error and the rest of the batch proceeds.
+-- * Batches are serialised by a transaction-scoped advisory lock, so concurrent
+--   runs never pick the same job; row locks use SKIP LOCKED so the migration never
+--   waits on a job the application holds. No lock outlives its batch when each
+--   batch is its own transaction (migrate_job_uuids_batch from a client, or
+--   CALL run_job_uuid_migration()).
+-- * A job's current outcome is its one log row with is_latest; re-runs add rows
+--   and retire the old ones, so counts never double.
+
+-- The spec's DDL, fixed: the CHECK named a column that does not exist (status),
+-- id and created_at had no defaults, micro_slug could not hold a job without one.
+CREATE TABLE IF NOT EXISTS public.uuid_migration_log (
+  id               uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  job_id           uuid NOT NULL REFERENCES public.jobs (id) ON DELETE CASCADE,
+  run_id           uuid NOT NULL,
+  micro_slug       text NOT NULL,
+  micro_uuid       uuid,
+  migration_status text NOT NULL
+    CONSTRAINT uuid_migration_log_status_check
+    CHECK (migration_status IN ('pending', 'success', 'failed', 'skipped')),
+  error_message    text,
+  -- SQLSTATE of a failure, so tools branch on the code, never on message text.
+  error_code       text,
+  is_latest        boolean NOT NULL DEFAULT true,
+  migrated_at      timestamptz,
+  created_at       timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE public.uuid_migration_log IS
+  'One row per attempt to back-fill jobs.micro_uuid; is_latest marks each job''s current outcome.';
+
+-- The spec's index (the failure reviews filter by status).
+CREATE INDEX IF NOT EXISTS idx_uuid_migration_log_status ON public.uuid_migration_log (migration_status);
+-- One current outcome per job: the integrity the stats rely on, and the probe
+-- that tells a never-attempted job from one to retry.
+CREATE UNIQUE INDEX IF NOT EXISTS uuid_migration_log_latest_job
+  ON public.uuid_migration_log (job_id) WHERE is_latest;
+-- ON DELETE CASCADE from jobs and a job's history need every row by job_id.
+CREATE INDEX IF NOT EXISTS idx_uuid_migration_log_job_id ON public.uuid_migration_log (job_id);
+
+DO $types$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = 'public' AND t.typname = 'uuid_migration_result'
+  ) THEN
+    -- The spec's result columns: job_id | micro_slug | found_uuid | status
+    CREATE TYPE public.uuid_migration_result AS (
+      job_id     uuid,
+      micro_slug text,
+      found_uuid uuid,
+      status     text
+    );
+  END IF;
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = 'public' AND t.typname = 'uuid_migration_batch_summary'
+  ) THEN
+    CREATE TYPE public.uuid_migration_batch_summary AS (
+      processed   integer,
+      succeeded   integer,
+      skipped     integer,
+      failed      integer,
+      last_job_id uuid
+    );
+  END IF;
+END
+$types$;
+
+-- One set-based statement for a list of jobs the caller has locked, with the
+-- slugs it read when it locked them (so jobs is not read again). Jobs whose
+-- slug matches exactly one service get its id; no match is 'skipped'; a slug that
+-- matches several services (possible on a pre-existing table without a unique
+-- slug) is 'failed' rather than guessed.
+CREATE OR REPLACE FUNCTION public._uuid_migration_apply(p_job_ids uuid[], p_slugs text[], p_run_id uuid, p_retry boolean)
+RETURNS SETOF public.uuid_migration_result
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+  IF p_retry THEN
+    -- Retire the outcome being retried; only jobs with an earlier attempt have one.
+    UPDATE public.uuid_migration_log l SET is_latest = false
+    WHERE l.job_id = ANY (p_job_ids) AND l.is_latest;
+  END IF;
+
+  RETURN QUERY
+  WITH target AS (
+    SELECT k.id, k.micro_id FROM unnest(p_job_ids, p_slugs) AS k (id, micro_id)
+  ), service AS (
+    SELECT ms.slug, (pg_catalog.array_agg(ms.id))[1] AS id, pg_catalog.count(*) AS matches
+    FROM public.micro_services ms
+    WHERE ms.slug IN (SELECT t.micro_id FROM target t)
+    GROUP BY ms.slug
+  ), resolved AS (
+    SELECT t.id, t.micro_id, s.id AS service_id, COALESCE(s.matches, 0) AS matches
+    FROM target t LEFT JOIN service s ON s.slug = t.micro_id
+  ), updated AS (
+    UPDATE public.jobs j SET micro_uuid = r.service_id
+    FROM resolved r
+    WHERE j.id = r.id AND r.matches = 1
+    RETURNING j.id
+  ), logged AS (
+    INSERT INTO public.uuid_migration_log
+      (job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code, migrated_at)
+    SELECT r.id, p_run_id, COALESCE(r.micro_id, ''),
+           CASE WHEN u.id IS NOT NULL THEN r.service_id END,
+           CASE WHEN u.id IS NOT NULL THEN 'success'
+                WHEN r.matches = 0 THEN 'skipped'
+                ELSE 'failed' END,
+           CASE WHEN u.id IS NOT NULL THEN NULL
+                WHEN r.micro_id IS NULL THEN 'job has no micro_id'
+                WHEN r.matches = 0 THEN 'no micro_services row with this slug'
+                ELSE pg_catalog.format('ambiguous slug: %s micro_services rows', r.matches) END,
+           CASE WHEN u.id IS NULL AND r.matches > 1 THEN 'P0001' END,
+           CASE WHEN u.id IS NOT NULL THEN pg_catalog.now() END
+    FROM resolved r LEFT JOIN updated u ON u.id = r.id
+    RETURNING job_id, micro_slug, micro_uuid, migration_status
+  )
+  SELECT l.job_id, l.micro_slug, l.micro_uuid, l.migration_status FROM logged l;
+END
+$$;
+
+-- Applies a batch; on an unexpected error splits it until the failing jobs are
+-- isolated and logs each of those 'failed'. One subtransaction per (sub)batch:
+-- k failing rows in a batch of n cost O(k log n) of them, none on the clean path.
+CREATE OR REPLACE FUNCTION public._uuid_migration_apply_isolating(p_job_ids uuid[], p_slugs text[], p_run_id uuid, p_retry boolean)
+RETURNS SETOF public.uuid_migration_result
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+  v_rows  public.uuid_migration_result[];
+  v_n     integer := pg_catalog.cardinality(p_job_ids);
+  v_half  integer;
+  v_msg   text;
+  v_state text;
+BEGIN
+  IF v_n = 0 THEN
+    RETURN;
+  END IF;
+  BEGIN
+    v_rows := ARRAY(SELECT r FROM public._uuid_migration_apply(p_job_ids, p_slugs, p_run_id, p_retry) r);
+  EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
+    -- Conditions that are not a property of a row fail the whole batch, so the
+    -- runner can retry it or stop with the reason, rather than marking every job
+    -- failed: transaction rollbacks (40), resources (53), program limits (54),
+    -- lock timeout (55P03), operator intervention (57), system (58), internal (XX)
+    -- and a broken schema (42 but 42501, which RLS raises per row).
+    -- query_canceled (statement_timeout) is never caught by WHEN OTHERS.
+    IF pg_catalog.left(v_state, 2) IN ('40', '53', '54', '57', '58', 'XX', 'F0')
+       OR v_state = '55P03'
+       OR (pg_catalog.left(v_state, 2) = '42' AND v_state <> '42501') THEN
+      RAISE;
+    END IF;
+    IF v_n = 1 THEN
+      IF p_retry THEN
+        UPDATE public.uuid_migration_log l SET is_latest = false
+        WHERE l.job_id = p_job_ids[1] AND l.is_latest;
+      END IF;
+      RETURN QUERY
+      INSERT INTO public.uuid_migration_log
+        (job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code)
+      SELECT j.id, p_run_id, COALESCE(j.micro_id, ''), NULL, 'failed',
+             pg_catalog.left(v_msg, 1000), v_state
+      FROM public.jobs j WHERE j.id = p_job_ids[1]
+      RETURNING job_id, micro_slug, micro_uuid, migration_status;
+      RETURN;
+    END IF;
+    v_half := v_n / 2;
+    RETURN QUERY SELECT * FROM public._uuid_migration_apply_isolating(
+      p_job_ids[1:v_half], p_slugs[1:v_half], p_run_id, p_retry);
+    RETURN QUERY SELECT * FROM public._uuid_migration_apply_isolating(
+      p_job_ids[v_half + 1:v_n], p_slugs[v_half + 1:v_n], p_run_id, p_retry);
+    RETURN;
+  END;
+  RETURN QUERY SELECT * FROM pg_catalog.unnest(v_rows);
+END
+$$;
+
+-- Picks (and locks) up to p_batch_size jobs after the keyset cursor p_after.
+-- p_retry = false: jobs never attempted; p_retry = true: jobs whose current
+-- outcome did not give them a UUID (failed, skipped), after the operator fixed
+-- the cause. The two sets do not overlap, so a run visits each job once.
+CREATE OR REPLACE FUNCTION public._uuid_migration_pick(
+  p_batch_size integer, p_after uuid, p_retry boolean,
+  OUT job_ids uuid[], OUT slugs text[])
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+  v_after uuid := COALESCE(p_after, '00000000-0000-0000-0000-000000000000'::uuid);
+BEGIN
+  IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
+    RAISE EXCEPTION 'uuid migration: batch size must be between 1 and 100000, got %',
+      COALESCE(p_batch_size::text, 'null')
+      USING ERRCODE = '22023';
+  END IF;
+
+  -- Serialise batches across sessions. Taken before the candidate query, so that
+  -- query's snapshot sees every batch committed before this one.
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('public.migrate_job_uuids', 0));
+
+  IF COALESCE(p_retry, false) THEN
+    SELECT COALESCE(pg_catalog.array_agg(c.id ORDER BY c.id), '{}'), COALESCE(pg_catalog.array_agg(c.micro_id ORDER BY c.id), '{}')
+      INTO job_ids, slugs
+      FROM (SELECT j.id, j.micro_id FROM public.jobs j
+            WHERE j.micro_uuid IS NULL AND j.id > v_after
+              AND EXISTS (SELECT 1 FROM public.uuid_migration_log l WHERE l.job_id = j.id AND l.is_latest)
+            ORDER BY j.id
+            LIMIT p_batch_size
+            FOR UPDATE OF j SKIP LOCKED) c;
+  ELSE
+    SELECT COALESCE(pg_catalog.array_agg(c.id ORDER BY c.id), '{}'), COALESCE(pg_catalog.array_agg(c.micro_id ORDER BY c.id), '{}')
+      INTO job_ids, slugs
+      FROM (SELECT j.id, j.micro_id FROM public.jobs j
+            WHERE j.micro_uuid IS NULL AND j.id > v_after
+              AND NOT EXISTS (SELECT 1 FROM public.uuid_migration_log l WHERE l.job_id = j.id AND l.is_latest)
+            ORDER BY j.id
+            LIMIT p_batch_size
+            FOR UPDATE OF j SKIP LOCKED) c;
+  END IF;
+END
+$$;
+
+-- The batched form for clients: one call, one batch, one transaction. Returns the
+-- batch's counts and the cursor for the next call; processed = 0 means done.
+CREATE OR REPLACE FUNCTION public.migrate_job_uuids_batch(
+  p_batch_size integer DEFAULT 5000,
+  p_after      uuid    DEFAULT NULL,
+  p_retry      boolean DEFAULT false,
+  p_run_id     uuid    DEFAULT NULL)
+RETURNS public.uuid_migration_batch_summary
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+  v_ids    uuid[];
+  v_slugs  text[];
+  v_result public.uuid_migration_batch_summary;
+BEGIN
+  SELECT p.job_ids, p.slugs INTO v_ids, v_slugs FROM public._uuid_migration_pick(p_batch_size, p_after, p_retry) p;
+  SELECT pg_catalog.count(*)::integer,
+         (pg_catalog.count(*) FILTER (WHERE r.status = 'success'))::integer,
+         (pg_catalog.count(*) FILTER (WHERE r.status = 'skipped'))::integer,
+         (pg_catalog.count(*) FILTER (WHERE r.status = 'failed'))::integer,
+         v_ids[pg_catalog.cardinality(v_ids)]
+    INTO v_result
+    FROM public._uuid_migration_apply_isolating(
+           v_ids, v_slugs, COALESCE(p_run_id, gen_random_uuid()), COALESCE(p_retry, false)) r;
+  RETURN v_result;
+END
+$$;
+
+-- The spec's form: SELECT * FROM migrate_job_uuids(); migrates every job without
+-- a UUID and returns job_id | micro_slug | found_uuid | status. It runs in the
+-- caller's one transaction, so on a large table prefer the batched forms
+-- (migrate_job_uuids_batch from a client, or CALL run_job_uuid_migration()), which
+-- commit per batch and hold no lock on jobs beyond it.
+CREATE OR REPLACE FUNCTION public.migrate_job_uuids(
+  p_batch_size integer DEFAULT 5000,
+  p_retry      boolean DEFAULT false)
+RETURNS SETOF public.uuid_migration_result
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+  v_run   uuid := gen_random_uuid();
+  v_after uuid;
+  v_ids   uuid[];
+  v_slugs text[];
+BEGIN
+  LOOP
+    SELECT p.job_ids, p.slugs INTO v_ids, v_slugs FROM public._uuid_migration_pick(p_batch_size, v_after, p_retry) p;
+    EXIT WHEN pg_catalog.cardinality(v_ids) = 0;
+    RETURN QUERY SELECT * FROM public._uuid_migration_apply_isolating(v_ids, v_slugs, v_run, COALESCE(p_retry, false));
+    v_after := v_ids[pg_catalog.cardinality(v_ids)];
+  END LOOP;
+END
+$$;
+
+-- Pure-SQL batched run that commits after every batch: CALL run_job_uuid_migration();
+-- (A procedure that commits cannot carry a SET search_path clause; every name in
+-- it is schema-qualified instead.)
+CREATE OR REPLACE PROCEDURE public.run_job_uuid_migration(
+  p_batch_size integer DEFAULT 5000,
+  p_retry      boolean DEFAULT false)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  v_run   uuid := pg_catalog.gen_random_uuid();
+  v_after uuid;
+  v_batch public.uuid_migration_batch_summary;
+BEGIN
+  LOOP
+    v_batch := public.migrate_job_uuids_batch(p_batch_size, v_after, p_retry, v_run);
+    EXIT WHEN v_batch.processed = 0;
+    v_after := v_batch.last_job_id;
+    COMMIT;
+  END LOOP;
+END
+$$;
+
+-- Migration progress (spec: seven fields). Counts are exact and each job counts
+-- once, by its current outcome (is_latest), however often it was retried.
+-- At a million jobs this stays cheap: jobs_without_uuid is an index-only count of
+-- idx_jobs_without_micro_uuid (a partial index that shrinks as jobs migrate),
+-- total_jobs one sequential count, and the outcome counts one pass over the log
+-- restricted to current rows; no DISTINCT ON, no sort, no join.
+CREATE OR REPLACE FUNCTION public.get_uuid_migration_stats()
+RETURNS TABLE (
+  total_jobs            bigint,
+  jobs_with_uuid        bigint,
+  jobs_without_uuid     bigint,
+  successful_migrations bigint,
+  failed_migrations     bigint,
+  skipped_migrations    bigint,
+  completion_percentage numeric
+)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+  WITH jobs_total AS (
+    SELECT pg_catalog.count(*) AS n FROM public.jobs
+  ), jobs_missing AS (
+    SELECT pg_catalog.count(*) AS n FROM public.jobs WHERE micro_uuid IS NULL
+  ), outcomes AS (
+    SELECT pg_catalog.count(*) FILTER (WHERE migration_status = 'success') AS success,
+           pg_catalog.count(*) FILTER (WHERE migration_status = 'failed')  AS failed,
+           pg_catalog.count(*) FILTER (WHERE migration_status = 'skipped') AS skipped
+    FROM public.uuid_migration_log WHERE is_latest
+  )
+  SELECT t.n, t.n - m.n, m.n, o.success, o.failed, o.skipped,
+         -- An empty jobs table has nothing left to migrate: 100 %, not a division by zero.
+         CASE WHEN t.n = 0 THEN 100.00
+              ELSE pg_catalog.round(100.0 * (t.n - m.n) / t.n, 2) END
+  FROM jobs_total t, jobs_missing m, outcomes o
+$$;

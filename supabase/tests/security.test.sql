@@ -1,0 +1,150 @@
+-- Row Level Security and grants, as Supabase's API roles meet them: each test
+-- switches role the way PostgREST does (SET ROLE plus request.jwt.claims).
+-- Run with pg_prove against a database prepared with Supabase's default
+-- privileges and our migrations (npm run test:pgtap does both).
+BEGIN;
+SELECT plan(42);
+
+-- Fixtures, as the owner.
+INSERT INTO public.micro_services (id, slug, name)
+VALUES ('00000000-0000-4000-8000-000000000001', 'wall-painting', 'Wall painting');
+INSERT INTO public.jobs (id, micro_id, user_id)
+VALUES ('00000000-0000-4000-8000-0000000000a1', 'wall-painting', '11111111-1111-4111-8111-111111111111');
+
+-- RLS is on for every table.
+SELECT ok(relrowsecurity, format('RLS is enabled on %s', relname))
+FROM pg_class
+WHERE oid IN ('public.micro_services'::regclass, 'public.jobs'::regclass,
+              'public.analytics_events'::regclass, 'public.uuid_migration_log'::regclass)
+ORDER BY relname;
+
+-- SECURITY DEFINER functions pin an empty search_path.
+SELECT is(
+  (SELECT count(*)::int FROM pg_proc
+   WHERE pronamespace = 'public'::regnamespace AND prosecdef
+     AND NOT coalesce(proconfig @> ARRAY['search_path=""'], false)),
+  0, 'every SECURITY DEFINER function in public sets search_path to empty');
+
+-- ===== anon =====
+SET LOCAL ROLE anon;
+SELECT set_config('request.jwt.claims', '{"role": "anon"}', true) IS NOT NULL AS claims_set \gset
+
+SELECT results_eq($$SELECT slug FROM public.micro_services$$, ARRAY['wall-painting'],
+  'anon reads micro_services (the wizard needs it)');
+SELECT throws_ok($$INSERT INTO public.micro_services (slug) VALUES ('x')$$, '42501', NULL,
+  'anon cannot add a micro_service');
+
+SELECT lives_ok($$
+  INSERT INTO public.analytics_events (id, event_name, event_category, event_properties)
+  VALUES ('00000000-0000-4000-8000-0000000000e1', 'uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "wall-painting", "micro_uuid": "00000000-0000-4000-8000-000000000001",
+            "lookup_time_ms": 25, "success": true, "fallback_used": false}')
+$$, 'anon inserts a well-formed uuid_lookup event');
+SELECT lives_ok($$
+  INSERT INTO public.analytics_events (id, event_name, event_category, event_properties)
+  VALUES ('00000000-0000-4000-8000-0000000000e1', 'uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "wall-painting", "micro_uuid": "00000000-0000-4000-8000-000000000001",
+            "lookup_time_ms": 25, "success": true, "fallback_used": false}')
+$$, 'anon retries the same event and it is skipped, not refused (the SDK''s retry path)');
+SELECT lives_ok($$
+  INSERT INTO public.analytics_events (event_name, event_category, event_properties, session_id, region)
+  VALUES ('uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "unknown", "micro_uuid": null, "lookup_time_ms": 15.5, "success": false,
+            "fallback_used": false, "error_message": "Service not found"}', 'session-1', 'eu-west')
+$$, 'anon inserts a failure event with session and region');
+
+SELECT throws_ok($$SELECT * FROM public.analytics_events$$, '42501', NULL, 'anon cannot read analytics_events');
+SELECT throws_ok($$SELECT id FROM public.analytics_events$$, '42501', NULL, 'anon cannot read even the event ids');
+SELECT throws_ok($$
+  INSERT INTO public.analytics_events (event_name, event_category, event_properties)
+  VALUES ('page_view', 'wizard_flow', '{}')
+$$, '42501', NULL, 'anon cannot insert another event name (policy)');
+SELECT throws_ok($$
+  INSERT INTO public.analytics_events (event_name, event_category, event_properties)
+  VALUES ('uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "a", "micro_uuid": null, "lookup_time_ms": 1, "success": false, "fallback_used": false, "email": "x@y.z"}')
+$$, '23514', NULL, 'an event with a key outside the contract is refused (constraint)');
+SELECT throws_ok($$
+  INSERT INTO public.analytics_events (event_name, event_category, event_properties)
+  VALUES ('uuid_lookup', 'wizard_flow',
+          jsonb_build_object('micro_slug', 'a', 'micro_uuid', null, 'lookup_time_ms', 1, 'success', false,
+                             'fallback_used', false, 'error_message', repeat('x', 5000)))
+$$, '23514', NULL, 'an oversized event is refused');
+SELECT throws_ok($$
+  INSERT INTO public.analytics_events (event_name, event_category, event_properties)
+  VALUES ('uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "a", "micro_uuid": null, "lookup_time_ms": "25", "success": false, "fallback_used": false}')
+$$, '23514', NULL, 'an event with a string lookup_time_ms is refused');
+SELECT throws_ok($$
+  INSERT INTO public.analytics_events (event_name, event_category, event_properties)
+  VALUES ('uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "a", "micro_uuid": null, "lookup_time_ms": -3, "success": false, "fallback_used": false}')
+$$, '23514', NULL, 'an event with a negative lookup time is refused');
+SELECT throws_ok($$
+  INSERT INTO public.analytics_events (event_name, event_category, event_properties, created_at)
+  VALUES ('uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "a", "micro_uuid": null, "lookup_time_ms": 1, "success": false, "fallback_used": false}',
+          now() - interval '30 days')
+$$, '42501', NULL, 'anon cannot forge created_at (column grant)');
+SELECT throws_ok($$
+  INSERT INTO public.analytics_events (event_name, event_category, event_properties, user_id)
+  VALUES ('uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "a", "micro_uuid": null, "lookup_time_ms": 1, "success": false, "fallback_used": false}',
+          '11111111-1111-4111-8111-111111111111')
+$$, '42501', NULL, 'anon cannot claim a user id (column grant)');
+
+SELECT throws_ok($$SELECT * FROM public.uuid_migration_log$$, '42501', NULL, 'anon cannot read the migration log');
+SELECT throws_ok($$SELECT * FROM public.jobs$$, '42501', NULL, 'anon cannot read jobs');
+SELECT throws_ok($$TRUNCATE public.jobs$$, '42501', NULL, 'anon cannot truncate jobs');
+SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids()$$, '42501', NULL, 'anon cannot run migrate_job_uuids()');
+SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids_batch(10)$$, '42501', NULL, 'anon cannot run a migration batch');
+SELECT throws_ok($$SELECT * FROM public.get_uuid_migration_stats()$$, '42501', NULL, 'anon cannot read the migration stats');
+SELECT throws_ok($$CALL public.run_job_uuid_migration()$$, '42501', NULL, 'anon cannot call run_job_uuid_migration()');
+SELECT throws_ok($$SELECT * FROM public._uuid_migration_apply(ARRAY[]::uuid[], ARRAY[]::text[], gen_random_uuid(), false)$$, '42501', NULL,
+  'anon cannot call the internal apply function');
+
+-- ===== authenticated =====
+RESET ROLE;
+SET LOCAL ROLE authenticated;
+SELECT set_config('request.jwt.claims', '{"sub": "22222222-2222-4222-8222-222222222222", "role": "authenticated"}', true) IS NOT NULL AS claims_set \gset
+
+SELECT lives_ok($$
+  INSERT INTO public.analytics_events (id, event_name, event_category, event_properties)
+  VALUES ('00000000-0000-4000-8000-0000000000e2', 'uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "wall-painting", "micro_uuid": "00000000-0000-4000-8000-000000000001",
+            "lookup_time_ms": 40, "success": true, "fallback_used": true}')
+$$, 'a signed-in user inserts an event');
+SELECT throws_ok($$SELECT * FROM public.analytics_events$$, '42501', NULL, 'a signed-in user cannot read analytics_events');
+SELECT throws_ok($$SELECT * FROM public.uuid_migration_log$$, '42501', NULL, 'a signed-in user cannot read the migration log');
+SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids()$$, '42501', NULL, 'a signed-in user cannot run the migration');
+SELECT throws_ok($$SELECT * FROM public.get_uuid_migration_stats()$$, '42501', NULL, 'a signed-in user cannot read the stats');
+SELECT is_empty($$SELECT id FROM public.jobs$$, 'a signed-in user does not see another user''s job');
+SELECT lives_ok($$INSERT INTO public.jobs (micro_id, micro_uuid) VALUES ('wall-painting', '00000000-0000-4000-8000-000000000001')$$,
+  'a signed-in user submits a job with slug and UUID');
+SELECT throws_ok($$INSERT INTO public.jobs (micro_id, user_id) VALUES ('wall-painting', '11111111-1111-4111-8111-111111111111')$$,
+  '42501', NULL, 'a signed-in user cannot submit a job as someone else');
+
+RESET ROLE;
+SELECT is((SELECT user_id FROM public.analytics_events WHERE id = '00000000-0000-4000-8000-0000000000e2'),
+  '22222222-2222-4222-8222-222222222222'::uuid, 'the event carries auth.uid(), set by the database');
+SELECT is((SELECT count(*)::int FROM public.analytics_events WHERE id = '00000000-0000-4000-8000-0000000000e1'), 1,
+  'the retried event landed once');
+
+-- ===== each layer on its own: with a SELECT grant but no SELECT policy, RLS still hides every row =====
+GRANT SELECT ON public.analytics_events, public.uuid_migration_log TO anon;
+SET LOCAL ROLE anon;
+SELECT is_empty($$SELECT id FROM public.analytics_events$$, 'RLS alone hides analytics_events from anon');
+SELECT is_empty($$SELECT id FROM public.uuid_migration_log$$, 'RLS alone hides the migration log from anon');
+
+-- ===== operators =====
+RESET ROLE;
+SET LOCAL ROLE uuid_migration_monitor;
+SELECT lives_ok($$SELECT * FROM public.get_uuid_migration_stats()$$, 'the monitoring role reads the stats');
+SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids()$$, '42501', NULL, 'the monitoring role cannot run the migration');
+RESET ROLE;
+SET LOCAL ROLE service_role;
+SELECT lives_ok($$SELECT * FROM public.migrate_job_uuids()$$, 'service_role runs the migration');
+
+RESET ROLE;
+SELECT * FROM finish();
+ROLLBACK;

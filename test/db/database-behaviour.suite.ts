@@ -1,0 +1,261 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/node/db/database.ts';
+import { DatabaseError } from '../../src/node/db/database.ts';
+import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
+import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
+import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
+import { readMigrationFiles } from '../../src/node/schema/migration-files.ts';
+import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
+
+// The same behaviour, asserted against PGlite (the embedded default) and the
+// real PostgreSQL server: see database-behaviour.pglite.test.ts and
+// test/servers/database-behaviour.server.test.ts.
+
+async function seed(db: Database, services: string[], jobSlugs: (string | null)[]): Promise<void> {
+  for (const slug of services) {
+    await db.query('INSERT INTO micro_services (slug, name) VALUES ($1, $1)', [slug]);
+  }
+  await db.query('INSERT INTO jobs (micro_id) SELECT unnest($1::text[])', [jobSlugs]);
+}
+
+async function logRows(db: Database): Promise<{ job_id: string; migration_status: string; is_latest: boolean }[]> {
+  const { rows } = await db.query<{ job_id: string; migration_status: string; is_latest: boolean }>(
+    'SELECT job_id, migration_status, is_latest FROM uuid_migration_log',
+  );
+  return rows;
+}
+
+function repeat<T>(value: T, times: number): T[] {
+  return Array.from({ length: times }, () => value);
+}
+
+export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFactory): void {
+  describe(`database behaviour on ${label}`, () => {
+    let t: TestDatabase;
+    let db: Database;
+    beforeEach(async () => {
+      t = await factory();
+      db = t.db;
+    });
+    afterEach(async () => {
+      await t.dispose();
+    });
+
+    it('records every applied version where the Supabase CLI looks for it', async () => {
+      const files = await readMigrationFiles();
+      const { rows } = await db.query<{ version: string; name: string }>(
+        'SELECT version, name FROM supabase_migrations.schema_migrations ORDER BY version',
+      );
+      expect(rows.map((r) => r.version)).toEqual(files.map((f) => f.version));
+      expect(rows.every((r) => r.name.length > 0)).toBe(true);
+    });
+
+    it('treats a second apply as a no-op, and each file runs twice without error', async () => {
+      const again = await applyMigrations(db);
+      expect(again.applied).toEqual([]);
+      const before = await db.query('SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1', ['public']);
+      for (const file of await readMigrationFiles()) await db.exec(file.sql);
+      const after = await db.query('SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1', ['public']);
+      expect(after.rows).toEqual(before.rows);
+    });
+
+    it('creates no index that duplicates the one the slug constraint makes', async () => {
+      const { rows } = await db.query<{ indexname: string }>(
+        "SELECT indexname FROM pg_indexes WHERE tablename = 'micro_services' ORDER BY 1",
+      );
+      expect(rows.map((r) => r.indexname)).toEqual(['micro_services_pkey', 'micro_services_slug_key']);
+    });
+
+    it('returns job_id, micro_slug, found_uuid and status from SELECT * FROM migrate_job_uuids()', async () => {
+      await seed(db, ['wall-painting'], ['wall-painting', 'unknown-service', null]);
+      const { rows } = await db.query<Record<string, unknown>>('SELECT * FROM migrate_job_uuids()');
+      expect(Object.keys(rows[0] ?? {})).toEqual(['job_id', 'micro_slug', 'found_uuid', 'status']);
+      const service = await db.query<{ id: string }>("SELECT id FROM micro_services WHERE slug = 'wall-painting'");
+      const bySlug = Object.fromEntries(rows.map((r) => [r.micro_slug, r]));
+      expect(bySlug['wall-painting']).toMatchObject({ status: 'success', found_uuid: service.rows[0]?.id });
+      expect(bySlug['unknown-service']).toMatchObject({ status: 'skipped', found_uuid: null });
+      // A job without a slug is logged with an empty micro_slug and skipped.
+      expect(bySlug['']).toMatchObject({ status: 'skipped', found_uuid: null });
+      const jobs = await db.query<{ micro_id: string; micro_uuid: string | null }>(
+        "SELECT micro_id, micro_uuid FROM jobs WHERE micro_id = 'wall-painting'",
+      );
+      expect(jobs.rows[0]?.micro_uuid).toBe(service.rows[0]?.id);
+    });
+
+    it('reports zeros and 100 % completion on an empty database, without dividing by zero', async () => {
+      expect(await getUuidMigrationStats(db)).toEqual({
+        total_jobs: 0,
+        jobs_with_uuid: 0,
+        jobs_without_uuid: 0,
+        successful_migrations: 0,
+        failed_migrations: 0,
+        skipped_migrations: 0,
+        completion_percentage: 100,
+      });
+      const run = await runJobUuidMigration(db);
+      expect(run.processed).toBe(0);
+    });
+
+    it('visits each job once per run and does nothing on a re-run', async () => {
+      await seed(db, ['a', 'b'], [...repeat('a', 30), ...repeat('b', 20), ...repeat('zzz', 25)]);
+      const first = await runJobUuidMigration(db, { batchSize: 7 });
+      expect(first).toMatchObject({ processed: 75, succeeded: 50, skipped: 25, failed: 0, batches: 11 });
+      const second = await runJobUuidMigration(db, { batchSize: 7 });
+      expect(second.processed).toBe(0);
+      const rows = await logRows(db);
+      expect(rows).toHaveLength(75);
+      expect(new Set(rows.map((r) => r.job_id)).size).toBe(75);
+    });
+
+    it('re-runs skipped jobs after the missing service is added, counting each job once', async () => {
+      await seed(db, ['a'], [...repeat('a', 10), ...repeat('late', 6)]);
+      await runJobUuidMigration(db);
+      expect(await getUuidMigrationStats(db)).toMatchObject({ successful_migrations: 10, skipped_migrations: 6 });
+
+      await db.query("INSERT INTO micro_services (slug) VALUES ('late')");
+      // A normal run does not touch jobs that already have an outcome.
+      expect((await runJobUuidMigration(db)).processed).toBe(0);
+      const retry = await runJobUuidMigration(db, { retry: true, batchSize: 4 });
+      expect(retry).toMatchObject({ processed: 6, succeeded: 6, skipped: 0 });
+      expect((await runJobUuidMigration(db, { retry: true })).processed).toBe(0);
+
+      expect(await getUuidMigrationStats(db)).toEqual({
+        total_jobs: 16,
+        jobs_with_uuid: 16,
+        jobs_without_uuid: 0,
+        successful_migrations: 16,
+        failed_migrations: 0,
+        skipped_migrations: 0,
+        completion_percentage: 100,
+      });
+      const rows = await logRows(db);
+      expect(rows).toHaveLength(22); // history kept: 6 skipped rows retired, not deleted
+      expect(rows.filter((r) => !r.is_latest).every((r) => r.migration_status === 'skipped')).toBe(true);
+    });
+
+    it('isolates the rows of a batch that raise, logs them failed, and migrates the rest', async () => {
+      await db.exec(`
+        CREATE FUNCTION reject_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.micro_id = 'poison' THEN RAISE EXCEPTION 'poisoned job %', NEW.id USING ERRCODE = 'P0099'; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER reject_poison BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION reject_poison();
+      `);
+      await seed(db, ['ok', 'poison'], [...repeat('ok', 90), ...repeat('poison', 3), ...repeat('nope', 7)]);
+      const run = await runJobUuidMigration(db, { batchSize: 100 });
+      expect(run).toMatchObject({ processed: 100, succeeded: 90, skipped: 7, failed: 3, batches: 1 });
+      const failed = await db.query<{ micro_slug: string; error_message: string; error_code: string }>(
+        "SELECT micro_slug, error_message, error_code FROM uuid_migration_log WHERE migration_status = 'failed'",
+      );
+      expect(failed.rows).toHaveLength(3);
+      for (const row of failed.rows) {
+        expect(row).toMatchObject({ micro_slug: 'poison', error_code: 'P0099' });
+        expect(row.error_message).toMatch(/^poisoned job /);
+      }
+      expect(await getUuidMigrationStats(db)).toMatchObject({
+        jobs_with_uuid: 90,
+        failed_migrations: 3,
+        skipped_migrations: 7,
+      });
+
+      // "Fix issues, re-run migration for failed jobs"
+      await db.exec('DROP TRIGGER reject_poison ON jobs');
+      const retry = await runJobUuidMigration(db, { retry: true });
+      expect(retry).toMatchObject({ processed: 10, succeeded: 3, skipped: 7, failed: 0 });
+      expect(await getUuidMigrationStats(db)).toMatchObject({ failed_migrations: 0, successful_migrations: 93 });
+    });
+
+    it('fails the batch, logging nothing, when the error is the schema and not a row', async () => {
+      await seed(db, ['a'], repeat('a', 5));
+      await db.exec('ALTER TABLE micro_services RENAME COLUMN slug TO service_slug');
+      const error = await runJobUuidMigration(db).catch((e: unknown) => e);
+      expect((error as DatabaseError).code).toBe('42703');
+      expect(await logRows(db)).toEqual([]);
+      await db.exec('ALTER TABLE micro_services RENAME COLUMN service_slug TO slug');
+      expect((await runJobUuidMigration(db)).succeeded).toBe(5);
+    });
+
+    it('refuses a batch size out of range with SQLSTATE 22023', async () => {
+      for (const size of [0, -5, 100_001]) {
+        const error = await db.query('SELECT * FROM migrate_job_uuids_batch($1)', [size]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DatabaseError);
+        expect((error as DatabaseError).code).toBe('22023');
+      }
+      const nullSize = await db.query('SELECT * FROM migrate_job_uuids(NULL)').catch((e: unknown) => e);
+      expect((nullSize as DatabaseError).code).toBe('22023');
+      await expect(runJobUuidMigration(db, { batchSize: 0 })).rejects.toThrow(/batchSize must be an integer/);
+    });
+
+    it('commits per batch from SQL with CALL run_job_uuid_migration()', async () => {
+      await seed(db, ['a'], [...repeat('a', 25), ...repeat('b', 5)]);
+      await db.exec('CALL run_job_uuid_migration(10)');
+      expect(await getUuidMigrationStats(db)).toMatchObject({ successful_migrations: 25, skipped_migrations: 5 });
+    });
+
+    it('stops between batches when aborted, and a new run resumes where it stopped', async () => {
+      await seed(db, ['a'], repeat('a', 50));
+      const controller = new AbortController();
+      const first = await runJobUuidMigration(db, {
+        batchSize: 10,
+        signal: controller.signal,
+        onBatch: (batch) => {
+          if (batch.processed > 0) controller.abort();
+        },
+      });
+      expect(first).toMatchObject({ aborted: true, processed: 10, batches: 1 });
+      const rest = await runJobUuidMigration(db, { batchSize: 10 });
+      expect(rest.processed).toBe(40);
+      expect((await logRows(db)).length).toBe(50);
+    });
+
+    it('removes a deleted job from the log with it', async () => {
+      await seed(db, ['a'], repeat('a', 3));
+      await runJobUuidMigration(db);
+      await db.query("DELETE FROM jobs WHERE id = (SELECT id FROM jobs LIMIT 1)");
+      expect(await getUuidMigrationStats(db)).toMatchObject({ total_jobs: 2, successful_migrations: 2 });
+    });
+  });
+
+  describe(`adopting an existing Supabase schema on ${label}`, () => {
+    it('applies over the earlier phases\' tables and keeps their rows', async () => {
+      const t = await factory({ migrate: false });
+      try {
+        // The shape of the earlier phases: no micro_uuid yet, no unique slug.
+        await t.db.exec(`
+          CREATE TABLE public.micro_services (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), slug text NOT NULL, name text);
+          CREATE TABLE public.jobs (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), micro_id text, title text,
+                                    created_at timestamptz DEFAULT now());
+          CREATE TABLE public.analytics_events (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), event_name text NOT NULL,
+                                    event_category text, event_properties jsonb, created_at timestamptz DEFAULT now());
+          INSERT INTO public.micro_services (slug) VALUES ('wall-painting'), ('dup'), ('dup');
+          INSERT INTO public.jobs (micro_id, title) VALUES ('wall-painting', 'Paint'), ('dup', 'Ambiguous'), ('x', 'Lost');
+          INSERT INTO public.analytics_events (event_name, event_properties) VALUES ('page_view', '{"path": "/"}');
+        `);
+        const result = await applyMigrations(t.db);
+        expect(result.applied.length).toBeGreaterThan(0);
+        const indexes = await t.db.query<{ indexname: string }>(
+          "SELECT indexname FROM pg_indexes WHERE tablename = 'micro_services' ORDER BY 1",
+        );
+        // No unique constraint there, so the spec's slug index is created.
+        expect(indexes.rows.map((r) => r.indexname)).toContain('idx_micro_services_slug');
+        const events = await t.db.query('SELECT count(*)::int AS n FROM analytics_events');
+        expect(events.rows).toEqual([{ n: 1 }]);
+        const { rows } = await t.db.query<{ micro_slug: string; status: string }>(
+          'SELECT micro_slug, status FROM migrate_job_uuids() ORDER BY micro_slug',
+        );
+        expect(rows).toEqual([
+          { micro_slug: 'dup', status: 'failed' },
+          { micro_slug: 'wall-painting', status: 'success' },
+          { micro_slug: 'x', status: 'skipped' },
+        ]);
+        const failure = await t.db.query<{ error_message: string }>(
+          "SELECT error_message FROM uuid_migration_log WHERE migration_status = 'failed'",
+        );
+        expect(failure.rows[0]?.error_message).toBe('ambiguous slug: 2 micro_services rows');
+      } finally {
+        await t.dispose();
+      }
+    });
+  });
+}

@@ -1,12 +1,12 @@
 // npm run bench:migration: the back-fill at scale on the real server, against
 // the limit (a bare set-based UPDATE of the same rows, measured in the same run).
-// Prints JSON. Options: JOBS=1000000 BATCH_SIZE=10000 TEST_PG_URL=postgres://...
+// Prints JSON. Options: JOBS=1000000 BATCH_SIZE=25000 TEST_PG_URL=postgres://...
 import { getUuidMigrationStats } from '../src/node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../src/node/migration/run-job-uuid-migration.ts';
 import { serverTestDatabase } from '../test/support/test-databases.ts';
 
 const jobs = Number(process.env.JOBS ?? 1_000_000);
-const batchSize = Number(process.env.BATCH_SIZE ?? 10_000);
+const batchSize = Number(process.env.BATCH_SIZE ?? 25_000);
 const services = 1000;
 
 const t = await serverTestDatabase();

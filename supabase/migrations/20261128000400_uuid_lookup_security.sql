@@ -74,8 +74,8 @@ GRANT INSERT, UPDATE, DELETE ON public.micro_services TO service_role;
 -- Functions. EXECUTE is revoked from PUBLIC and the API roles on everything that
 -- reads or changes migration state; the operators' roles get it explicitly.
 REVOKE EXECUTE ON FUNCTION
-  public._uuid_migration_apply(uuid[], text[], uuid, boolean),
-  public._uuid_migration_apply_isolating(uuid[], text[], uuid, boolean),
+  public._uuid_migration_apply(uuid[], tid[], text[], uuid, boolean),
+  public._uuid_migration_apply_isolating(uuid[], tid[], text[], uuid, boolean),
   public._uuid_migration_pick(integer, uuid, boolean),
   public.migrate_job_uuids_batch(integer, uuid, boolean, uuid),
   public.migrate_job_uuids(integer, boolean),
@@ -84,8 +84,8 @@ REVOKE EXECUTE ON FUNCTION
 REVOKE EXECUTE ON PROCEDURE public.run_job_uuid_migration(integer, boolean) FROM PUBLIC, anon, authenticated;
 
 GRANT EXECUTE ON FUNCTION
-  public._uuid_migration_apply(uuid[], text[], uuid, boolean),
-  public._uuid_migration_apply_isolating(uuid[], text[], uuid, boolean),
+  public._uuid_migration_apply(uuid[], tid[], text[], uuid, boolean),
+  public._uuid_migration_apply_isolating(uuid[], tid[], text[], uuid, boolean),
   public._uuid_migration_pick(integer, uuid, boolean),
   public.migrate_job_uuids_batch(integer, uuid, boolean, uuid),
   public.migrate_job_uuids(integer, boolean),

@@ -100,7 +100,7 @@ SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids()$$, '42501', NULL, 'a
 SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids_batch(10)$$, '42501', NULL, 'anon cannot run a migration batch');
 SELECT throws_ok($$SELECT * FROM public.get_uuid_migration_stats()$$, '42501', NULL, 'anon cannot read the migration stats');
 SELECT throws_ok($$CALL public.run_job_uuid_migration()$$, '42501', NULL, 'anon cannot call run_job_uuid_migration()');
-SELECT throws_ok($$SELECT * FROM public._uuid_migration_apply(ARRAY[]::uuid[], ARRAY[]::text[], gen_random_uuid(), false)$$, '42501', NULL,
+SELECT throws_ok($$SELECT * FROM public._uuid_migration_apply(ARRAY[]::uuid[], ARRAY[]::tid[], ARRAY[]::text[], gen_random_uuid(), false)$$, '42501', NULL,
   'anon cannot call the internal apply function');
 
 -- ===== authenticated =====

@@ -209,11 +209,21 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       expect((await logRows(db)).length).toBe(50);
     });
 
-    it('removes a deleted job from the log with it', async () => {
-      await seed(db, ['a'], repeat('a', 3));
+    it('removes a deleted job from the log with it, history included, and empties the log on TRUNCATE', async () => {
+      await seed(db, ['a'], [...repeat('a', 3), 'late', 'late']);
       await runJobUuidMigration(db);
-      await db.query("DELETE FROM jobs WHERE id = (SELECT id FROM jobs LIMIT 1)");
+      await db.query("INSERT INTO micro_services (slug) VALUES ('late')");
+      await runJobUuidMigration(db, { retry: true });
+      expect(await logRows(db)).toHaveLength(7);
+      await db.query("DELETE FROM jobs WHERE micro_id = 'late' OR id = (SELECT id FROM jobs WHERE micro_id = 'a' LIMIT 1)");
       expect(await getUuidMigrationStats(db)).toMatchObject({ total_jobs: 2, successful_migrations: 2 });
+      const orphans = await db.query(
+        'SELECT count(*)::int AS n FROM uuid_migration_log l WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = l.job_id)',
+      );
+      expect(orphans.rows).toEqual([{ n: 0 }]);
+      expect(await logRows(db)).toHaveLength(2);
+      await db.exec('TRUNCATE jobs');
+      expect(await logRows(db)).toHaveLength(0);
     });
   });
 

@@ -144,10 +144,12 @@ $types$;
 -- slug) is 'failed' rather than guessed.
 CREATE OR REPLACE FUNCTION public._uuid_migration_apply(
   p_job_ids uuid[], p_ctids tid[], p_slugs text[], p_run_id uuid, p_retry boolean)
-RETURNS SETOF public.uuid_migration_result
+RETURNS public.uuid_migration_batch_summary
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+DECLARE
+  v_result public.uuid_migration_batch_summary;
 BEGIN
   IF p_retry THEN
     -- Retire the outcome being retried; only jobs with an earlier attempt have one.
@@ -155,7 +157,6 @@ BEGIN
     WHERE l.job_id = ANY (p_job_ids) AND l.is_latest;
   END IF;
 
-  RETURN QUERY
   WITH target AS (
     SELECT k.id, k.row_ctid, k.micro_id FROM unnest(p_job_ids, p_ctids, p_slugs) AS k (id, row_ctid, micro_id)
   ), service AS (
@@ -186,9 +187,16 @@ BEGIN
            CASE WHEN u.id IS NULL AND r.matches > 1 THEN 'P0001' END,
            CASE WHEN u.id IS NOT NULL THEN pg_catalog.now() END
     FROM resolved r LEFT JOIN updated u ON u.id = r.id
-    RETURNING job_id, micro_slug, micro_uuid, migration_status
+    RETURNING migration_status
   )
-  SELECT l.job_id, l.micro_slug, l.micro_uuid, l.migration_status FROM logged l;
+  SELECT pg_catalog.count(*)::integer,
+         (pg_catalog.count(*) FILTER (WHERE l.migration_status = 'success'))::integer,
+         (pg_catalog.count(*) FILTER (WHERE l.migration_status = 'skipped'))::integer,
+         (pg_catalog.count(*) FILTER (WHERE l.migration_status = 'failed'))::integer,
+         NULL::uuid
+    INTO v_result
+    FROM logged l;
+  RETURN v_result;
 END
 $$;
 
@@ -197,22 +205,23 @@ $$;
 -- k failing rows in a batch of n cost O(k log n) of them, none on the clean path.
 CREATE OR REPLACE FUNCTION public._uuid_migration_apply_isolating(
   p_job_ids uuid[], p_ctids tid[], p_slugs text[], p_run_id uuid, p_retry boolean)
-RETURNS SETOF public.uuid_migration_result
+RETURNS public.uuid_migration_batch_summary
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-  v_rows  public.uuid_migration_result[];
-  v_n     integer := pg_catalog.cardinality(p_job_ids);
+  v_n     integer := COALESCE(pg_catalog.cardinality(p_job_ids), 0);
   v_half  integer;
   v_msg   text;
   v_state text;
+  v_a     public.uuid_migration_batch_summary;
+  v_b     public.uuid_migration_batch_summary;
 BEGIN
   IF v_n = 0 THEN
-    RETURN;
+    RETURN ROW(0, 0, 0, 0, NULL)::public.uuid_migration_batch_summary;
   END IF;
   BEGIN
-    v_rows := ARRAY(SELECT r FROM public._uuid_migration_apply(p_job_ids, p_ctids, p_slugs, p_run_id, p_retry) r);
+    RETURN public._uuid_migration_apply(p_job_ids, p_ctids, p_slugs, p_run_id, p_retry);
   EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_state = RETURNED_SQLSTATE;
     -- Conditions that are not a property of a row fail the whole batch, so the
@@ -231,23 +240,21 @@ BEGIN
         UPDATE public.uuid_migration_log l SET is_latest = false
         WHERE l.job_id = p_job_ids[1] AND l.is_latest;
       END IF;
-      RETURN QUERY
       INSERT INTO public.uuid_migration_log
         (job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code)
       SELECT j.id, p_run_id, COALESCE(j.micro_id, ''), NULL, 'failed',
              pg_catalog.left(v_msg, 1000), v_state
-      FROM public.jobs j WHERE j.id = p_job_ids[1]
-      RETURNING job_id, micro_slug, micro_uuid, migration_status;
-      RETURN;
+      FROM public.jobs j WHERE j.id = p_job_ids[1];
+      RETURN ROW(1, 0, 0, 1, NULL)::public.uuid_migration_batch_summary;
     END IF;
     v_half := v_n / 2;
-    RETURN QUERY SELECT * FROM public._uuid_migration_apply_isolating(
+    v_a := public._uuid_migration_apply_isolating(
       p_job_ids[1:v_half], p_ctids[1:v_half], p_slugs[1:v_half], p_run_id, p_retry);
-    RETURN QUERY SELECT * FROM public._uuid_migration_apply_isolating(
+    v_b := public._uuid_migration_apply_isolating(
       p_job_ids[v_half + 1:v_n], p_ctids[v_half + 1:v_n], p_slugs[v_half + 1:v_n], p_run_id, p_retry);
-    RETURN;
+    RETURN ROW(v_a.processed + v_b.processed, v_a.succeeded + v_b.succeeded, v_a.skipped + v_b.skipped,
+               v_a.failed + v_b.failed, NULL)::public.uuid_migration_batch_summary;
   END;
-  RETURN QUERY SELECT * FROM pg_catalog.unnest(v_rows);
 END
 $$;
 
@@ -325,14 +332,9 @@ DECLARE
   v_result public.uuid_migration_batch_summary;
 BEGIN
   SELECT p.job_ids, p.ctids, p.slugs INTO v_ids, v_ctids, v_slugs FROM public._uuid_migration_pick(p_batch_size, p_after, p_retry) p;
-  SELECT pg_catalog.count(*)::integer,
-         (pg_catalog.count(*) FILTER (WHERE r.status = 'success'))::integer,
-         (pg_catalog.count(*) FILTER (WHERE r.status = 'skipped'))::integer,
-         (pg_catalog.count(*) FILTER (WHERE r.status = 'failed'))::integer,
-         v_ids[pg_catalog.cardinality(v_ids)]
-    INTO v_result
-    FROM public._uuid_migration_apply_isolating(
-           v_ids, v_ctids, v_slugs, COALESCE(p_run_id, gen_random_uuid()), COALESCE(p_retry, false)) r;
+  v_result := public._uuid_migration_apply_isolating(
+    v_ids, v_ctids, v_slugs, COALESCE(p_run_id, gen_random_uuid()), COALESCE(p_retry, false));
+  v_result.last_job_id := v_ids[pg_catalog.cardinality(v_ids)];
   RETURN v_result;
 END
 $$;
@@ -359,9 +361,13 @@ BEGIN
   LOOP
     SELECT p.job_ids, p.ctids, p.slugs INTO v_ids, v_ctids, v_slugs FROM public._uuid_migration_pick(p_batch_size, v_after, p_retry) p;
     EXIT WHEN pg_catalog.cardinality(v_ids) = 0;
-    RETURN QUERY SELECT * FROM public._uuid_migration_apply_isolating(v_ids, v_ctids, v_slugs, v_run, COALESCE(p_retry, false));
+    PERFORM public._uuid_migration_apply_isolating(v_ids, v_ctids, v_slugs, v_run, COALESCE(p_retry, false));
     v_after := v_ids[pg_catalog.cardinality(v_ids)];
   END LOOP;
+  RETURN QUERY
+    SELECT l.job_id, l.micro_slug, l.micro_uuid, l.migration_status
+    FROM public.uuid_migration_log l
+    WHERE l.run_id = v_run;
 END
 $$;
 

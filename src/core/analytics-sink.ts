@@ -1,0 +1,24 @@
+import type { AnalyticsEventRow } from './lookup-event.ts';
+
+/**
+ * What a sink reports for a batch, as OTel exporters do (a value, never a throw):
+ * - `success`: every row landed (or had landed before: ids make writes idempotent);
+ * - `retryable`: nothing is known to have landed and trying again may work
+ *   (network, 429, 5xx, a restarting database);
+ * - `rejected`: the batch as a whole was refused and will be refused again
+ *   (a constraint, a policy): the queue splits it to find the bad rows.
+ */
+export type SinkResult =
+  | { status: 'success' }
+  | { status: 'retryable'; error: Error; retryAfterMillis?: number }
+  | { status: 'rejected'; error: Error };
+
+/** Where analytics events are written: `analytics_events` through supabase-js or node-postgres, or memory. */
+export interface AnalyticsSink {
+  write(rows: readonly AnalyticsEventRow[]): Promise<SinkResult>;
+  /**
+   * Best effort while the page is going away (browsers): must start the request
+   * synchronously (fetch with `keepalive`). Optional.
+   */
+  writeOnPageHide?(rows: readonly AnalyticsEventRow[]): void;
+}

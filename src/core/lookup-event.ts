@@ -1,0 +1,55 @@
+/** One lookup as the SDK records it (milliseconds, as the spec's API has them). */
+export interface UuidLookupEvent {
+  /** Client-generated UUID: a retried batch never lands twice. */
+  id: string;
+  microSlug: string;
+  /** The resolved UUID; null on failure. */
+  microUuid: string | null;
+  lookupTimeMs: number;
+  success: boolean;
+  fallbackUsed: boolean;
+  errorMessage?: string;
+  sessionId?: string;
+  region?: string;
+  /** The client's clock (epoch ms): kept apart from the server's created_at, never used for ordering. */
+  createdAtMillis: number;
+}
+
+/** A row of `analytics_events` as the SDK writes it (DESIGN.md, "Analytics event contract"). */
+export interface AnalyticsEventRow {
+  id: string;
+  event_name: 'uuid_lookup';
+  event_category: 'wizard_flow';
+  event_properties: {
+    micro_slug: string;
+    micro_uuid: string | null;
+    lookup_time_ms: number;
+    success: boolean;
+    fallback_used: boolean;
+    error_message?: string;
+  };
+  session_id?: string;
+  region?: string;
+  client_created_at: string;
+}
+
+/** The `analytics_events` row of a lookup event. */
+export function toAnalyticsRow(event: UuidLookupEvent): AnalyticsEventRow {
+  const row: AnalyticsEventRow = {
+    id: event.id,
+    event_name: 'uuid_lookup',
+    event_category: 'wizard_flow',
+    event_properties: {
+      micro_slug: event.microSlug,
+      micro_uuid: event.microUuid,
+      lookup_time_ms: event.lookupTimeMs,
+      success: event.success,
+      fallback_used: event.fallbackUsed,
+    },
+    client_created_at: new Date(event.createdAtMillis).toISOString(),
+  };
+  if (event.errorMessage !== undefined) row.event_properties.error_message = event.errorMessage;
+  if (event.sessionId !== undefined) row.session_id = event.sessionId;
+  if (event.region !== undefined) row.region = event.region;
+  return row;
+}

@@ -1,0 +1,65 @@
+/**
+ * The metrics contract (DESIGN.md, "Metrics contract"): OpenTelemetry instrument
+ * names and units, and the Prometheus names they become.
+ */
+
+/** Lookup latency, in seconds (OTel semantic conventions); Prometheus: `uuid_lookup_duration_seconds`. */
+export const LOOKUP_DURATION = { name: 'uuid.lookup.duration', unit: 's' } as const;
+/** Lookups by outcome; Prometheus: `uuid_lookups_total`. */
+export const LOOKUPS = { name: 'uuid.lookups', unit: '{lookup}' } as const;
+/** Analytics events dropped, by reason; Prometheus: `uuid_lookup_events_dropped_total`. */
+export const EVENTS_DROPPED = { name: 'uuid.lookup.events.dropped', unit: '{event}' } as const;
+
+/**
+ * Histogram bucket boundaries in seconds. 0.05 and 0.1 are the spec's warning and
+ * critical lookup times (50 ms, 100 ms): exact boundaries make "share of lookups
+ * over the threshold" an exact bucket ratio, not an interpolation.
+ */
+export const LOOKUP_DURATION_BUCKETS_SECONDS: readonly number[] = Object.freeze([
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
+/** The `micro_slug` label of a slug that is not a known service: keeps cardinality bounded. */
+export const UNKNOWN_SLUG_LABEL = '__unknown__';
+
+/** Reasons the dropped-events counter is labelled with. */
+export type DropReason =
+  | 'invalid_slug'
+  | 'invalid_duration'
+  | 'invalid_uuid'
+  | 'queue_full'
+  | 'rejected'
+  | 'shutdown';
+
+// From the collector's Prometheus translation (prometheus/otlptranslator,
+// unit_namer.go): units map to words; annotations in braces add nothing.
+const UNIT_WORDS: Readonly<Record<string, string>> = {
+  s: 'seconds',
+  ms: 'milliseconds',
+  us: 'microseconds',
+  By: 'bytes',
+  '1': '',
+  '%': 'percent',
+};
+
+/** What kind of Prometheus series an instrument becomes. */
+export type PrometheusKind = 'counter' | 'histogram' | 'gauge';
+
+/**
+ * The name the OpenTelemetry Collector's `prometheus` exporter gives a metric
+ * (with `add_metric_suffixes`, its default): dots become underscores, the unit
+ * word is appended, and counters end in `_total`.
+ *
+ * @example
+ * ```ts
+ * prometheusName('uuid.lookup.duration', 's', 'histogram'); // 'uuid_lookup_duration_seconds'
+ * prometheusName('uuid.lookups', '{lookup}', 'counter');     // 'uuid_lookups_total'
+ * ```
+ */
+export function prometheusName(name: string, unit: string, kind: PrometheusKind): string {
+  let result = name.replace(/[^a-zA-Z0-9_:]/g, '_').replace(/_+/g, '_');
+  const word = unit.includes('{') ? '' : (UNIT_WORDS[unit] ?? unit.replace(/[^a-zA-Z0-9]/g, '_'));
+  if (word !== '' && !result.endsWith(`_${word}`)) result = `${result}_${word}`;
+  if (kind === 'counter' && !result.endsWith('_total')) result = `${result}_total`;
+  return result;
+}

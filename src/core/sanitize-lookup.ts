@@ -1,0 +1,66 @@
+import type { DropReason } from './metric-names.ts';
+import { isUuid } from './random-uuid.ts';
+
+/** Limits the database enforces on uuid_lookup events (supabase/migrations, ..._analytics_event_contract.sql). */
+export const LIMITS = Object.freeze({
+  slugLength: 200,
+  errorMessageLength: 1000,
+  /** Ten minutes: a longer "lookup" is not a measurement. */
+  maxLookupTimeMs: 600_000,
+  sessionIdLength: 128,
+});
+
+/** A lookup's input after checking: usable, with what was changed, or dropped with a reason. */
+export type SanitizedLookup =
+  | { ok: true; slug: string; uuid: string | null; lookupTimeMs: number; errorMessage?: string; clamped: boolean }
+  | { ok: false; reason: DropReason };
+
+// C0/C1 control characters and lone surrogates: they break logs and JSON consumers.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+function cleanText(value: string, maxLength: number): string {
+  const cleaned = value.replace(CONTROL, '').toWellFormed();
+  return cleaned.length <= maxLength ? cleaned : cleaned.slice(0, maxLength).toWellFormed();
+}
+
+/**
+ * Checks one lookup. Never throws: bad input is dropped (with the reason the
+ * dropped-events counter gets) or clamped/truncated (and flagged).
+ * - slug: a non-empty string after trimming and removing control characters;
+ *   truncated to 200 characters.
+ * - duration: a finite number >= 0; above ten minutes it is clamped to ten minutes.
+ * - uuid: on success a canonical UUID, else the event is dropped.
+ */
+export function sanitizeLookup(input: {
+  slug: unknown;
+  uuid: unknown;
+  lookupTimeMs: unknown;
+  success: boolean;
+  errorMessage?: unknown;
+}): SanitizedLookup {
+  if (typeof input.slug !== 'string') return { ok: false, reason: 'invalid_slug' };
+  const slug = cleanText(input.slug.trim(), LIMITS.slugLength);
+  if (slug === '') return { ok: false, reason: 'invalid_slug' };
+  const ms = input.lookupTimeMs;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return { ok: false, reason: 'invalid_duration' };
+  let clamped = slug.length !== input.slug.trim().length;
+  let lookupTimeMs = ms;
+  if (lookupTimeMs > LIMITS.maxLookupTimeMs) {
+    lookupTimeMs = LIMITS.maxLookupTimeMs;
+    clamped = true;
+  }
+  let uuid: string | null = null;
+  if (input.success) {
+    if (!isUuid(input.uuid)) return { ok: false, reason: 'invalid_uuid' };
+    uuid = input.uuid.toLowerCase();
+  }
+  const result: SanitizedLookup = { ok: true, slug, uuid, lookupTimeMs, clamped };
+  if (!input.success) {
+    const message = input.errorMessage;
+    const text = typeof message === 'string' ? message : message instanceof Error ? message.message : 'lookup failed';
+    result.errorMessage = cleanText(text, LIMITS.errorMessageLength);
+    if (typeof message === 'string' && result.errorMessage.length !== message.length) result.clamped = true;
+  }
+  return result;
+}

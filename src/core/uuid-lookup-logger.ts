@@ -1,0 +1,280 @@
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
+import type { AnalyticsBatcher } from './analytics-batcher.ts';
+import { createAnalyticsBatcher } from './analytics-batcher.ts';
+import type { AnalyticsSink } from './analytics-sink.ts';
+import type { UuidLookupEvent } from './lookup-event.ts';
+import type { DropReason } from './metric-names.ts';
+import {
+  EVENTS_DROPPED,
+  LOOKUP_DURATION,
+  LOOKUP_DURATION_BUCKETS_SECONDS,
+  LOOKUPS,
+  UNKNOWN_SLUG_LABEL,
+} from './metric-names.ts';
+import { randomUuid } from './random-uuid.ts';
+import { sanitizeLookup } from './sanitize-lookup.ts';
+
+/** The spec's metrics (section 1, "Metrics Tracked"). */
+export interface UUIDLookupMetrics {
+  totalLookups: number;
+  successfulLookups: number;
+  failedLookups: number;
+  /** Milliseconds, over all lookups, failures included (the alert's average is the same). */
+  averageLookupTime: number;
+  /** Percentage of all lookups that used a fallback. */
+  fallbackRate: number;
+}
+
+/** Per-lookup context: the wizard session and a coarse region, both optional. */
+export interface LookupContext {
+  sessionId?: string;
+  region?: string;
+}
+
+/** Options of {@link createUuidLookupLogger}. Configuration errors throw here; recording never throws. */
+export interface UuidLookupLoggerOptions {
+  /** Where events go (`analytics_events`); can be set later with `setSink`. */
+  sink?: AnalyticsSink;
+  /** Events per analytics write. Default 10 (the spec's). */
+  maxBatchSize?: number;
+  /** A partial batch is written after this long. Default 5000. */
+  flushIntervalMillis?: number;
+  /** Events held for the sink at most; beyond, new events are dropped and counted. Default 1000. */
+  maxQueueSize?: number;
+  /** Meter for the histogram and counters. Default: the global MeterProvider's, resolved at first use. */
+  meter?: Meter;
+  /** Development console logging: `true` for `console`, or a logger. Default off. */
+  consoleLogging?: boolean | Pick<Console, 'debug' | 'warn'>;
+  /** Size of the recent-events buffer for debugging. Default 50; 0 turns it off. */
+  recentEventsSize?: number;
+  /** Slugs known to be services, used as metric labels from the start. */
+  knownSlugs?: Iterable<string>;
+  /** Slugs learned from successful lookups, at most. Others are `__unknown__` in metrics. Default 500. */
+  maxSlugLabels?: number;
+  /** Called for each event: the session and region to attach. */
+  context?: () => LookupContext;
+  initialRetryDelayMillis?: number;
+  maxRetryDelayMillis?: number;
+}
+
+/** The logger: the spec's API plus lifecycle. */
+export interface UuidLookupLogger {
+  /** Records a successful lookup (`lookupTimeMs` in milliseconds). Never throws. */
+  logSuccess(microSlug: string, microUuid: string, lookupTimeMs: number, fallbackUsed?: boolean): void;
+  /** Records a failed lookup. Never throws. */
+  logFailure(microSlug: string, lookupTimeMs: number, errorMessage?: string | Error): void;
+  getMetrics(): UUIDLookupMetrics;
+  /** The most recent events, oldest first, for debugging. */
+  getRecentEvents(): UuidLookupEvent[];
+  /** Writes queued events now. Never rejects. */
+  flush(): Promise<void>;
+  /** Flushes what it can within `timeoutMillis` and stops. Safe to call twice. */
+  shutdown(options?: { timeoutMillis?: number }): Promise<void>;
+  /** Hands queued events to the sink's page-hide path (browsers; see the browser entry point). */
+  flushOnPageHide(): void;
+  setSink(sink: AnalyticsSink): void;
+  /** Events dropped so far, by reason. */
+  getDroppedCounts(): Readonly<Record<DropReason, number>>;
+}
+
+interface Instruments {
+  duration: Histogram;
+  lookups: Counter;
+  dropped: Counter;
+}
+
+function createInstruments(meter: Meter): Instruments {
+  return {
+    duration: meter.createHistogram(LOOKUP_DURATION.name, {
+      unit: LOOKUP_DURATION.unit,
+      description: 'Time to resolve a micro-service slug to its UUID.',
+      advice: { explicitBucketBoundaries: [...LOOKUP_DURATION_BUCKETS_SECONDS] },
+    }),
+    lookups: meter.createCounter(LOOKUPS.name, {
+      unit: LOOKUPS.unit,
+      description: 'Slug lookups, by outcome and whether a fallback was used.',
+    }),
+    dropped: meter.createCounter(EVENTS_DROPPED.name, {
+      unit: EVENTS_DROPPED.unit,
+      description: 'Lookup events not recorded or not delivered to analytics, by reason.',
+    }),
+  };
+}
+
+const NOOP_CONSOLE: Pick<Console, 'debug' | 'warn'> = { debug: () => {}, warn: () => {} };
+
+/**
+ * Creates a lookup logger.
+ *
+ * @example
+ * ```ts
+ * const logger = createUuidLookupLogger({ sink: createSupabaseAnalyticsSink({ client: supabase }) });
+ * logger.logSuccess('wall-painting', uuid, 25, false);
+ * ```
+ */
+export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): UuidLookupLogger {
+  const recentSize = options.recentEventsSize ?? 50;
+  if (!Number.isInteger(recentSize) || recentSize < 0) {
+    throw new RangeError(`uuid-lookup: recentEventsSize must be a whole number >= 0, got ${String(recentSize)}`);
+  }
+  const maxSlugLabels = options.maxSlugLabels ?? 500;
+  if (!Number.isInteger(maxSlugLabels) || maxSlugLabels < 0) {
+    throw new RangeError(`uuid-lookup: maxSlugLabels must be a whole number >= 0, got ${String(maxSlugLabels)}`);
+  }
+  // Decided once here, not per call: a disabled console costs nothing.
+  const log = options.consoleLogging === true ? console : options.consoleLogging || NOOP_CONSOLE;
+  const context = options.context;
+
+  let instruments: Instruments | undefined =
+    options.meter === undefined ? undefined : createInstruments(options.meter);
+  const getInstruments = (): Instruments =>
+    (instruments ??= createInstruments(metrics.getMeter('uuid-lookup-observability')));
+
+  const dropped: Record<DropReason, number> = {
+    invalid_slug: 0,
+    invalid_duration: 0,
+    invalid_uuid: 0,
+    queue_full: 0,
+    rejected: 0,
+    shutdown: 0,
+  };
+  const dropAttributes = new Map<DropReason, Attributes>();
+  const countDrop = (reason: DropReason, count: number, error?: Error): void => {
+    dropped[reason] += count;
+    let attributes = dropAttributes.get(reason);
+    if (attributes === undefined) dropAttributes.set(reason, (attributes = { reason }));
+    getInstruments().dropped.add(count, attributes);
+    log.warn(`[uuid-lookup] dropped ${count} event(s): ${reason}${error ? ` (${error.message})` : ''}`);
+  };
+
+  const batcher: AnalyticsBatcher = createAnalyticsBatcher({
+    sink: options.sink,
+    ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
+    ...(options.flushIntervalMillis === undefined ? {} : { flushIntervalMillis: options.flushIntervalMillis }),
+    ...(options.maxQueueSize === undefined ? {} : { maxQueueSize: options.maxQueueSize }),
+    ...(options.initialRetryDelayMillis === undefined ? {} : { initialRetryDelayMillis: options.initialRetryDelayMillis }),
+    ...(options.maxRetryDelayMillis === undefined ? {} : { maxRetryDelayMillis: options.maxRetryDelayMillis }),
+    onDrop: countDrop,
+    onRetry: (error, delay) => log.warn(`[uuid-lookup] analytics write failed, retrying in ${Math.round(delay)} ms: ${error.message}`),
+  });
+
+  // Bounded label cardinality: slugs seen resolving, up to maxSlugLabels.
+  const knownSlugs = new Set<string>();
+  for (const slug of options.knownSlugs ?? []) if (knownSlugs.size < maxSlugLabels) knownSlugs.add(slug);
+  // One attributes object per label combination: no allocation per lookup.
+  const attributeCache = new Map<string, Attributes>();
+  const attributesFor = (slug: string, success: boolean, fallback: boolean): Attributes => {
+    if (success && !knownSlugs.has(slug) && knownSlugs.size < maxSlugLabels) knownSlugs.add(slug);
+    const label = knownSlugs.has(slug) ? slug : UNKNOWN_SLUG_LABEL;
+    const key = `${success ? 's' : 'f'}${fallback ? 't' : 'f'}${label}`;
+    let attributes = attributeCache.get(key);
+    if (attributes === undefined) {
+      attributes = { outcome: success ? 'success' : 'failure', fallback: fallback ? 'true' : 'false', micro_slug: label };
+      attributeCache.set(key, attributes);
+    }
+    return attributes;
+  };
+
+  let total = 0;
+  let successes = 0;
+  let fallbacks = 0;
+  let totalTimeMs = 0;
+  const recent: UuidLookupEvent[] = [];
+  let recentNext = 0;
+
+  const record = (
+    slugInput: unknown,
+    uuidInput: unknown,
+    msInput: unknown,
+    success: boolean,
+    fallbackInput: unknown,
+    errorInput?: unknown,
+  ): void => {
+    try {
+      const checked = sanitizeLookup({ slug: slugInput, uuid: uuidInput, lookupTimeMs: msInput, success, errorMessage: errorInput });
+      if (!checked.ok) {
+        countDrop(checked.reason, 1);
+        return;
+      }
+      const fallbackUsed = fallbackInput === true;
+      const event: UuidLookupEvent = {
+        id: randomUuid(),
+        microSlug: checked.slug,
+        microUuid: checked.uuid,
+        lookupTimeMs: checked.lookupTimeMs,
+        success,
+        fallbackUsed,
+        createdAtMillis: Date.now(),
+      };
+      if (checked.errorMessage !== undefined) event.errorMessage = checked.errorMessage;
+      if (context !== undefined) {
+        const ctx = context();
+        if (typeof ctx.sessionId === 'string' && ctx.sessionId !== '') event.sessionId = ctx.sessionId.slice(0, 128);
+        if (typeof ctx.region === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(ctx.region)) event.region = ctx.region;
+      }
+
+      const attributes = attributesFor(checked.slug, success, fallbackUsed);
+      const { duration, lookups } = getInstruments();
+      duration.record(checked.lookupTimeMs / 1000, attributes);
+      lookups.add(1, attributes);
+
+      total += 1;
+      if (success) successes += 1;
+      if (fallbackUsed) fallbacks += 1;
+      totalTimeMs += checked.lookupTimeMs;
+      if (recentSize > 0) {
+        recent[recentNext] = event;
+        recentNext = (recentNext + 1) % recentSize;
+      }
+      batcher.enqueue(event);
+      log.debug(
+        `[uuid-lookup] ${success ? 'success' : 'failure'} ${checked.slug} ${checked.lookupTimeMs.toFixed(1)} ms${fallbackUsed ? ' (fallback)' : ''}`,
+      );
+    } catch (error) {
+      // Recording never throws into the host app.
+      try {
+        log.warn(`[uuid-lookup] could not record a lookup: ${error instanceof Error ? error.message : String(error)}`);
+      } catch {
+        // nothing left to do
+      }
+    }
+  };
+
+  return {
+    logSuccess(microSlug, microUuid, lookupTimeMs, fallbackUsed = false): void {
+      record(microSlug, microUuid, lookupTimeMs, true, fallbackUsed);
+    },
+    logFailure(microSlug, lookupTimeMs, errorMessage): void {
+      record(microSlug, null, lookupTimeMs, false, false, errorMessage);
+    },
+    getMetrics(): UUIDLookupMetrics {
+      return {
+        totalLookups: total,
+        successfulLookups: successes,
+        failedLookups: total - successes,
+        averageLookupTime: total === 0 ? 0 : totalTimeMs / total,
+        fallbackRate: total === 0 ? 0 : (100 * fallbacks) / total,
+      };
+    },
+    getRecentEvents(): UuidLookupEvent[] {
+      const ordered = recent.length < recentSize ? recent.slice() : [...recent.slice(recentNext), ...recent.slice(0, recentNext)];
+      return ordered;
+    },
+    async flush(): Promise<void> {
+      await batcher.flush();
+    },
+    shutdown(shutdownOptions): Promise<void> {
+      return batcher.shutdown(shutdownOptions);
+    },
+    flushOnPageHide(): void {
+      batcher.flushOnPageHide();
+    },
+    setSink(sink: AnalyticsSink): void {
+      batcher.setSink(sink);
+    },
+    getDroppedCounts() {
+      return { ...dropped };
+    },
+  };
+}

@@ -45,7 +45,11 @@ export interface AnalyticsBatcher {
   enqueue(event: UuidLookupEvent): boolean;
   /** Writes everything queued now, in batches. Never rejects. */
   flush(): Promise<FlushResult>;
-  /** Hands queued rows to the sink's page-hide path (keepalive); they stay queued in case the page lives on. */
+  /**
+   * Hands queued rows not handed over before to the sink's page-hide path
+   * (keepalive). They stay queued in case the page lives on; a second delivery
+   * is harmless, the database skips ids it has.
+   */
   flushOnPageHide(): void;
   /** Flushes, retrying until `timeoutMillis`; what is left is dropped as `shutdown`. Idempotent. */
   shutdown(options?: { timeoutMillis?: number }): Promise<void>;
@@ -71,7 +75,7 @@ const unref = (timer: unknown): void => {
  * @example
  * ```ts
  * const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 10, onDrop: (reason, n) => dropped.add(n, { reason }) });
- * batcher.enqueue(row);
+ * batcher.enqueue(event);
  * await batcher.shutdown();
  * ```
  */
@@ -94,10 +98,16 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
   let inFlight: Promise<FlushResult> | undefined;
   let closed = false;
   let shutdownPromise: Promise<void> | undefined;
+  let batchQueued = false;
+  // Events already handed to the page-hide path: visibilitychange and pagehide
+  // both fire when a tab goes away, and each event needs sending once.
+  const handedOff = new WeakSet<UuidLookupEvent>();
 
   // One timer; a sooner need (a retry after a short backoff) moves it earlier.
   const schedule = (delayMillis: number): void => {
     if (closed) return;
+    // An armed timer is never due later than one flush interval from now.
+    if (timer !== undefined && delayMillis >= flushIntervalMillis) return;
     const due = Date.now() + delayMillis;
     if (timer !== undefined) {
       if (timerDue <= due) return;
@@ -112,6 +122,11 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
   };
 
   const remove = (rows: readonly UuidLookupEvent[]): void => {
+    // Batches are taken from the front: the common case is a prefix.
+    if (rows.length <= queue.length && rows.every((row, i) => queue[i] === row)) {
+      queue.splice(0, rows.length);
+      return;
+    }
     const gone = new Set(rows);
     let kept = 0;
     for (const row of queue) if (!gone.has(row)) queue[kept++] = row;
@@ -192,7 +207,7 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
   const flush = (): Promise<FlushResult> => run(true);
 
   return {
-    enqueue(row: UuidLookupEvent): boolean {
+    enqueue(event: UuidLookupEvent): boolean {
       if (closed) {
         onDrop('shutdown', 1);
         return false;
@@ -201,17 +216,28 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
         onDrop('queue_full', 1);
         return false;
       }
-      queue.push(row);
+      queue.push(event);
       if (sink === undefined) return true;
-      if (queue.length >= maxBatchSize && inFlight === undefined && Date.now() >= backoffUntil) void run(false);
-      else schedule(flushIntervalMillis);
+      if (queue.length >= maxBatchSize && inFlight === undefined && !batchQueued && Date.now() >= backoffUntil) {
+        // Off the caller's stack: building and sending the batch is not the
+        // lookup's cost.
+        batchQueued = true;
+        queueMicrotask(() => {
+          batchQueued = false;
+          void run(false);
+        });
+      } else {
+        schedule(flushIntervalMillis);
+      }
       return true;
     },
     flush,
     flushOnPageHide(): void {
-      if (sink?.writeOnPageHide === undefined || queue.length === 0) return;
+      const fresh = queue.filter((event) => !handedOff.has(event));
+      if (sink?.writeOnPageHide === undefined || fresh.length === 0) return;
+      for (const event of fresh) handedOff.add(event);
       try {
-        sink.writeOnPageHide(queue.map(toAnalyticsRow));
+        sink.writeOnPageHide(fresh.map(toAnalyticsRow));
       } catch {
         // Best effort: the rows stay queued for the normal path.
       }

@@ -1,7 +1,12 @@
+import { randomUuid } from './random-uuid.ts';
+
 /** One lookup as the SDK records it (milliseconds, as the spec's API has them). */
 export interface UuidLookupEvent {
-  /** Client-generated UUID: a retried batch never lands twice. */
-  id: string;
+  /**
+   * Client-generated UUID: a retried batch never lands twice. Assigned when the
+   * event is first written or read (see {@link eventId}), not on the hot path.
+   */
+  id?: string;
   microSlug: string;
   /** The resolved UUID; null on failure. */
   microUuid: string | null;
@@ -33,10 +38,15 @@ export interface AnalyticsEventRow {
   client_created_at: string;
 }
 
+/** The event's id, generated on first use and then fixed, so every retry carries the same one. */
+export function eventId(event: UuidLookupEvent): string {
+  return (event.id ??= randomUuid());
+}
+
 /** The `analytics_events` row of a lookup event. */
 export function toAnalyticsRow(event: UuidLookupEvent): AnalyticsEventRow {
   const row: AnalyticsEventRow = {
-    id: event.id,
+    id: eventId(event),
     event_name: 'uuid_lookup',
     event_category: 'wizard_flow',
     event_properties: {

@@ -19,7 +19,13 @@ export type SanitizedLookup =
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
+const LOWER_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+// The common case, checked with one test: printable ASCII, no surrounding space.
+const PLAIN = /^[!-~](?:[ -~]*[!-~])?$/;
+
 function cleanText(value: string, maxLength: number): string {
+  if (value.length <= maxLength && PLAIN.test(value)) return value;
   const cleaned = value.replace(CONTROL, '').toWellFormed();
   return cleaned.length <= maxLength ? cleaned : cleaned.slice(0, maxLength).toWellFormed();
 }
@@ -40,11 +46,13 @@ export function sanitizeLookup(input: {
   errorMessage?: unknown;
 }): SanitizedLookup {
   if (typeof input.slug !== 'string') return { ok: false, reason: 'invalid_slug' };
-  const slug = cleanText(input.slug.trim(), LIMITS.slugLength);
+  const raw = input.slug;
+  const trimmed = raw.length <= LIMITS.slugLength && PLAIN.test(raw) ? raw : raw.trim();
+  const slug = cleanText(trimmed, LIMITS.slugLength);
   if (slug === '') return { ok: false, reason: 'invalid_slug' };
   const ms = input.lookupTimeMs;
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return { ok: false, reason: 'invalid_duration' };
-  let clamped = slug.length !== input.slug.trim().length;
+  let clamped = slug.length !== trimmed.length;
   let lookupTimeMs = ms;
   if (lookupTimeMs > LIMITS.maxLookupTimeMs) {
     lookupTimeMs = LIMITS.maxLookupTimeMs;
@@ -52,8 +60,10 @@ export function sanitizeLookup(input: {
   }
   let uuid: string | null = null;
   if (input.success) {
-    if (!isUuid(input.uuid)) return { ok: false, reason: 'invalid_uuid' };
-    uuid = input.uuid.toLowerCase();
+    const given = input.uuid;
+    if (typeof given === 'string' && LOWER_UUID.test(given)) uuid = given;
+    else if (isUuid(given)) uuid = given.toLowerCase();
+    else return { ok: false, reason: 'invalid_uuid' };
   }
   const result: SanitizedLookup = { ok: true, slug, uuid, lookupTimeMs, clamped };
   if (!input.success) {

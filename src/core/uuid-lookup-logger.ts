@@ -1,9 +1,10 @@
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, ObservableCounter } from '@opentelemetry/api';
 import { metrics } from '@opentelemetry/api';
 import type { AnalyticsBatcher } from './analytics-batcher.ts';
 import { createAnalyticsBatcher } from './analytics-batcher.ts';
 import type { AnalyticsSink } from './analytics-sink.ts';
 import type { UuidLookupEvent } from './lookup-event.ts';
+import { eventId } from './lookup-event.ts';
 import type { DropReason } from './metric-names.ts';
 import {
   EVENTS_DROPPED,
@@ -12,7 +13,6 @@ import {
   LOOKUPS,
   UNKNOWN_SLUG_LABEL,
 } from './metric-names.ts';
-import { randomUuid } from './random-uuid.ts';
 import { sanitizeLookup } from './sanitize-lookup.ts';
 
 /** The spec's metrics (section 1, "Metrics Tracked"). */
@@ -80,21 +80,29 @@ export interface UuidLookupLogger {
 
 interface Instruments {
   duration: Histogram;
-  lookups: Counter;
+  lookups: ObservableCounter;
   dropped: Counter;
 }
 
-function createInstruments(meter: Meter): Instruments {
+// uuid.lookups is an asynchronous counter over counts the logger keeps anyway
+// (per cached attributes object): a synchronous counter.add would hash the same
+// attributes a second time on every lookup, which is most of the cost of
+// recording (OTel JS hashAttributes). Prometheus sees the same monotonic sum.
+function createInstruments(meter: Meter, lookupCounts: ReadonlyMap<Attributes, number>): Instruments {
+  const lookups = meter.createObservableCounter(LOOKUPS.name, {
+    unit: LOOKUPS.unit,
+    description: 'Slug lookups, by outcome and whether a fallback was used.',
+  });
+  lookups.addCallback((result) => {
+    for (const [attributes, count] of lookupCounts) result.observe(count, attributes);
+  });
   return {
     duration: meter.createHistogram(LOOKUP_DURATION.name, {
       unit: LOOKUP_DURATION.unit,
       description: 'Time to resolve a micro-service slug to its UUID.',
       advice: { explicitBucketBoundaries: [...LOOKUP_DURATION_BUCKETS_SECONDS] },
     }),
-    lookups: meter.createCounter(LOOKUPS.name, {
-      unit: LOOKUPS.unit,
-      description: 'Slug lookups, by outcome and whether a fallback was used.',
-    }),
+    lookups,
     dropped: meter.createCounter(EVENTS_DROPPED.name, {
       unit: EVENTS_DROPPED.unit,
       description: 'Lookup events not recorded or not delivered to analytics, by reason.',
@@ -122,14 +130,18 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
   if (!Number.isInteger(maxSlugLabels) || maxSlugLabels < 0) {
     throw new RangeError(`uuid-lookup: maxSlugLabels must be a whole number >= 0, got ${String(maxSlugLabels)}`);
   }
-  // Decided once here, not per call: a disabled console costs nothing.
+  // Decided once here, not per call: a disabled console costs nothing, not even
+  // the formatting of its message.
   const log = options.consoleLogging === true ? console : options.consoleLogging || NOOP_CONSOLE;
+  const debugEnabled = log !== NOOP_CONSOLE;
   const context = options.context;
 
+  // Cumulative lookup counts by attribute set, observed by the uuid.lookups counter.
+  const lookupCounts = new Map<Attributes, number>();
   let instruments: Instruments | undefined =
-    options.meter === undefined ? undefined : createInstruments(options.meter);
+    options.meter === undefined ? undefined : createInstruments(options.meter, lookupCounts);
   const getInstruments = (): Instruments =>
-    (instruments ??= createInstruments(metrics.getMeter('uuid-lookup-observability')));
+    (instruments ??= createInstruments(metrics.getMeter('uuid-lookup-observability'), lookupCounts));
 
   const dropped: Record<DropReason, number> = {
     invalid_slug: 0,
@@ -162,18 +174,20 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
   // Bounded label cardinality: slugs seen resolving, up to maxSlugLabels.
   const knownSlugs = new Set<string>();
   for (const slug of options.knownSlugs ?? []) if (knownSlugs.size < maxSlugLabels) knownSlugs.add(slug);
-  // One attributes object per label combination: no allocation per lookup.
-  const attributeCache = new Map<string, Attributes>();
+  // One attributes object per label combination, made once: no allocation and
+  // no string building per lookup. Index: outcome * 2 + fallback.
+  const attributeCache = new Map<string, Attributes[]>();
   const attributesFor = (slug: string, success: boolean, fallback: boolean): Attributes => {
     if (success && !knownSlugs.has(slug) && knownSlugs.size < maxSlugLabels) knownSlugs.add(slug);
     const label = knownSlugs.has(slug) ? slug : UNKNOWN_SLUG_LABEL;
-    const key = `${success ? 's' : 'f'}${fallback ? 't' : 'f'}${label}`;
-    let attributes = attributeCache.get(key);
-    if (attributes === undefined) {
-      attributes = { outcome: success ? 'success' : 'failure', fallback: fallback ? 'true' : 'false', micro_slug: label };
-      attributeCache.set(key, attributes);
+    let variants = attributeCache.get(label);
+    if (variants === undefined) {
+      variants = [false, true].flatMap((ok) =>
+        [false, true].map((fb) => ({ outcome: ok ? 'success' : 'failure', fallback: fb ? 'true' : 'false', micro_slug: label })),
+      );
+      attributeCache.set(label, variants);
     }
-    return attributes;
+    return variants[(success ? 2 : 0) + (fallback ? 1 : 0)] as Attributes;
   };
 
   let total = 0;
@@ -199,7 +213,6 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
       }
       const fallbackUsed = fallbackInput === true;
       const event: UuidLookupEvent = {
-        id: randomUuid(),
         microSlug: checked.slug,
         microUuid: checked.uuid,
         lookupTimeMs: checked.lookupTimeMs,
@@ -215,9 +228,8 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
       }
 
       const attributes = attributesFor(checked.slug, success, fallbackUsed);
-      const { duration, lookups } = getInstruments();
-      duration.record(checked.lookupTimeMs / 1000, attributes);
-      lookups.add(1, attributes);
+      getInstruments().duration.record(checked.lookupTimeMs / 1000, attributes);
+      lookupCounts.set(attributes, (lookupCounts.get(attributes) ?? 0) + 1);
 
       total += 1;
       if (success) successes += 1;
@@ -228,9 +240,11 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
         recentNext = (recentNext + 1) % recentSize;
       }
       batcher.enqueue(event);
-      log.debug(
-        `[uuid-lookup] ${success ? 'success' : 'failure'} ${checked.slug} ${checked.lookupTimeMs.toFixed(1)} ms${fallbackUsed ? ' (fallback)' : ''}`,
-      );
+      if (debugEnabled) {
+        log.debug(
+          `[uuid-lookup] ${success ? 'success' : 'failure'} ${checked.slug} ${checked.lookupTimeMs.toFixed(1)} ms${fallbackUsed ? ' (fallback)' : ''}`,
+        );
+      }
     } catch (error) {
       // Recording never throws into the host app.
       try {
@@ -259,6 +273,7 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
     },
     getRecentEvents(): UuidLookupEvent[] {
       const ordered = recent.length < recentSize ? recent.slice() : [...recent.slice(recentNext), ...recent.slice(0, recentNext)];
+      for (const event of ordered) eventId(event);
       return ordered;
     },
     async flush(): Promise<void> {

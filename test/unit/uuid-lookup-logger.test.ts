@@ -120,6 +120,7 @@ describe('uuid lookup logger', () => {
     const throwing = {
       createHistogram: () => ({ record: () => { throw new Error('exporter bug'); } }),
       createCounter: () => ({ add: () => { throw new Error('exporter bug'); } }),
+      createObservableCounter: () => ({ addCallback: () => {} }),
     } as unknown as Meter;
     const logger = createUuidLookupLogger({ meter: throwing });
     expect(() => logger.logSuccess('a', UUID, 5)).not.toThrow();

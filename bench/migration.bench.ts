@@ -1,12 +1,15 @@
 // npm run bench:migration: the back-fill at scale on the real server, against
 // the limit (a bare set-based UPDATE of the same rows, measured in the same run).
-// Prints JSON. Options: JOBS=1000000 BATCH_SIZE=25000 TEST_PG_URL=postgres://...
+// Prints JSON. Options: JOBS=1000000 BATCH_SIZE=25000 CONCURRENCY=2 TEST_PG_URL=postgres://...
+// CONCURRENCY batches run at once in different shards of the id space, one
+// connection each (the bare UPDATE is one statement on one core).
 import { getUuidMigrationStats } from '../src/node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../src/node/migration/run-job-uuid-migration.ts';
 import { serverTestDatabase } from '../test/support/test-databases.ts';
 
 const jobs = Number(process.env.JOBS ?? 1_000_000);
 const batchSize = Number(process.env.BATCH_SIZE ?? 25_000);
+const concurrency = Number(process.env.CONCURRENCY ?? 2);
 const services = 1000;
 
 const t = await serverTestDatabase();
@@ -38,7 +41,7 @@ try {
   await db.query('CHECKPOINT');
 
   start = performance.now();
-  const run = await runJobUuidMigration(db, { batchSize });
+  const run = await runJobUuidMigration(db, { batchSize, concurrency });
   const migrationMs = ms(start);
 
   const statsTimes: number[] = [];
@@ -54,6 +57,7 @@ try {
     benchmark: 'migration',
     jobs,
     batch_size: batchSize,
+    concurrency,
     bare_update: { ms: bareUpdateMs, rows_updated: bare.rowCount },
     migration: {
       ms: migrationMs,

@@ -8,6 +8,8 @@ export interface DatabaseCommandOptions {
   databaseUrl?: string;
   dataDir?: string;
   json?: boolean;
+  /** Batches at once (migrate); the pool gets one connection more. */
+  concurrency?: number;
 }
 
 /** An error the CLI reports as one line and a non-zero exit, never a stack trace. */
@@ -28,7 +30,11 @@ export function defaultDataDir(): string {
 /** Opens `--database-url` / `DATABASE_URL`, or the embedded database in `--data-dir`. */
 export async function openCommandDatabase(options: DatabaseCommandOptions): Promise<Database> {
   const url = options.databaseUrl ?? process.env.DATABASE_URL;
-  return openDatabase({ url, dataDir: url ? undefined : (options.dataDir ?? defaultDataDir()) });
+  return openDatabase({
+    url,
+    dataDir: url ? undefined : (options.dataDir ?? defaultDataDir()),
+    maxConnections: Math.max(4, (options.concurrency ?? 1) + 1),
+  });
 }
 
 /** Runs `fn` with an open database and always closes it. */

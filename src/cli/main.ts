@@ -68,8 +68,9 @@ export function buildProgram(): Command {
       .command('migrate')
       .description('back-fill jobs.micro_uuid in batches, one transaction each')
       .option('--batch-size <n>', 'jobs per batch', positiveInteger, 5000)
+      .option('--concurrency <n>', 'batches at once, one connection each (a server; 1 on the embedded database)', positiveInteger, 1)
       .option('--retry', 're-run jobs whose last outcome was failed or skipped'),
-  ).action(async (options: DatabaseCommandOptions & { batchSize: number; retry?: boolean }) => {
+  ).action(async (options: DatabaseCommandOptions & { batchSize: number; concurrency: number; retry?: boolean }) => {
     await withDatabase(options, async (database) => {
       const controller = new AbortController();
       const stop = (): void => controller.abort();
@@ -77,6 +78,7 @@ export function buildProgram(): Command {
       try {
         const result = await runJobUuidMigration(database, {
           batchSize: options.batchSize,
+          concurrency: options.concurrency,
           retry: options.retry === true,
           signal: controller.signal,
         });

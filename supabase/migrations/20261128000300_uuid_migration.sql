@@ -7,9 +7,12 @@
 --   would be a subtransaction.
 -- * A batch that raises is split in halves until the failing rows are isolated;
 --   those are logged 'failed' with the error and the rest of the batch proceeds.
--- * Batches are serialised by a transaction-scoped advisory lock, so concurrent
---   runs never pick the same job; row locks use SKIP LOCKED so the migration never
---   waits on a job the application holds. No lock outlives its batch when each
+-- * The key space of jobs.id is cut into 16 fixed shards (by the first hex digit).
+--   Batches within a shard are serialised by a transaction-scoped advisory lock of
+--   that shard, so concurrent runs never pick the same job, and batches of
+--   different shards run in parallel (a run may use several connections); a batch
+--   without a shard takes all 16 locks, in order. Row locks use SKIP LOCKED so the
+--   migration never waits on a job the application holds. No lock outlives its batch when each
 --   batch is its own transaction (migrate_job_uuids_batch from a client, or
 --   CALL run_job_uuid_migration()).
 -- * A job's current outcome is its one log row with is_latest; re-runs add rows
@@ -263,7 +266,7 @@ $$;
 -- outcome did not give them a UUID (failed, skipped), after the operator fixed
 -- the cause. The two sets do not overlap, so a run visits each job once.
 CREATE OR REPLACE FUNCTION public._uuid_migration_pick(
-  p_batch_size integer, p_after uuid, p_retry boolean,
+  p_batch_size integer, p_after uuid, p_retry boolean, p_shard integer,
   OUT job_ids uuid[], OUT ctids tid[], OUT slugs text[])
 LANGUAGE plpgsql
 SET search_path = ''
@@ -273,16 +276,27 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
   v_after uuid := COALESCE(p_after, '00000000-0000-0000-0000-000000000000'::uuid);
+  v_last  uuid := 'ffffffff-ffff-ffff-ffff-ffffffffffff';
+  v_shard integer;
 BEGIN
   IF p_batch_size IS NULL OR p_batch_size < 1 OR p_batch_size > 100000 THEN
     RAISE EXCEPTION 'uuid migration: batch size must be between 1 and 100000, got %',
       COALESCE(p_batch_size::text, 'null')
       USING ERRCODE = '22023';
   END IF;
+  IF p_shard IS NOT NULL AND (p_shard < 0 OR p_shard > 15) THEN
+    RAISE EXCEPTION 'uuid migration: shard must be between 0 and 15, got %', p_shard USING ERRCODE = '22023';
+  END IF;
 
-  -- Serialise batches across sessions. Taken before the candidate query, so that
-  -- query's snapshot sees every batch committed before this one.
-  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('public.migrate_job_uuids', 0));
+  -- Serialise batches of a shard across sessions. Taken before the candidate
+  -- query, so that query's snapshot sees every batch committed before this one.
+  FOR v_shard IN SELECT g FROM pg_catalog.generate_series(COALESCE(p_shard, 0), COALESCE(p_shard, 15)) AS g LOOP
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('public.migrate_job_uuids', v_shard));
+  END LOOP;
+  IF p_shard IS NOT NULL THEN
+    v_after := GREATEST(v_after, (pg_catalog.to_hex(p_shard) || '0000000-0000-0000-0000-000000000000')::uuid);
+    v_last := (pg_catalog.to_hex(p_shard) || 'fffffff-ffff-ffff-ffff-ffffffffffff')::uuid;
+  END IF;
 
   IF COALESCE(p_retry, false) THEN
     SELECT COALESCE(pg_catalog.array_agg(c.id ORDER BY c.id), '{}'),
@@ -290,7 +304,7 @@ BEGIN
            COALESCE(pg_catalog.array_agg(c.micro_id ORDER BY c.id), '{}')
       INTO job_ids, ctids, slugs
       FROM (SELECT j.id, j.ctid, j.micro_id FROM public.jobs j
-            WHERE j.micro_uuid IS NULL AND j.id > v_after
+            WHERE j.micro_uuid IS NULL AND j.id > v_after AND j.id <= v_last
               AND EXISTS (SELECT 1 FROM public.uuid_migration_log l
                           WHERE l.job_id = j.id AND l.is_latest AND l.job_id > v_after)
             ORDER BY j.id
@@ -302,7 +316,7 @@ BEGIN
            COALESCE(pg_catalog.array_agg(c.micro_id ORDER BY c.id), '{}')
       INTO job_ids, ctids, slugs
       FROM (SELECT j.id, j.ctid, j.micro_id FROM public.jobs j
-            WHERE j.micro_uuid IS NULL AND j.id > v_after
+            WHERE j.micro_uuid IS NULL AND j.id > v_after AND j.id <= v_last
               -- l.job_id > v_after is implied, and written out so that a merge
               -- join starts at the cursor instead of at the first log row.
               AND NOT EXISTS (SELECT 1 FROM public.uuid_migration_log l
@@ -316,11 +330,14 @@ $$;
 
 -- The batched form for clients: one call, one batch, one transaction. Returns the
 -- batch's counts and the cursor for the next call; processed = 0 means done.
+-- With p_shard (0-15) the batch stays within that shard of the id space, and
+-- batches of different shards may run at once on different connections.
 CREATE OR REPLACE FUNCTION public.migrate_job_uuids_batch(
   p_batch_size integer DEFAULT 5000,
   p_after      uuid    DEFAULT NULL,
   p_retry      boolean DEFAULT false,
-  p_run_id     uuid    DEFAULT NULL)
+  p_run_id     uuid    DEFAULT NULL,
+  p_shard      integer DEFAULT NULL)
 RETURNS public.uuid_migration_batch_summary
 LANGUAGE plpgsql
 SET search_path = ''
@@ -331,7 +348,7 @@ DECLARE
   v_slugs  text[];
   v_result public.uuid_migration_batch_summary;
 BEGIN
-  SELECT p.job_ids, p.ctids, p.slugs INTO v_ids, v_ctids, v_slugs FROM public._uuid_migration_pick(p_batch_size, p_after, p_retry) p;
+  SELECT p.job_ids, p.ctids, p.slugs INTO v_ids, v_ctids, v_slugs FROM public._uuid_migration_pick(p_batch_size, p_after, p_retry, p_shard) p;
   v_result := public._uuid_migration_apply_isolating(
     v_ids, v_ctids, v_slugs, COALESCE(p_run_id, gen_random_uuid()), COALESCE(p_retry, false));
   v_result.last_job_id := v_ids[pg_catalog.cardinality(v_ids)];
@@ -359,7 +376,7 @@ DECLARE
   v_slugs text[];
 BEGIN
   LOOP
-    SELECT p.job_ids, p.ctids, p.slugs INTO v_ids, v_ctids, v_slugs FROM public._uuid_migration_pick(p_batch_size, v_after, p_retry) p;
+    SELECT p.job_ids, p.ctids, p.slugs INTO v_ids, v_ctids, v_slugs FROM public._uuid_migration_pick(p_batch_size, v_after, p_retry, NULL) p;
     EXIT WHEN pg_catalog.cardinality(v_ids) = 0;
     PERFORM public._uuid_migration_apply_isolating(v_ids, v_ctids, v_slugs, v_run, COALESCE(p_retry, false));
     v_after := v_ids[pg_catalog.cardinality(v_ids)];

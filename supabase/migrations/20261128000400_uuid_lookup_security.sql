@@ -76,8 +76,8 @@ GRANT INSERT, UPDATE, DELETE ON public.micro_services TO service_role;
 REVOKE EXECUTE ON FUNCTION
   public._uuid_migration_apply(uuid[], tid[], text[], uuid, boolean),
   public._uuid_migration_apply_isolating(uuid[], tid[], text[], uuid, boolean),
-  public._uuid_migration_pick(integer, uuid, boolean),
-  public.migrate_job_uuids_batch(integer, uuid, boolean, uuid),
+  public._uuid_migration_pick(integer, uuid, boolean, integer),
+  public.migrate_job_uuids_batch(integer, uuid, boolean, uuid, integer),
   public.migrate_job_uuids(integer, boolean),
   public.get_uuid_migration_stats()
   FROM PUBLIC, anon, authenticated;
@@ -86,8 +86,8 @@ REVOKE EXECUTE ON PROCEDURE public.run_job_uuid_migration(integer, boolean) FROM
 GRANT EXECUTE ON FUNCTION
   public._uuid_migration_apply(uuid[], tid[], text[], uuid, boolean),
   public._uuid_migration_apply_isolating(uuid[], tid[], text[], uuid, boolean),
-  public._uuid_migration_pick(integer, uuid, boolean),
-  public.migrate_job_uuids_batch(integer, uuid, boolean, uuid),
+  public._uuid_migration_pick(integer, uuid, boolean, integer),
+  public.migrate_job_uuids_batch(integer, uuid, boolean, uuid, integer),
   public.migrate_job_uuids(integer, boolean),
   public.get_uuid_migration_stats()
   TO service_role;

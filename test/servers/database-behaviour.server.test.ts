@@ -39,6 +39,27 @@ describe('concurrent migration runs on PostgreSQL', () => {
     expect(await getUuidMigrationStats(t.db)).toMatchObject({ successful_migrations: 3200, skipped_migrations: 800 });
   });
 
+  it('never processes a job twice when a sharded run with several connections meets an unsharded one', async () => {
+    const connect = t.connect;
+    if (connect === undefined) throw new Error('server database expected');
+    const [sharded, plain] = await Promise.all([
+      runJobUuidMigration(connect(), { batchSize: 50, concurrency: 3 }),
+      runJobUuidMigration(connect(), { batchSize: 70 }),
+    ]);
+    expect(sharded.processed + plain.processed).toBe(4000);
+    expect(sharded.processed).toBeGreaterThan(0);
+    const { rows } = await t.db.query<{ n: number; jobs: number }>(
+      'SELECT count(*)::int AS n, count(DISTINCT job_id)::int AS jobs FROM uuid_migration_log',
+    );
+    expect(rows[0]).toEqual({ n: 4000, jobs: 4000 });
+    expect(await getUuidMigrationStats(t.db)).toMatchObject({ successful_migrations: 3200, skipped_migrations: 800 });
+  });
+
+  it('refuses a shard outside 0-15', async () => {
+    const error = await t.db.query('SELECT * FROM migrate_job_uuids_batch(10, NULL, false, NULL, 16)').catch((e: unknown) => e);
+    expect((error as { code?: string }).code).toBe('22023');
+  });
+
   it('skips a job the application holds locked and takes it on the next run', async () => {
     const url = t.url;
     if (url === undefined) throw new Error('server database expected');

@@ -9,6 +9,8 @@ export interface OpenDatabaseOptions {
   /** With no URL: a folder for the embedded database; in memory when absent. */
   dataDir?: string | undefined;
   applicationName?: string;
+  /** Server connections at most (default 4). */
+  maxConnections?: number;
 }
 
 /**
@@ -31,7 +33,11 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
       throw new Error(`uuid-lookup: DATABASE_URL must start with postgres:// or postgresql://, got ${parsed.protocol}//`);
     }
-    const db = createPgDatabase({ url: options.url, applicationName: options.applicationName ?? 'uuid-lookup' });
+    const db = createPgDatabase({
+      url: options.url,
+      applicationName: options.applicationName ?? 'uuid-lookup',
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    });
     // Fail here, with the server's reason, rather than at the first real query.
     try {
       await db.query('SELECT 1');

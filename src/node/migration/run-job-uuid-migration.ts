@@ -37,7 +37,15 @@ export interface RunJobUuidMigrationOptions {
   onBatch?: (batch: UuidMigrationBatch) => void | Promise<void>;
   /** Stops between batches: a batch in flight commits or rolls back whole, never half. */
   signal?: AbortSignal;
+  /**
+   * Batches run at once, each on its own connection, each in its own shard of the
+   * id space (16 fixed shards). Default 1. PGlite has one connection: always 1.
+   */
+  concurrency?: number;
 }
+
+/** The id space is cut into this many fixed shards (the first hex digit of jobs.id). */
+export const MIGRATION_SHARDS = 16;
 
 interface BatchRow {
   processed: number;
@@ -64,6 +72,10 @@ export async function runJobUuidMigration(
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
     throw new RangeError(`uuid-lookup: batchSize must be an integer from 1 to 100000, got ${String(batchSize)}`);
   }
+  const concurrency = db.kind === 'pglite' ? 1 : (options.concurrency ?? 1);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MIGRATION_SHARDS) {
+    throw new RangeError(`uuid-lookup: concurrency must be an integer from 1 to ${MIGRATION_SHARDS}, got ${String(options.concurrency)}`);
+  }
   const runId = options.runId ?? crypto.randomUUID();
   const started = performance.now();
   const result: UuidMigrationRunResult = {
@@ -77,37 +89,59 @@ export async function runJobUuidMigration(
     slowestBatchMs: 0,
     aborted: false,
   };
-  let after: string | null = null;
-  for (;;) {
-    if (options.signal?.aborted === true) {
-      result.aborted = true;
-      break;
+  let workerFailed = false;
+  // Runs batches until the shard (or, unsharded, the whole table) has no work left.
+  const drain = async (shard: number | null): Promise<void> => {
+    let after: string | null = null;
+    for (;;) {
+      if (workerFailed) return;
+      if (options.signal?.aborted === true) {
+        result.aborted = true;
+        return;
+      }
+      const batchStarted = performance.now();
+      const row: BatchRow | undefined = await db.transaction(async (tx) => {
+        const { rows } = await tx.query<BatchRow>(
+          'SELECT * FROM public.migrate_job_uuids_batch($1::integer, $2::uuid, $3::boolean, $4::uuid, $5::integer)',
+          [batchSize, after, options.retry ?? false, runId, shard],
+        );
+        return rows[0];
+      });
+      if (row === undefined || row.processed === 0) return;
+      const batch: UuidMigrationBatch = {
+        processed: row.processed,
+        succeeded: row.succeeded,
+        skipped: row.skipped,
+        failed: row.failed,
+        lastJobId: row.last_job_id,
+        durationMs: performance.now() - batchStarted,
+      };
+      result.batches += 1;
+      result.processed += batch.processed;
+      result.succeeded += batch.succeeded;
+      result.skipped += batch.skipped;
+      result.failed += batch.failed;
+      result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.durationMs);
+      after = batch.lastJobId;
+      await options.onBatch?.(batch);
     }
-    const batchStarted = performance.now();
-    const row: BatchRow | undefined = await db.transaction(async (tx) => {
-      const { rows } = await tx.query<BatchRow>(
-        'SELECT * FROM public.migrate_job_uuids_batch($1::integer, $2::uuid, $3::boolean, $4::uuid)',
-        [batchSize, after, options.retry ?? false, runId],
-      );
-      return rows[0];
-    });
-    if (row === undefined || row.processed === 0) break;
-    const batch: UuidMigrationBatch = {
-      processed: row.processed,
-      succeeded: row.succeeded,
-      skipped: row.skipped,
-      failed: row.failed,
-      lastJobId: row.last_job_id,
-      durationMs: performance.now() - batchStarted,
+  };
+
+  if (concurrency === 1) {
+    await drain(null);
+  } else {
+    const shards = Array.from({ length: MIGRATION_SHARDS }, (_, shard) => shard);
+    const worker = async (): Promise<void> => {
+      try {
+        for (let shard = shards.shift(); shard !== undefined; shard = shards.shift()) await drain(shard);
+      } catch (error) {
+        workerFailed = true; // the others stop before their next batch
+        throw error;
+      }
     };
-    result.batches += 1;
-    result.processed += batch.processed;
-    result.succeeded += batch.succeeded;
-    result.skipped += batch.skipped;
-    result.failed += batch.failed;
-    result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.durationMs);
-    after = batch.lastJobId;
-    await options.onBatch?.(batch);
+    const failures = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+    const failed = failures.find((f): f is PromiseRejectedResult => f.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
   result.durationMs = performance.now() - started;
   return result;

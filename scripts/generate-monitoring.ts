@@ -1,0 +1,17 @@
+// Writes the generated monitoring files (Prometheus rules, Grafana dashboards
+// and alert rules) from the one source in src/mixin/.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderMonitoringFiles } from '../src/mixin/render-monitoring-files.ts';
+import { renderRuleTests } from '../test/promtool/rule-tests.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const files = renderMonitoringFiles();
+files.set('prometheus/tests/uuid-lookup.test.yml', renderRuleTests());
+for (const [file, content] of files) {
+  const target = path.join(root, file);
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, content);
+  process.stdout.write(`wrote ${file}\n`);
+}

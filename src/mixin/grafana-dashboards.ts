@@ -1,0 +1,233 @@
+import type { Dashboard, DataSourceRef, FieldColorModeId, Panel, ThresholdsConfig, ThresholdsMode } from '@grafana/schema';
+import type { Threshold } from '../core/thresholds.ts';
+import { thresholds } from '../core/thresholds.ts';
+import type { MixinConfig } from './mixin-config.ts';
+import type { SpecQueryName } from './spec-queries.ts';
+import { specQueries } from './spec-queries.ts';
+
+/** Datasource uids the provisioning files give the two datasources. */
+export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'prometheus' };
+export const POSTGRES: DataSourceRef = { type: 'grafana-postgresql-datasource', uid: 'postgres' };
+
+const threshold = (key: Threshold['key']): Threshold => {
+  const found = thresholds.find((t) => t.key === key);
+  if (found === undefined) throw new Error(`uuid-lookup: no threshold ${key}`);
+  return found;
+};
+
+/** Grafana thresholds (green / orange / red) from a row of the table, in the panel's unit. */
+function steps(key: Threshold['key'], scale: number): ThresholdsConfig {
+  const t = threshold(key);
+  return {
+    // Type-only imports keep @grafana/schema a build-time check; its enums hold these strings.
+    mode: 'absolute' as ThresholdsMode,
+    steps: [
+      { color: 'green', value: null as unknown as number },
+      { color: 'orange', value: t.warning * scale },
+      { color: 'red', value: t.critical * scale },
+    ],
+  };
+}
+
+interface PanelOptions {
+  title: string;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  description?: string;
+}
+
+let nextId = 1;
+
+function base(o: PanelOptions): Pick<Panel, 'id' | 'title' | 'gridPos' | 'description'> {
+  return { id: nextId++, title: o.title, gridPos: { x: o.x, y: o.y, w: o.w, h: o.h }, ...(o.description ? { description: o.description } : {}) };
+}
+
+function promTargets(exprs: { expr: string; legend: string; instant?: boolean; table?: boolean }[]) {
+  return exprs.map((e, i) => ({
+    refId: String.fromCharCode(65 + i),
+    datasource: PROMETHEUS,
+    expr: e.expr,
+    legendFormat: e.legend,
+    ...(e.instant ? { instant: true, range: false } : { range: true }),
+    ...(e.table ? { format: 'table' } : {}),
+  }));
+}
+
+function stat(o: PanelOptions & { expr: string; unit: string; key?: Threshold['key']; scale?: number }): Panel {
+  return {
+    ...base(o),
+    type: 'stat',
+    datasource: PROMETHEUS,
+    targets: promTargets([{ expr: o.expr, legend: o.title }]),
+    fieldConfig: {
+      defaults: { unit: o.unit, ...(o.key ? { thresholds: steps(o.key, o.scale ?? 1), color: { mode: 'thresholds' as FieldColorModeId } } : {}) },
+      overrides: [],
+    },
+    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'area' },
+  };
+}
+
+function timeseries(
+  o: PanelOptions & { exprs: { expr: string; legend: string }[]; unit: string; key?: Threshold['key']; scale?: number },
+): Panel {
+  return {
+    ...base(o),
+    type: 'timeseries',
+    datasource: PROMETHEUS,
+    targets: promTargets(o.exprs),
+    fieldConfig: {
+      defaults: {
+        unit: o.unit,
+        // The spec's warning and critical lines, drawn on the graph.
+        ...(o.key ? { thresholds: steps(o.key, o.scale ?? 1), custom: { thresholdsStyle: { mode: 'line+area' } } } : {}),
+      },
+      overrides: [],
+    },
+    options: { legend: { displayMode: 'table', placement: 'bottom', calcs: ['mean', 'max', 'lastNotNull'] }, tooltip: { mode: 'multi' } },
+  };
+}
+
+function promTable(o: PanelOptions & { exprs: { expr: string; legend: string }[] }): Panel {
+  return {
+    ...base(o),
+    type: 'table',
+    datasource: PROMETHEUS,
+    targets: promTargets(o.exprs.map((e) => ({ ...e, instant: true, table: true }))),
+    transformations: [{ id: 'merge', options: {} }],
+    fieldConfig: { defaults: {}, overrides: [] },
+    options: { showHeader: true },
+  };
+}
+
+function sqlTable(o: PanelOptions & { query: SpecQueryName }): Panel {
+  return {
+    ...base({ ...o, description: o.description ?? `The spec's query, run on PostgreSQL:\n\n${specQueries[o.query].sql}` }),
+    type: 'table',
+    datasource: POSTGRES,
+    targets: [{ refId: 'A', datasource: POSTGRES, rawSql: specQueries[o.query].sql, format: 'table', rawQuery: true, editorMode: 'code' }],
+    fieldConfig: { defaults: {}, overrides: [] },
+    options: { showHeader: true },
+  };
+}
+
+function alertList(o: PanelOptions): Panel {
+  return {
+    ...base(o),
+    type: 'alertlist',
+    options: { viewMode: 'list', groupMode: 'default', maxItems: 20, sortOrder: 1, stateFilter: { firing: true, pending: true, noData: true, error: true, normal: false }, alertInstanceLabelFilter: '', alertName: 'Uuid', dashboardAlerts: false },
+  };
+}
+
+function dashboard(uid: string, title: string, description: string, panels: Panel[]): Dashboard {
+  return {
+    uid,
+    title,
+    description,
+    tags: ['uuid-lookup'],
+    timezone: 'browser',
+    editable: false,
+    graphTooltip: 1,
+    schemaVersion: 39,
+    refresh: '30s',
+    time: { from: 'now-6h', to: 'now' },
+    panels,
+  } as Dashboard;
+}
+
+/** The lookup performance dashboard. */
+export function lookupDashboard(config: MixinConfig): Dashboard {
+  nextId = 1;
+  const w = config.window;
+  const sel = `job="${config.lookupJob}"`;
+  const q = (p: number) =>
+    `histogram_quantile(${p}, sum by (le) (rate(uuid_lookup_duration_seconds_bucket{${sel}}[${w}])))`;
+  return dashboard('uuid-lookup-performance', 'UUID lookups', 'Slug-to-UUID lookups of the booking wizard: latency, failures, fallbacks (spec: Monitoring Dashboard Queries).', [
+    stat({ title: 'Lookups per second', x: 0, y: 0, w: 6, h: 4, expr: `uuid_lookup:lookups:rate${w}`, unit: 'reqps' }),
+    stat({ title: 'Average lookup time', x: 6, y: 0, w: 6, h: 4, expr: `uuid_lookup:duration_seconds:avg${w}`, unit: 's', key: 'lookup_latency', scale: 1 / 1000 }),
+    stat({ title: 'Failure rate', x: 12, y: 0, w: 6, h: 4, expr: `uuid_lookup:failure_ratio:rate${w}`, unit: 'percentunit', key: 'lookup_failure_rate', scale: 1 / 100 }),
+    stat({ title: 'Fallback rate', x: 18, y: 0, w: 6, h: 4, expr: `uuid_lookup:fallback_ratio:rate${w}`, unit: 'percentunit', key: 'lookup_fallback_rate', scale: 1 / 100 }),
+    timeseries({
+      title: 'Lookup time: average, p50, p95, p99',
+      x: 0, y: 4, w: 12, h: 9,
+      unit: 's',
+      key: 'lookup_latency',
+      scale: 1 / 1000,
+      exprs: [
+        { expr: `uuid_lookup:duration_seconds:avg${w}`, legend: 'average' },
+        { expr: q(0.5), legend: 'p50' },
+        { expr: q(0.95), legend: 'p95' },
+        { expr: q(0.99), legend: 'p99' },
+      ],
+    }),
+    timeseries({
+      title: 'Failure and fallback rates',
+      x: 12, y: 4, w: 12, h: 9,
+      unit: 'percentunit',
+      key: 'lookup_failure_rate',
+      scale: 1 / 100,
+      exprs: [
+        { expr: `uuid_lookup:failure_ratio:rate${w}`, legend: 'failure rate' },
+        { expr: `uuid_lookup:fallback_ratio:rate${w}`, legend: 'fallback rate' },
+      ],
+    }),
+    promTable({
+      title: 'By service (last 5 minutes)',
+      x: 0, y: 13, w: 12, h: 9,
+      exprs: [
+        { expr: `sum by (micro_slug) (rate(uuid_lookups_total{${sel}}[${w}]))`, legend: 'lookups/s' },
+        { expr: `sum by (micro_slug) (rate(uuid_lookup_duration_seconds_sum{${sel}}[${w}])) / sum by (micro_slug) (rate(uuid_lookup_duration_seconds_count{${sel}}[${w}]))`, legend: 'avg seconds' },
+        { expr: `sum by (micro_slug) (rate(uuid_lookups_total{${sel},outcome="failure"}[${w}])) / sum by (micro_slug) (rate(uuid_lookups_total{${sel}}[${w}]))`, legend: 'failure ratio' },
+        { expr: `sum by (micro_slug) (rate(uuid_lookups_total{${sel},fallback="true"}[${w}])) / sum by (micro_slug) (rate(uuid_lookups_total{${sel}}[${w}]))`, legend: 'fallback ratio' },
+      ],
+    }),
+    timeseries({
+      title: 'Events dropped by the SDK, by reason',
+      x: 12, y: 13, w: 12, h: 9,
+      unit: 'short',
+      exprs: [{ expr: `sum by (reason) (increase(uuid_lookup_events_dropped_total{${sel}}[${w}]))`, legend: '{{reason}}' }],
+    }),
+    sqlTable({ title: specQueries.lookupPerformance.title, x: 0, y: 22, w: 12, h: 9, query: 'lookupPerformance' }),
+    sqlTable({ title: specQueries.slowLookups.title, x: 12, y: 22, w: 12, h: 9, query: 'slowLookups' }),
+    alertList({ title: 'Firing alerts', x: 0, y: 31, w: 24, h: 6 }),
+  ]);
+}
+
+/** The migration progress dashboard. */
+export function migrationDashboard(config: MixinConfig): Dashboard {
+  nextId = 1;
+  const mig = `job="${config.migrationJob}"`;
+  return dashboard('uuid-migration-progress', 'UUID migration', 'Back-fill of jobs.micro_uuid: progress, outcomes, failures (spec: Migration System, Operational Procedures).', [
+    stat({ title: 'Completion', x: 0, y: 0, w: 6, h: 4, expr: `uuid_migration_completion_percentage{${mig}}`, unit: 'percent' }),
+    stat({ title: 'Jobs without UUID', x: 6, y: 0, w: 6, h: 4, expr: `uuid_migration_jobs_without_uuid{${mig}}`, unit: 'short' }),
+    stat({ title: 'Total jobs', x: 12, y: 0, w: 6, h: 4, expr: `uuid_migration_total_jobs{${mig}}`, unit: 'short' }),
+    stat({ title: 'Migration failure rate', x: 18, y: 0, w: 6, h: 4, expr: 'uuid_migration:failure_ratio', unit: 'percentunit', key: 'migration_failure_rate', scale: 1 / 100 }),
+    timeseries({
+      title: 'Jobs with and without UUID',
+      x: 0, y: 4, w: 12, h: 9,
+      unit: 'short',
+      exprs: [
+        { expr: `uuid_migration_jobs_with_uuid{${mig}}`, legend: 'with UUID' },
+        { expr: `uuid_migration_jobs_without_uuid{${mig}}`, legend: 'without UUID' },
+      ],
+    }),
+    timeseries({
+      title: 'Throughput (jobs per second, by outcome)',
+      x: 12, y: 4, w: 12, h: 9,
+      unit: 'short',
+      exprs: [
+        { expr: `deriv(uuid_migration_successful_migrations{${mig}}[${config.window}])`, legend: 'success' },
+        { expr: `deriv(uuid_migration_skipped_migrations{${mig}}[${config.window}])`, legend: 'skipped' },
+        { expr: `deriv(uuid_migration_failed_migrations{${mig}}[${config.window}])`, legend: 'failed' },
+      ],
+    }),
+    sqlTable({ title: specQueries.migrationStats.title, x: 0, y: 13, w: 24, h: 4, query: 'migrationStats' }),
+    sqlTable({ title: specQueries.migrationProgress.title, x: 0, y: 17, w: 8, h: 8, query: 'migrationProgress' }),
+    sqlTable({ title: specQueries.failuresByError.title, x: 8, y: 17, w: 8, h: 8, query: 'failuresByError' }),
+    sqlTable({ title: specQueries.missingServices.title, x: 16, y: 17, w: 8, h: 8, query: 'missingServices' }),
+    sqlTable({ title: specQueries.failedJobs.title, x: 0, y: 25, w: 12, h: 8, query: 'failedJobs' }),
+    sqlTable({ title: specQueries.reviewFailures.title, x: 12, y: 25, w: 12, h: 8, query: 'reviewFailures' }),
+    alertList({ title: 'Firing alerts', x: 0, y: 33, w: 24, h: 6 }),
+  ]);
+}

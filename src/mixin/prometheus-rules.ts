@@ -1,0 +1,74 @@
+import type { MixinConfig } from './mixin-config.ts';
+import { formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
+
+interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** Prometheus rule groups: recording rules, then threshold and absence alerts. */
+export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
+  const alerts: AlertRule[] = [];
+  for (const signal of signals(config)) {
+    for (const severity of ['warning', 'critical'] as const) {
+      const limit = signal.threshold[severity] * signal.scale;
+      alerts.push({
+        alert: signal.alert,
+        // Strictly greater; "and on()" the traffic guard: no traffic (0/0 = NaN,
+        // or too few lookups to judge) is never a breach.
+        expr: `${signal.record} > ${limit} and on() ${signal.guardRecord} >= ${signal.guardMin}`,
+        for: config.forDuration[severity],
+        labels: { severity },
+        annotations: {
+          summary: signal.summary,
+          description: signal.description(severity, formatLimit(signal.threshold, severity)),
+          runbook_url: runbookUrl(config, signal.alert),
+        },
+      });
+    }
+  }
+  const absence: AlertRule[] = [
+    {
+      alert: 'UuidLookupMetricsTargetDown',
+      expr: `up{job="${config.lookupJob}"} == 0 or absent(up{job="${config.lookupJob}"})`,
+      for: config.forDuration.absent,
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'The lookup metrics cannot be scraped.',
+        description: `Prometheus has no working target for job ${config.lookupJob} (the collector or the app's pull endpoint): lookup alerts are blind.`,
+        runbook_url: runbookUrl(config, 'UuidLookupMetricsTargetDown'),
+      },
+    },
+    {
+      alert: 'UuidMigrationExporterDown',
+      expr: `up{job="${config.migrationJob}"} == 0 or absent(up{job="${config.migrationJob}"})`,
+      for: config.forDuration.absent,
+      labels: { severity: 'critical' },
+      annotations: {
+        summary: 'The Postgres exporter cannot be scraped.',
+        description: `Prometheus has no working target for job ${config.migrationJob}: migration progress and failures are not visible.`,
+        runbook_url: runbookUrl(config, 'UuidMigrationExporterDown'),
+      },
+    },
+    {
+      alert: 'UuidMigrationStatsAbsent',
+      expr: `up{job="${config.migrationJob}"} == 1 unless on() uuid_migration_total_jobs{job="${config.migrationJob}"}`,
+      for: config.forDuration.absent,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'The exporter is up but returns no migration statistics.',
+        description: 'get_uuid_migration_stats() fails for the exporter: the migrations are not applied, or its role lacks EXECUTE.',
+        runbook_url: runbookUrl(config, 'UuidMigrationStatsAbsent'),
+      },
+    },
+  ];
+  return {
+    groups: [
+      { name: 'uuid-lookup.records', interval: config.evaluationInterval, rules: recordingRules(config) },
+      { name: 'uuid-lookup.alerts', interval: config.evaluationInterval, rules: [...alerts, ...absence] },
+    ],
+  };
+}

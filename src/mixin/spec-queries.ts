@@ -1,0 +1,85 @@
+/**
+ * The spec's SQL ("Monitoring Dashboard Queries", "Daily Monitoring",
+ * "Migration Workflow", "Troubleshooting"), as the dashboards and the CLI's
+ * reports run them. The stack test runs every one on PostgreSQL.
+ */
+export const specQueries = {
+  lookupPerformance: {
+    title: 'Lookup performance by service (7 days)',
+    sql: `SELECT
+  event_properties->>'micro_slug' as service,
+  COUNT(*) as lookups,
+  AVG((event_properties->>'lookup_time_ms')::numeric) as avg_time_ms,
+  SUM(CASE WHEN (event_properties->>'success')::boolean THEN 1 ELSE 0 END) as successful,
+  SUM(CASE WHEN (event_properties->>'fallback_used')::boolean THEN 1 ELSE 0 END) as fallbacks
+FROM analytics_events
+WHERE event_name = 'uuid_lookup'
+  AND created_at > NOW() - INTERVAL '7 days'
+GROUP BY service
+ORDER BY lookups DESC`,
+  },
+  slowLookups: {
+    title: 'Slow lookups (> 100 ms)',
+    sql: `SELECT
+  event_properties->>'micro_slug' as service,
+  (event_properties->>'lookup_time_ms')::numeric as time_ms
+FROM analytics_events
+WHERE event_name = 'uuid_lookup'
+  AND (event_properties->>'lookup_time_ms')::numeric > 100
+ORDER BY time_ms DESC
+LIMIT 20`,
+  },
+  migrationStats: {
+    title: 'Migration statistics',
+    sql: 'SELECT * FROM get_uuid_migration_stats()',
+  },
+  migrationProgress: {
+    title: 'Migration progress by status',
+    sql: `SELECT
+  migration_status,
+  COUNT(*) as count,
+  ROUND(COUNT(*) * 100.0 / SUM(COUNT(*)) OVER (), 2) as percentage
+FROM uuid_migration_log
+GROUP BY migration_status`,
+  },
+  failuresByError: {
+    title: 'Failed migrations by error',
+    sql: `SELECT
+  error_message,
+  COUNT(*) as occurrences,
+  array_agg(DISTINCT micro_slug) as affected_slugs
+FROM uuid_migration_log
+WHERE migration_status = 'failed'
+GROUP BY error_message
+ORDER BY occurrences DESC`,
+  },
+  reviewFailures: {
+    title: 'Failed and skipped jobs (latest first)',
+    sql: `SELECT * FROM uuid_migration_log
+WHERE migration_status IN ('failed', 'skipped')
+ORDER BY created_at DESC
+LIMIT 100`,
+  },
+  failedJobs: {
+    title: 'Failed jobs by error',
+    sql: `SELECT
+  error_message,
+  COUNT(*) as count,
+  array_agg(job_id) as failed_jobs
+FROM uuid_migration_log
+WHERE migration_status = 'failed'
+GROUP BY error_message`,
+  },
+  missingServices: {
+    title: 'Slugs without a micro_service',
+    sql: `SELECT DISTINCT micro_id
+FROM jobs
+WHERE micro_uuid IS NULL
+  AND NOT EXISTS (
+    SELECT 1 FROM micro_services
+    WHERE slug = jobs.micro_id
+  )`,
+  },
+} as const;
+
+export type SpecQueryName = keyof typeof specQueries;

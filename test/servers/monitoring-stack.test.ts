@@ -1,0 +1,247 @@
+import { spawnSync } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
+import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
+import type { NodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
+import { createNodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
+import { lookupDashboard, migrationDashboard } from '../../src/mixin/grafana-dashboards.ts';
+import { grafanaAlertRules } from '../../src/mixin/grafana-alerts.ts';
+import { defaultMixinConfig } from '../../src/mixin/mixin-config.ts';
+import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
+import { specQueries } from '../../src/mixin/spec-queries.ts';
+import { createLogin } from '../../src/cli/commands/db-command.ts';
+import type { RunningProcess } from '../support/processes.ts';
+import { freePort, startProcess, waitFor } from '../support/processes.ts';
+import type { TestDatabase } from '../support/test-databases.ts';
+import { serverTestDatabase } from '../support/test-databases.ts';
+
+// The monitoring stack on this machine, real servers on loopback: Prometheus,
+// Alertmanager and the Postgres exporter from Debian's packages, the real
+// PostgreSQL, and the SDK's metrics from its in-process pull exporter.
+const root = path.resolve(import.meta.dirname, '../..');
+const repo = (file: string): string => path.join(root, file);
+
+function run(command: string, args: string[]): { status: number | null; output: string } {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('configuration checks with the real tools', () => {
+  it('promtool accepts prometheus.yml and the generated rules', () => {
+    const config = run('promtool', ['check', 'config', '--syntax-only', repo('prometheus/prometheus.yml')]);
+    expect(config.status, config.output).toBe(0);
+    const rules = run('promtool', ['check', 'rules', repo('prometheus/rules/uuid-lookup.rules.yml')]);
+    expect(rules.status, rules.output).toBe(0);
+    expect(rules.output).toContain('SUCCESS: 18 rules found');
+  });
+
+  it('promtool test rules: every alert fires above its thresholds and stays quiet below, without traffic, and so on', () => {
+    const result = run('promtool', ['test', 'rules', repo('prometheus/tests/uuid-lookup.test.yml')]);
+    expect(result.status, result.output).toBe(0);
+    expect(result.output).toContain('SUCCESS');
+  });
+
+  it('amtool accepts alertmanager.yml', () => {
+    const result = run('amtool', ['check-config', repo('prometheus/alertmanager.yml')]);
+    expect(result.status, result.output).toBe(0);
+  });
+});
+
+describe('the stack on loopback', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-stack-'));
+  const processes: RunningProcess[] = [];
+  const notifications: { receiver: string; status: string; alerts: { labels: Record<string, string> }[] }[] = [];
+  let t: TestDatabase;
+  let telemetry: NodeTelemetry;
+  let webhook: http.Server;
+  let traffic: ReturnType<typeof setInterval>;
+  let prometheusUrl: string;
+  // The rules as generated, with `for` at zero and a 1 s evaluation so a test can wait for them.
+  const testConfig = { ...defaultMixinConfig, forDuration: { warning: '0s', critical: '0s', absent: '0s' }, evaluationInterval: '1s' };
+
+  beforeAll(async () => {
+    // PostgreSQL: our migrations, sample data, a migration run where 20 % of jobs fail.
+    t = await serverTestDatabase();
+    await t.db.exec(`
+      INSERT INTO micro_services (slug) SELECT 'service-' || g FROM generate_series(1, 10) g;
+      INSERT INTO jobs (micro_id) SELECT CASE WHEN g % 5 = 0 THEN 'poison' ELSE 'service-' || (g % 10 + 1) END FROM generate_series(1, 500) g;
+      INSERT INTO micro_services (slug) VALUES ('poison');
+      CREATE FUNCTION reject_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.micro_id = 'poison' THEN RAISE EXCEPTION 'poisoned'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER reject_poison BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION reject_poison();
+    `);
+    await runJobUuidMigration(t.db, { batchSize: 100 });
+    const exporterRole = `uuid_exporter_${Math.random().toString(36).slice(2, 10)}`;
+    await createLogin(t.db, exporterRole, 'uuid_migration_monitor', 'not-used-under-trust-auth');
+    await createLogin(t.db, `${exporterRole}_gf`, 'uuid_lookup_reader', 'not-used-under-trust-auth');
+
+    // The Postgres exporter, as the least-privilege login.
+    const exporterPort = await freePort();
+    const dbUrl = new URL(t.url ?? '');
+    const dsn = `postgresql://${exporterRole}@${dbUrl.host}${dbUrl.pathname}?sslmode=disable`;
+    processes.push(
+      startProcess(
+        'prometheus-postgres-exporter',
+        [`--web.listen-address=127.0.0.1:${exporterPort}`, `--extend.query-path=${repo('prometheus/postgres-exporter/queries.yml')}`, '--disable-default-metrics', '--disable-settings-metrics'],
+        { DATA_SOURCE_NAME: dsn },
+      ),
+    );
+
+    // The SDK, serving its metrics for Prometheus; traffic that breaches every lookup threshold.
+    const sdkPort = await freePort();
+    telemetry = createNodeTelemetry({ serviceName: 'stack-test', otlp: false, prometheus: { port: sdkPort, host: '127.0.0.1' } });
+    const logger = createUuidLookupLogger({ meter: telemetry.meter });
+    const uuid = '3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90';
+    const burst = (): void => {
+      for (let i = 0; i < 20; i += 1) {
+        if (i % 4 === 0) logger.logFailure('service-1', 150, 'Service not found'); // 25 % failures
+        else logger.logSuccess('service-1', uuid, 150, i % 2 === 1); // 50 % fallbacks, 150 ms
+      }
+      logger.logSuccess('service-1', 'uuid-123', 5); // malformed: dropped and counted
+    };
+    burst();
+    traffic = setInterval(burst, 250);
+
+    // A webhook receiver standing in for the pager.
+    webhook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        notifications.push(JSON.parse(body));
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${(webhook.address() as { port: number }).port}`;
+
+    // Alertmanager with the repository's routing, receivers pointed at the webhook, no waiting.
+    const am = parse(readFileSync(repo('prometheus/alertmanager.yml'), 'utf8')) as {
+      route: Record<string, unknown> & { routes: Record<string, unknown>[] };
+      receivers: { name: string; webhook_configs: { url: string }[] }[];
+    };
+    for (const receiver of am.receivers) for (const hook of receiver.webhook_configs) hook.url = `${hookUrl}/${receiver.name}`;
+    for (const route of [am.route, ...am.route.routes]) Object.assign(route, { group_wait: '1s', group_interval: '1s' });
+    writeFileSync(path.join(dir, 'alertmanager.yml'), stringify(am));
+    const amPort = await freePort();
+    processes.push(
+      startProcess('prometheus-alertmanager', [
+        `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${path.join(dir, 'am-data')}`,
+        `--web.listen-address=127.0.0.1:${amPort}`,
+        '--cluster.listen-address=',
+      ]),
+    );
+
+    // Prometheus scraping both, evaluating the generated rules.
+    writeFileSync(path.join(dir, 'uuid-lookup.rules.yml'), stringify(prometheusRules(testConfig)));
+    writeFileSync(
+      path.join(dir, 'prometheus.yml'),
+      stringify({
+        global: { scrape_interval: '1s', evaluation_interval: '1s' },
+        rule_files: [path.join(dir, 'uuid-lookup.rules.yml')],
+        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
+        scrape_configs: [
+          { job_name: defaultMixinConfig.lookupJob, static_configs: [{ targets: [`127.0.0.1:${sdkPort}`] }] },
+          { job_name: defaultMixinConfig.migrationJob, static_configs: [{ targets: [`127.0.0.1:${exporterPort}`] }] },
+        ],
+      }),
+    );
+    const promPort = await freePort();
+    prometheusUrl = `http://127.0.0.1:${promPort}`;
+    processes.push(
+      startProcess('prometheus', [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'prom-data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+      ]),
+    );
+    await waitFor('Prometheus to be ready', async () => ((await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined));
+  }, 120_000);
+
+  afterAll(async () => {
+    clearInterval(traffic);
+    await Promise.all(processes.map((p) => p.stop()));
+    await telemetry?.shutdown();
+    await new Promise<void>((resolve) => webhook?.close(() => resolve()));
+    await t?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const query = async (expr: string): Promise<{ status: string; data: { result: unknown[] }; error?: string }> => {
+    const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    return (await response.json()) as { status: string; data: { result: unknown[] }; error?: string };
+  };
+
+  it('scrapes the migration statistics from the exporter under the contract\'s names', async () => {
+    const result = await waitFor('uuid_migration_failed_migrations', async () => {
+      const r = await query('uuid_migration_failed_migrations');
+      return r.data.result.length > 0 ? r : undefined;
+    });
+    expect((result.data.result[0] as { value: [number, string] }).value[1]).toBe('100');
+  });
+
+  it('delivers a critical alert through Alertmanager to the webhook', async () => {
+    const critical = await waitFor(
+      'a critical notification',
+      async () => notifications.find((n) => n.receiver === 'critical-page' && n.status === 'firing'),
+      60_000,
+    );
+    expect(critical.alerts.every((a) => a.labels.severity === 'critical')).toBe(true);
+  });
+
+  it('fires every threshold alert at both severities on this traffic', async () => {
+    await waitFor('all threshold alerts', async () => {
+      const response = await fetch(`${prometheusUrl}/api/v1/alerts`);
+      const { data } = (await response.json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
+      const firing = new Set(data.alerts.filter((a) => a.state === 'firing').map((a) => `${a.labels.alertname}/${a.labels.severity}`));
+      const wanted = ['UuidLookupLatencyHigh', 'UuidLookupFailureRateHigh', 'UuidLookupFallbackRateHigh', 'UuidMigrationFailureRateHigh']
+        .flatMap((name) => [`${name}/warning`, `${name}/critical`]);
+      return wanted.every((w) => firing.has(w)) ? true : undefined;
+    }, 60_000);
+  });
+
+  it('returns data for every PromQL query of every dashboard, rule and Grafana alert rule', async () => {
+    const exprs = new Map<string, string>();
+    for (const dashboard of [lookupDashboard(defaultMixinConfig), migrationDashboard(defaultMixinConfig)]) {
+      for (const panel of dashboard.panels ?? []) {
+        for (const target of (panel as { targets?: { expr?: string }[] }).targets ?? []) {
+          if (target.expr !== undefined) exprs.set(target.expr, `${dashboard.title} / ${(panel as { title?: string }).title}`);
+        }
+      }
+    }
+    const rules = prometheusRules(defaultMixinConfig) as { groups: { rules: { expr: string; record?: string; alert?: string }[] }[] };
+    for (const rule of rules.groups.flatMap((g) => g.rules)) exprs.set(rule.expr, rule.record ?? rule.alert ?? '');
+    const grafana = grafanaAlertRules(defaultMixinConfig) as { groups: { rules: { title: string; data: { model: { expr?: string } }[] }[] }[] };
+    for (const rule of grafana.groups[0]?.rules ?? []) {
+      const expr = rule.data[0]?.model.expr;
+      if (expr !== undefined) exprs.set(expr, `grafana: ${rule.title}`);
+    }
+    // Absence alerts have no data while every target is up: they must evaluate, not return series.
+    const absence = /absent\(|up\{.*\} == 0|unless on\(\)/;
+    const empty: string[] = [];
+    await waitFor('recording rules to have data', async () => ((await query('uuid_migration:failure_ratio')).data.result.length > 0 ? true : undefined));
+    for (const [expr, where] of exprs) {
+      const result = await query(expr);
+      expect(result.status, `${where}: ${expr}: ${result.error ?? ''}`).toBe('success');
+      if (!absence.test(expr) && result.data.result.length === 0) empty.push(`${where}: ${expr}`);
+    }
+    expect(empty).toEqual([]);
+    expect(exprs.size).toBeGreaterThan(30);
+  });
+
+  it('runs every SQL panel on PostgreSQL as the read-only dashboard role', async () => {
+    for (const [name, { sql }] of Object.entries(specQueries)) {
+      const rows = await t.db.transaction(async (tx) => {
+        await tx.query('SET LOCAL ROLE uuid_lookup_reader');
+        return (await tx.query(sql)).rows;
+      });
+      expect(Array.isArray(rows), name).toBe(true);
+      if (name === 'failuresByError') expect(rows).toEqual([expect.objectContaining({ error_message: 'poisoned' })]);
+    }
+  });
+});

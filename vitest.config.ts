@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           // Everything that needs only Node: unit tests and the database behaviour on PGlite.
-          include: ['test/unit/**/*.test.ts', 'test/db/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/db/**/*.test.ts', 'test/cli/**/*.test.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../node/db/database.ts';
 import { DatabaseError } from '../node/db/database.ts';
@@ -30,6 +31,7 @@ export function defaultDataDir(): string {
 /** Opens `--database-url` / `DATABASE_URL`, or the embedded database in `--data-dir`. */
 export async function openCommandDatabase(options: DatabaseCommandOptions): Promise<Database> {
   const url = options.databaseUrl ?? process.env.DATABASE_URL;
+  if (!url) await mkdir(path.dirname(options.dataDir ?? defaultDataDir()), { recursive: true });
   return openDatabase({
     url,
     dataDir: url ? undefined : (options.dataDir ?? defaultDataDir()),
@@ -65,6 +67,21 @@ export function describeError(error: unknown): string {
     const code = error.code === undefined ? '' : ` [${error.code}]`;
     return `${error.message}${code}${hint === undefined ? '' : `\n  hint: ${hint}`}`;
   }
-  if (error instanceof Error) return error.message;
+  // The library's own errors carry the prefix the CLI adds: say it once.
+  if (error instanceof Error) return error.message.replace(/^uuid-lookup: /, '');
   return String(error);
+}
+
+let exitCode = 0;
+
+/** Sets the status the command ends with, without an error (check: 1 warning, 2 critical). */
+export function setExitCode(code: number): void {
+  exitCode = code;
+}
+
+/** The status set by the command, reset for the next one. */
+export function takeExitCode(): number {
+  const code = exitCode;
+  exitCode = 0;
+  return code;
 }

@@ -10,15 +10,25 @@ export function printRecord(value: object, json: boolean | undefined): void {
 }
 
 /** Prints rows as a plain table with a header. */
-export function printTable(rows: readonly Record<string, unknown>[]): void {
+export function printTable(input: readonly object[]): void {
+  const rows = input as readonly Record<string, unknown>[];
   const first = rows[0];
   if (first === undefined) {
     process.stdout.write('(no rows)\n');
     return;
   }
   const columns = Object.keys(first);
+  // numeric columns (AVG) come back with 20 digits: two decimals are what a person reads.
   const cell = (value: unknown): string =>
-    value === null || value === undefined ? '' : Array.isArray(value) ? value.join(', ') : String(value);
+    value === null || value === undefined
+      ? ''
+      : Array.isArray(value)
+        ? value.join(', ')
+        : typeof value === 'string' && /^-?\d+\.\d{3,}$/.test(value)
+          ? Number(value).toFixed(2)
+          : value instanceof Date
+            ? value.toISOString()
+            : String(value);
   const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   process.stdout.write(`${line(columns)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);

@@ -2,8 +2,8 @@ import type { Dashboard, DataSourceRef, FieldColorModeId, Panel, ThresholdsConfi
 import type { Threshold } from '../core/thresholds.ts';
 import { thresholds } from '../core/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
-import type { SpecQueryName } from './spec-queries.ts';
-import { specQueries } from './spec-queries.ts';
+import type { SpecQueryName } from '../node/reports/spec-queries.ts';
+import { specQueries } from '../node/reports/spec-queries.ts';
 
 /** Datasource uids the provisioning files give the two datasources. */
 export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'prometheus' };

@@ -263,8 +263,9 @@ $$;
 
 -- Picks (and locks) up to p_batch_size jobs after the keyset cursor p_after.
 -- p_retry = false: jobs never attempted; p_retry = true: jobs whose current
--- outcome did not give them a UUID (failed, skipped), after the operator fixed
--- the cause. The two sets do not overlap, so a run visits each job once.
+-- outcome did not give them a UUID and that may now get one (failed, or skipped
+-- with a service for their slug by now), after the operator fixed the cause.
+-- The two sets do not overlap, so a run visits each job once.
 CREATE OR REPLACE FUNCTION public._uuid_migration_pick(
   p_batch_size integer, p_after uuid, p_retry boolean, p_shard integer,
   OUT job_ids uuid[], OUT ctids tid[], OUT slugs text[])
@@ -305,8 +306,13 @@ BEGIN
       INTO job_ids, ctids, slugs
       FROM (SELECT j.id, j.ctid, j.micro_id FROM public.jobs j
             WHERE j.micro_uuid IS NULL AND j.id > v_after AND j.id <= v_last
+              -- Retry what can now succeed: failed jobs, and skipped jobs whose
+              -- slug has a service by now (the operator added it). A skipped job
+              -- whose slug still matches nothing would only be skipped again.
               AND EXISTS (SELECT 1 FROM public.uuid_migration_log l
-                          WHERE l.job_id = j.id AND l.is_latest AND l.job_id > v_after)
+                          WHERE l.job_id = j.id AND l.is_latest AND l.job_id > v_after
+                            AND (l.migration_status <> 'skipped'
+                                 OR EXISTS (SELECT 1 FROM public.micro_services ms WHERE ms.slug = j.micro_id)))
             ORDER BY j.id
             LIMIT p_batch_size
             FOR UPDATE OF j SKIP LOCKED) c;

@@ -13,7 +13,7 @@ import { lookupDashboard, migrationDashboard } from '../../src/mixin/grafana-das
 import { grafanaAlertRules } from '../../src/mixin/grafana-alerts.ts';
 import { defaultMixinConfig } from '../../src/mixin/mixin-config.ts';
 import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
-import { specQueries } from '../../src/mixin/spec-queries.ts';
+import { specQueries } from '../../src/node/reports/spec-queries.ts';
 import { createLogin } from '../../src/cli/commands/db-command.ts';
 import type { RunningProcess } from '../support/processes.ts';
 import { freePort, startProcess, waitFor } from '../support/processes.ts';

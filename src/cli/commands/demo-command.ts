@@ -1,24 +1,101 @@
 import type { Command } from 'commander';
+import { createSlugResolver } from '../../core/slug-resolver.ts';
+import { createUuidLookupLogger } from '../../core/uuid-lookup-logger.ts';
 import { openDatabase } from '../../node/db/open-database.ts';
+import { loadDemoData } from '../../node/demo/demo-data.ts';
+import { countMigrationCandidates } from '../../node/migration/migration-operations.ts';
+import { getUuidMigrationStats } from '../../node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
+import { checkThresholds } from '../../node/reports/check-thresholds.ts';
+import type { ReportName } from '../../node/reports/run-report.ts';
+import { runReport } from '../../node/reports/run-report.ts';
 import { applyMigrations } from '../../node/schema/apply-migrations.ts';
+import { createPgAnalyticsSink } from '../../node/sdk/pg-analytics-sink.ts';
+import { createPgSlugSource } from '../../node/sdk/pg-slug-source.ts';
+import { integerBetween } from '../cli-options.ts';
+import { printRecord, printTable } from '../output.ts';
+import { createProgress } from '../progress.ts';
 import { seedDatabase } from './db-command.ts';
-import { printStats } from './stats-command.ts';
 
+const REPORTS: ReportName[] = ['lookup-performance', 'slow-lookups', 'migration-progress', 'failures-by-error', 'missing-services'];
+
+/**
+ * The main job: everything the product does, end to end, on the embedded
+ * database (or DATABASE_URL): migrations, demo data, wizard traffic through the
+ * SDK, the migration with a progress bar, the stats, the spec's queries, and
+ * each threshold's state.
+ */
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('apply the migrations, seed, migrate and print the stats (embedded database unless DATABASE_URL is set)')
+    .description('run everything on the embedded database (or DATABASE_URL): migrations, data, traffic, migration, reports')
+    .option('--jobs <n>', 'jobs to create', integerBetween(1000, 5_000_000), 100_000)
+    .option('--lookups <n>', 'simulated wizard lookups', integerBetween(0, 1_000_000), 3000)
     .option('--json', 'machine-readable output')
-    .action(async (options: { json?: boolean }) => {
-      const database = await openDatabase({ url: process.env.DATABASE_URL });
+    .action(async (options: { jobs: number; lookups: number; json?: boolean }) => {
+      const json = options.json === true;
+      const say = (text: string): void => {
+        if (!json) process.stdout.write(`${text}\n`);
+      };
+      const started = performance.now();
+      const db = await openDatabase({ url: process.env.DATABASE_URL });
       try {
-        await applyMigrations(database);
-        await seedDatabase(database);
-        await runJobUuidMigration(database);
-        await printStats(database, options.json);
+        say(`== database: ${db.kind === 'pglite' ? 'embedded PGlite (in memory)' : 'DATABASE_URL'}`);
+        const applied = await applyMigrations(db);
+        say(`migrations applied: ${applied.applied.length} (already there: ${applied.alreadyApplied.length})`);
+        await seedDatabase(db);
+        const data = await loadDemoData(db, { jobs: options.jobs });
+        say(`data: ${data.services} micro_services, ${data.jobs} jobs without micro_uuid`);
+
+        // Wizard traffic through the SDK: each lookup a real query (no cache),
+        // unknown slugs fail, legacy slugs resolve through the fallback map.
+        const { rows: services } = await db.query<{ id: string; slug: string }>('SELECT id, slug FROM public.micro_services ORDER BY slug');
+        const logger = createUuidLookupLogger({ sink: createPgAnalyticsSink({ db }), knownSlugs: services.map((s) => s.slug), maxQueueSize: 100_000 });
+        const fallback = new Map([['wall_painting', services[0]!.id], ['paint-walls', services[1]!.id]]);
+        const resolver = createSlugResolver({ source: createPgSlugSource(db), logger, cacheTtlMillis: 0, negativeCacheTtlMillis: 0, fallback });
+        for (let i = 0; i < options.lookups; i += 1) {
+          const slug =
+            i % 25 === 0 ? `unknown-service-${i % 7}` : i % 10 === 0 ? (i % 20 === 0 ? 'wall_painting' : 'paint-walls') : services[(i * 31) % services.length]!.slug;
+          await resolver.resolve(slug).catch(() => null);
+        }
+        await logger.shutdown();
+        const sdk = logger.getMetrics();
+        say(`traffic: ${sdk.totalLookups} lookups, ${sdk.failedLookups} failed, ${sdk.fallbackRate.toFixed(1)} % fallbacks, ${sdk.averageLookupTime.toFixed(2)} ms average`);
+
+        const total = await countMigrationCandidates(db);
+        const progress = createProgress(total, { json });
+        let done = 0;
+        const run = await runJobUuidMigration(db, {
+          batchSize: 10_000,
+          onBatch: (batch) => {
+            done += batch.processed;
+            progress.update(done);
+          },
+        });
+        progress.stop();
+        say(`migration: ${run.processed} jobs in ${(run.durationMs / 1000).toFixed(1)} s (${run.succeeded} success, ${run.skipped} skipped, ${run.failed} failed)`);
+
+        const stats = await getUuidMigrationStats(db);
+        const reports = [];
+        for (const name of REPORTS) reports.push({ name, ...(await runReport(db, name)) });
+        const checks = await checkThresholds(db);
+        const seconds = (performance.now() - started) / 1000;
+        if (json) {
+          printRecord({ database: db.kind, data, traffic: sdk, migration: run, stats, reports, thresholds: checks, seconds: Number(seconds.toFixed(1)) }, true);
+          return;
+        }
+        say('\n== get_uuid_migration_stats()');
+        printRecord(stats, false);
+        for (const report of reports) {
+          say(`\n== ${report.title}`);
+          printTable(report.rows.slice(0, 10));
+          if (report.rows.length > 10) say(`(${report.rows.length - 10} more rows: uuid-lookup report ${report.name})`);
+        }
+        say('\n== thresholds');
+        printTable(checks.map((c) => ({ threshold: c.title, value: c.value === null ? '-' : `${c.value}${c.unit === 'ms' ? ' ms' : '%'}`, warning: c.warning, critical: c.critical, state: c.state })));
+        say(`\ndone in ${seconds.toFixed(1)} s`);
       } finally {
-        await database.close();
+        await db.close();
       }
     });
 }

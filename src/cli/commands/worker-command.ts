@@ -1,0 +1,42 @@
+import type { Command } from 'commander';
+import { createMigrationWorker } from '../../node/worker/migration-worker.ts';
+import type { DatabaseCommandOptions } from '../cli-context.ts';
+import { openCommandDatabase } from '../cli-context.ts';
+import { databaseOptions, integerBetween } from '../cli-options.ts';
+
+export function registerWorkerCommand(program: Command): void {
+  databaseOptions(
+    program
+      .command('worker')
+      .description('run the migration on a schedule, retry failures, report progress, serve metrics for Prometheus')
+      .option('--interval <seconds>', 'between runs for new jobs', integerBetween(1, 86_400), 300)
+      .option('--retry-interval <seconds>', 'between retries of failed jobs', integerBetween(1, 604_800), 3600)
+      .option('--batch-size <n>', 'jobs per batch', integerBetween(1, 100_000), 5000)
+      .option('--concurrency <n>', 'batches at once (a server)', integerBetween(1, 16), 1)
+      .option('--metrics-port <port>', 'serve /metrics on this port', integerBetween(0, 65_535), 9465)
+      .option('--notify-url <url>', 'POST a JSON summary of each run here'),
+  ).action(
+    async (
+      options: DatabaseCommandOptions & { interval: number; retryInterval: number; batchSize: number; concurrency: number; metricsPort: number; notifyUrl?: string },
+    ) => {
+      const db = await openCommandDatabase(options);
+      const worker = createMigrationWorker({
+        db,
+        intervalMillis: options.interval * 1000,
+        retryIntervalMillis: options.retryInterval * 1000,
+        batchSize: options.batchSize,
+        concurrency: options.concurrency,
+        metricsPort: options.metricsPort,
+        ...(options.notifyUrl === undefined ? {} : { notifyUrl: options.notifyUrl }),
+      });
+      await worker.start();
+      process.stderr.write(`uuid-lookup worker: metrics at ${worker.metricsUrl ?? '(off)'}; Ctrl-C stops after the current batch\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await worker.stop();
+      await db.close();
+    },
+  );
+}

@@ -1,0 +1,50 @@
+import { Command, CommanderError } from 'commander';
+import { CliError, describeError, takeExitCode } from './cli-context.ts';
+import { registerDbCommands } from './commands/db-command.ts';
+import { registerDemoCommand } from './commands/demo-command.ts';
+import { registerMigrateCommand } from './commands/migrate-command.ts';
+import { registerReportCommands } from './commands/report-command.ts';
+import { registerServicesCommands } from './commands/services-command.ts';
+import { registerStatsCommand } from './commands/stats-command.ts';
+import { registerTrafficCommand } from './commands/traffic-command.ts';
+import { registerWorkerCommand } from './commands/worker-command.ts';
+
+/** The `uuid-lookup` command line. */
+export function buildProgram(): Command {
+  const program = new Command('uuid-lookup')
+    // Errors come back to runCli instead of ending the process (and tests run it in-process).
+    .exitOverride()
+    .description('Operate the slug-to-UUID lookup: schema, migration, statistics, reports, checks, traffic.')
+    .showHelpAfterError()
+    // Options after a subcommand are that subcommand's (migrate --data-dir x, migrate runs --data-dir y).
+    .enablePositionalOptions();
+  registerDbCommands(program);
+  registerMigrateCommand(program);
+  registerStatsCommand(program);
+  registerReportCommands(program);
+  registerServicesCommands(program);
+  registerWorkerCommand(program);
+  registerTrafficCommand(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+/**
+ * Runs the command line and returns its exit status: 0 success, 1 error (one
+ * line on stderr, never a stack trace), 2 usage error or a critical check.
+ */
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return takeExitCode();
+  } catch (error) {
+    takeExitCode();
+    if (error instanceof CommanderError) {
+      // Commander has printed the message (and --help / --version their text).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const exitCode = error instanceof CliError ? error.exitCode : 1;
+    process.stderr.write(`uuid-lookup: ${describeError(error)}\n`);
+    return exitCode;
+  }
+}

@@ -1,0 +1,118 @@
+import type { Queryable } from '../db/database.ts';
+import { readMigrationFiles } from '../schema/migration-files.ts';
+
+/** One diagnosis: what was checked, whether it holds, and the fix when it does not. */
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+}
+
+const TABLES = ['micro_services', 'jobs', 'analytics_events', 'uuid_migration_log'];
+const ROLES = ['anon', 'authenticated', 'service_role', 'uuid_migration_monitor', 'uuid_lookup_reader'];
+
+/** The spec's troubleshooting as checks (indexes, statistics, RLS, roles, grants), each with its fix. */
+export async function runDoctor(db: Queryable): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const one = async <T>(sql: string, params: unknown[] = []): Promise<T | undefined> => (await db.query<T>(sql, params)).rows[0];
+
+  const files = await readMigrationFiles();
+  const history = await db
+    .query<{ version: string }>('SELECT version FROM supabase_migrations.schema_migrations')
+    .then((r) => new Set(r.rows.map((row) => row.version)))
+    .catch(() => new Set<string>());
+  const missing = files.filter((f) => !history.has(f.version)).map((f) => `${f.version}_${f.name}`);
+  checks.push({
+    name: 'migrations applied',
+    ok: missing.length === 0,
+    detail: missing.length === 0 ? `${files.length} of ${files.length}` : `missing: ${missing.join(', ')}`,
+    fix: 'uuid-lookup db apply',
+  });
+  if (missing.length === files.length) return checks; // nothing else can be judged
+
+  const slugIndex = await one<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_index i
+     JOIN pg_class c ON c.oid = i.indexrelid
+     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = 'public.micro_services'::regclass AND a.attname = 'slug' AND i.indpred IS NULL LIMIT 1`,
+  );
+  checks.push({
+    name: 'index on micro_services(slug)',
+    ok: slugIndex !== undefined,
+    detail: slugIndex?.name ?? 'none: every lookup scans the table',
+    fix: 'CREATE INDEX IF NOT EXISTS idx_micro_services_slug ON micro_services(slug);',
+  });
+  const jobsIndex = await one<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_index i
+     JOIN pg_class c ON c.oid = i.indexrelid
+     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = 'public.jobs'::regclass AND a.attname = 'micro_uuid' AND i.indpred IS NULL LIMIT 1`,
+  );
+  checks.push({
+    name: 'index on jobs(micro_uuid)',
+    ok: jobsIndex !== undefined,
+    detail: jobsIndex?.name ?? 'none',
+    fix: 'CREATE INDEX IF NOT EXISTS idx_jobs_micro_uuid ON jobs(micro_uuid);',
+  });
+
+  for (const table of ['micro_services', 'jobs', 'uuid_migration_log']) {
+    const stat = await one<{ analyzed: string | null; live: string; modified: string }>(
+      `SELECT greatest(last_analyze, last_autoanalyze)::text AS analyzed, n_live_tup AS live, n_mod_since_analyze AS modified
+       FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = $1`,
+      [table],
+    );
+    const live = Number(stat?.live ?? 0);
+    const modified = Number(stat?.modified ?? 0);
+    // Stale: a fifth of the table changed since the planner last looked (autovacuum's default trigger is a tenth).
+    const stale = modified > 1000 && modified > 0.2 * Math.max(live, 1);
+    checks.push({
+      name: `statistics of ${table}`,
+      ok: !stale,
+      detail: `${modified} rows changed since ${stat?.analyzed ?? 'never analysed'} (${live} live)`,
+      fix: `ANALYZE ${table};`,
+    });
+  }
+
+  for (const table of TABLES) {
+    const rls = await one<{ on: boolean }>('SELECT relrowsecurity AS on FROM pg_class WHERE oid = $1::regclass', [`public.${table}`]);
+    checks.push({
+      name: `row level security on ${table}`,
+      ok: rls?.on === true,
+      detail: rls?.on === true ? 'enabled' : 'disabled: the anon key reaches every row',
+      fix: `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;`,
+    });
+  }
+
+  const roles = await db.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [ROLES]);
+  const present = new Set(roles.rows.map((r) => r.rolname));
+  const absent = ROLES.filter((r) => !present.has(r));
+  checks.push({ name: 'roles', ok: absent.length === 0, detail: absent.length === 0 ? ROLES.join(', ') : `missing: ${absent.join(', ')}`, fix: 'uuid-lookup db apply' });
+
+  const grants: [string, string, boolean, string][] = [
+    ["has_function_privilege('anon', 'public.migrate_job_uuids(integer, boolean)', 'EXECUTE')", 'anon cannot run the migration', false, 'REVOKE EXECUTE ON FUNCTION migrate_job_uuids(integer, boolean) FROM PUBLIC, anon, authenticated;'],
+    ["has_function_privilege('authenticated', 'public.get_uuid_migration_stats()', 'EXECUTE')", 'signed-in users cannot read the stats', false, 'REVOKE EXECUTE ON FUNCTION get_uuid_migration_stats() FROM PUBLIC, anon, authenticated;'],
+    ["has_table_privilege('anon', 'public.analytics_events', 'SELECT')", 'anon cannot read analytics_events', false, 'REVOKE SELECT ON analytics_events FROM anon, authenticated;'],
+    ["has_table_privilege('anon', 'public.uuid_migration_log', 'SELECT')", 'anon cannot read the migration log', false, 'REVOKE ALL ON uuid_migration_log FROM anon, authenticated;'],
+    ["has_table_privilege('anon', 'public.micro_services', 'SELECT')", 'anon can read micro_services (the wizard needs it)', true, 'GRANT SELECT ON micro_services TO anon, authenticated;'],
+    ["has_column_privilege('anon', 'public.analytics_events', 'event_properties', 'INSERT')", 'anon can insert lookup events', true, 'uuid-lookup db apply'],
+    ["has_function_privilege('uuid_migration_monitor', 'public.get_uuid_migration_stats()', 'EXECUTE')", 'the monitoring role can read the stats', true, 'GRANT EXECUTE ON FUNCTION get_uuid_migration_stats() TO uuid_migration_monitor;'],
+  ];
+  for (const [expr, name, expected, fix] of grants) {
+    const row = await one<{ has: boolean }>(`SELECT ${expr} AS has`).catch(() => undefined);
+    checks.push({ name, ok: row?.has === expected, detail: row === undefined ? 'could not be checked' : row.has ? 'granted' : 'not granted', fix });
+  }
+
+  const definer = await db.query<{ name: string }>(
+    `SELECT p.oid::regprocedure::text AS name FROM pg_proc p
+     WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef
+       AND NOT coalesce(p.proconfig @> ARRAY['search_path=""'], false)`,
+  );
+  checks.push({
+    name: 'SECURITY DEFINER functions pin search_path',
+    ok: definer.rows.length === 0,
+    detail: definer.rows.length === 0 ? 'all pinned' : definer.rows.map((r) => r.name).join(', '),
+    fix: "ALTER FUNCTION <name> SET search_path = '';",
+  });
+  return checks;
+}

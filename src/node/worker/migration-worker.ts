@@ -1,0 +1,179 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Database } from '../db/database.ts';
+import { getUuidMigrationStats } from '../migration/migration-stats.ts';
+import type { UuidMigrationRunResult } from '../migration/run-job-uuid-migration.ts';
+import { runJobUuidMigration } from '../migration/run-job-uuid-migration.ts';
+
+/** Options of {@link createMigrationWorker}. */
+export interface MigrationWorkerOptions {
+  db: Database;
+  /** Time between runs for new jobs. Default 5 minutes. */
+  intervalMillis?: number;
+  /** Time between retries of failed jobs (and skipped ones whose service now exists). Default 1 hour. */
+  retryIntervalMillis?: number;
+  batchSize?: number;
+  concurrency?: number;
+  /** Serve /metrics (prom-client) on this port; 0 picks a free one. Off when absent. */
+  metricsPort?: number;
+  metricsHost?: string;
+  /** POSTed a JSON summary after every run that did something, or failed. */
+  notifyUrl?: string;
+  /** Progress lines (one JSON object each). Default: stdout. */
+  log?: (line: Record<string, unknown>) => void;
+}
+
+/** A scheduled migration: runs for new jobs, retries, its own metrics. */
+export interface MigrationWorker {
+  readonly registry: Registry;
+  /** The metrics endpoint's address once started, e.g. http://127.0.0.1:9465/metrics. */
+  readonly metricsUrl: string | undefined;
+  start(): Promise<void>;
+  /** Runs one migration pass now (new jobs, or retries). */
+  runOnce(kind: 'new' | 'retry'): Promise<UuidMigrationRunResult>;
+  /** Stops between batches and closes the endpoint. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Phase 6 "Automated Migration": a scheduled background job with auto-retry and
+ * progress notifications, exposing its counters (and the process's) for Prometheus.
+ *
+ * @example
+ * ```ts
+ * const worker = createMigrationWorker({ db, metricsPort: 9465 });
+ * await worker.start();
+ * ```
+ */
+export function createMigrationWorker(options: MigrationWorkerOptions): MigrationWorker {
+  const intervalMillis = options.intervalMillis ?? 5 * 60_000;
+  const retryIntervalMillis = options.retryIntervalMillis ?? 60 * 60_000;
+  for (const [name, value] of [['intervalMillis', intervalMillis], ['retryIntervalMillis', retryIntervalMillis]] as const) {
+    if (!Number.isFinite(value) || value < 100) throw new RangeError(`uuid-lookup: ${name} must be at least 100, got ${value}`);
+  }
+  const log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const runs = new Counter({
+    name: 'uuid_migration_worker_runs_total',
+    help: 'Migration runs of the worker, by kind (new jobs or retries) and result.',
+    labelNames: ['kind', 'result'] as const,
+    registers: [registry],
+  });
+  const jobs = new Counter({
+    name: 'uuid_migration_worker_jobs_total',
+    help: 'Jobs processed by the worker, by outcome.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const batchSeconds = new Histogram({
+    name: 'uuid_migration_worker_batch_duration_seconds',
+    help: 'Time of one migration batch (one transaction).',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const lastSuccess = new Gauge({
+    name: 'uuid_migration_worker_last_success_timestamp_seconds',
+    help: 'When a run last finished without error (Unix time).',
+    registers: [registry],
+  });
+  const remaining = new Gauge({
+    name: 'uuid_migration_worker_jobs_without_uuid',
+    help: 'Jobs still without micro_uuid after the last run.',
+    registers: [registry],
+  });
+
+  const stopping = new AbortController();
+  let server: http.Server | undefined;
+  let metricsUrl: string | undefined;
+  const timers = new Map<'new' | 'retry', ReturnType<typeof setTimeout>>();
+  let running: Promise<unknown> = Promise.resolve();
+
+  const notify = async (summary: Record<string, unknown>): Promise<void> => {
+    if (options.notifyUrl === undefined) return;
+    try {
+      await fetch(options.notifyUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(summary), signal: AbortSignal.timeout(5000) });
+    } catch (error) {
+      log({ event: 'notify_failed', error: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
+  const runOnce = async (kind: 'new' | 'retry'): Promise<UuidMigrationRunResult> => {
+    try {
+      const result = await runJobUuidMigration(options.db, {
+        retry: kind === 'retry',
+        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+        ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+        signal: stopping.signal,
+        onBatch: (batch) => {
+          batchSeconds.observe(batch.durationMs / 1000);
+          jobs.inc({ status: 'success' }, batch.succeeded);
+          jobs.inc({ status: 'skipped' }, batch.skipped);
+          jobs.inc({ status: 'failed' }, batch.failed);
+          log({ event: 'batch', kind, processed: batch.processed, succeeded: batch.succeeded, skipped: batch.skipped, failed: batch.failed, ms: Math.round(batch.durationMs) });
+        },
+      });
+      runs.inc({ kind, result: 'ok' });
+      lastSuccess.setToCurrentTime();
+      const stats = await getUuidMigrationStats(options.db);
+      remaining.set(stats.jobs_without_uuid);
+      const summary = { event: 'run', kind, run_id: result.runId, processed: result.processed, succeeded: result.succeeded, skipped: result.skipped, failed: result.failed, completion_percentage: stats.completion_percentage };
+      log(summary);
+      if (result.processed > 0) await notify(summary);
+      return result;
+    } catch (error) {
+      runs.inc({ kind, result: 'error' });
+      const summary = { event: 'run_failed', kind, error: error instanceof Error ? error.message : String(error) };
+      log(summary);
+      await notify(summary);
+      throw error;
+    }
+  };
+
+  // Runs never overlap: each waits for the one before.
+  const schedule = (kind: 'new' | 'retry', every: number): void => {
+    const tick = (): void => {
+      if (stopping.signal.aborted) return;
+      running = running.then(() => runOnce(kind)).catch(() => {});
+      void running.then(() => {
+        if (!stopping.signal.aborted) timers.set(kind, setTimeout(tick, every));
+      });
+    };
+    tick();
+  };
+
+  return {
+    registry,
+    get metricsUrl() {
+      return metricsUrl;
+    },
+    async start(): Promise<void> {
+      if (options.metricsPort !== undefined) {
+        server = http.createServer((req, res) => {
+          if (req.url !== '/metrics') {
+            res.writeHead(404).end();
+            return;
+          }
+          registry.metrics().then(
+            (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+            (error: unknown) => res.writeHead(500).end(String(error)),
+          );
+        });
+        const host = options.metricsHost ?? '0.0.0.0';
+        await new Promise<void>((resolve) => server?.listen(options.metricsPort, host, resolve));
+        const { port } = server.address() as AddressInfo;
+        metricsUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`;
+      }
+      schedule('new', intervalMillis);
+      schedule('retry', retryIntervalMillis);
+    },
+    runOnce,
+    async stop(): Promise<void> {
+      stopping.abort();
+      for (const timer of timers.values()) clearTimeout(timer);
+      await running;
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    },
+  };
+}

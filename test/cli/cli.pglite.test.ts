@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createPgliteDatabase } from '../../src/node/db/pglite-database.ts';
+import { runCliCaptured } from '../support/run-cli-captured.ts';
+import { describeCli } from './cli.suite.ts';
+
+describeCli('the embedded database (PGlite)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-pglite-'));
+  const dataDir = path.join(dir, 'db');
+  return {
+    args: ['--data-dir', dataDir],
+    async sql(statement) {
+      const db = await createPgliteDatabase({ dataDir });
+      try {
+        await db.exec(statement);
+      } finally {
+        await db.close();
+      }
+    },
+    async dispose() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('uuid-lookup on an embedded database without the migrations', () => {
+  it('says to apply them', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-empty-'));
+    try {
+      const run = await runCliCaptured(['stats', '--data-dir', path.join(dir, 'db')]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('hint: a function is missing: apply the migrations first (uuid-lookup db apply)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

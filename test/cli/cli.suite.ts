@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliRun } from '../support/run-cli-captured.ts';
+import { runCliCaptured } from '../support/run-cli-captured.ts';
+
+/** Where the commands point: `--data-dir` (embedded) or `--database-url` (a server). */
+export interface CliTarget {
+  args: string[];
+  /** Runs SQL directly, as the owner (to set up what a test needs). */
+  sql(statement: string): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+// Each command of the CLI, in the order an operator meets them, against one database.
+export function describeCli(label: string, makeTarget: () => Promise<CliTarget>): void {
+  describe(`uuid-lookup on ${label}`, () => {
+    let target: CliTarget;
+    const files = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-cli-'));
+    const cli = (...args: string[]): Promise<CliRun> => runCliCaptured([...args, ...target.args]);
+    beforeAll(async () => {
+      target = await makeTarget();
+    });
+    afterAll(async () => {
+      await target.dispose();
+      rmSync(files, { recursive: true, force: true });
+    });
+
+    it('applies the migrations, then finds nothing left to apply', async () => {
+      const first = await cli('db', 'apply', '--json');
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.json<{ applied: string }>().applied.split(' ').length).toBeGreaterThanOrEqual(6);
+      expect((await cli('db', 'apply', '--json')).json()).toMatchObject({ applied: '(none)' });
+    });
+
+    it('loads the sample data and shows the stats', async () => {
+      expect((await cli('db', 'seed')).code).toBe(0);
+      const stats = await cli('stats', '--json');
+      expect(stats.json()).toMatchObject({ total_jobs: 2000, jobs_with_uuid: 0, completion_percentage: 0, migration_failure_state: 'no-data' });
+    });
+
+    it('shows what a run would do without writing anything (--dry-run)', async () => {
+      const preview = await cli('migrate', '--dry-run', '--json');
+      const slugs = preview.json<{ slugs: { micro_slug: string; would_be: string; jobs: number }[] }>().slugs;
+      expect(slugs.reduce((n, s) => n + s.jobs, 0)).toBe(2000);
+      expect(slugs.find((s) => s.micro_slug === 'wall_painting')?.would_be).toBe('skipped');
+      expect((await cli('stats', '--json')).json()).toMatchObject({ jobs_with_uuid: 0, successful_migrations: 0 });
+    });
+
+    it('migrates in batches, and a second run finds nothing to do', async () => {
+      const run = await cli('migrate', '--batch-size', '700', '--json');
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.json()).toMatchObject({ processed: 2000, succeeded: 1845, skipped: 155, failed: 0, batches: 3, stopped_early: false });
+      expect((await cli('migrate', '--json')).json()).toMatchObject({ processed: 0 });
+    });
+
+    it('lists the run and rolls it back to where it started', async () => {
+      const runs = (await cli('migrate', 'runs', '--json')).json<{ runs: { run_id: string; succeeded: number }[] }>().runs;
+      expect(runs).toHaveLength(1);
+      const rollback = await cli('migrate', 'rollback', runs[0]!.run_id, '--json');
+      expect(rollback.json()).toMatchObject({ jobs_reverted: 1845, jobs_changed_since: 0 });
+      expect((await cli('stats', '--json')).json()).toMatchObject({ jobs_with_uuid: 0, successful_migrations: 0, skipped_migrations: 155 });
+      // Rolled-back jobs count as never attempted: the next run takes them again.
+      expect((await cli('migrate', '--json')).json()).toMatchObject({ processed: 1845, succeeded: 1845 });
+    });
+
+    it('prints the spec\'s queries as reports', async () => {
+      const missing = await cli('report', 'missing-services', '--json');
+      expect(missing.json<{ rows: { micro_id: string }[] }>().rows.map((r) => r.micro_id)).toEqual(
+        expect.arrayContaining(['wall_painting', 'handyman', 'electrician']),
+      );
+      const table = await cli('report', 'migration-progress');
+      expect(table.stdout).toMatch(/skipped\s+155/);
+      const bad = await cli('report', 'everything');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("'everything' is invalid");
+    });
+
+    it('adds missing services one at a time or from a file, refusing bad input whole', async () => {
+      expect((await cli('services', 'add', 'handyman', '--name', 'Handyman', '--json')).json()).toMatchObject({ added: true });
+      expect((await cli('services', 'add', 'handyman', '--json')).json()).toMatchObject({ added: false });
+      const invalid = await cli('services', 'add', 'Wall Painting!');
+      expect(invalid.code).toBe(1);
+      expect(invalid.stderr).toMatch(/^uuid-lookup: slug: slug "Wall Painting!" is not lower-case words joined by hyphens/);
+
+      const good = path.join(files, 'services.csv');
+      writeFileSync(good, 'slug,name\nelectrician,Electrician\ntiler,Tiler\n');
+      expect((await cli('services', 'import', good, '--json')).json()).toMatchObject({ rows: 2, added: 2 });
+      const broken = path.join(files, 'broken.csv');
+      writeFileSync(broken, 'slug,name\ngarden,Garden\nNOT OK,Bad\n');
+      const refused = await cli('services', 'import', broken);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('broken.csv: line 3: slug "NOT OK"');
+      const json = path.join(files, 'services.json');
+      writeFileSync(json, '{"slug": "garden"}');
+      expect((await cli('services', 'import', json)).stderr).toContain('expected a JSON array');
+      expect((await cli('services', 'import', path.join(files, 'nope.csv'))).stderr).toContain('cannot read');
+      const missing = (await cli('report', 'missing-services', '--json')).json<{ rows: { micro_id: string }[] }>().rows.map((r) => r.micro_id);
+      expect(missing).not.toContain('garden'); // the broken file added nothing
+      expect(missing).not.toContain('electrician');
+    });
+
+    it('retries the skipped jobs whose service now exists', async () => {
+      const retry = await cli('migrate', '--retry', '--json');
+      expect(retry.json<{ processed: number; succeeded: number }>()).toMatchObject({ failed: 0 });
+      expect(retry.json<{ processed: number }>().processed).toBeGreaterThan(0);
+      expect(retry.json<{ processed: number; succeeded: number }>().succeeded).toBe(retry.json<{ processed: number }>().processed);
+    });
+
+    it('checks the thresholds: 0 with no traffic, 2 when lookups fail beyond the critical limit', async () => {
+      const quiet = await cli('check', '--json');
+      expect(quiet.code).toBe(0);
+      await target.sql(`
+        INSERT INTO analytics_events (event_name, event_category, event_properties)
+        SELECT 'uuid_lookup', 'wizard_flow', jsonb_build_object(
+          'micro_slug', 'tiling-floor', 'micro_uuid', CASE WHEN g % 4 = 0 THEN NULL ELSE '${'3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90'}' END,
+          'lookup_time_ms', 30, 'success', g % 4 <> 0, 'fallback_used', false)
+        FROM generate_series(1, 40) g`);
+      const loud = await cli('check', '--json');
+      expect(loud.code).toBe(2);
+      const checks = loud.json<{ checks: { key: string; state: string; value: number }[] }>().checks;
+      expect(checks.find((c) => c.key === 'lookup_failure_rate')).toMatchObject({ state: 'critical', value: 25 });
+      expect(checks.find((c) => c.key === 'lookup_latency')).toMatchObject({ state: 'ok', value: 30 });
+    });
+
+    it('diagnoses the spec\'s troubleshooting items and names the fix', async () => {
+      // The writes above leave the planner's statistics stale until autovacuum
+      // gets to them; the doctor says so, and the fix is the spec's ANALYZE.
+      await target.sql('ANALYZE');
+      const healthy = await cli('doctor');
+      expect(healthy.code, healthy.stdout).toBe(0);
+      await target.sql('DROP INDEX idx_jobs_micro_uuid');
+      const sick = await cli('doctor');
+      expect(sick.code).toBe(1);
+      expect(sick.stdout).toContain('FAIL  index on jobs(micro_uuid): none');
+      expect(sick.stdout).toContain('fix: CREATE INDEX IF NOT EXISTS idx_jobs_micro_uuid ON jobs(micro_uuid);');
+      await target.sql('CREATE INDEX idx_jobs_micro_uuid ON jobs(micro_uuid)');
+    });
+
+    it('answers bad input with one line and a non-zero exit, never a stack trace', async () => {
+      for (const args of [['stats', '--database-url', 'not a url'], ['stats', '--database-url', 'mysql://x@y/z']]) {
+        const run = await runCliCaptured(args);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toMatch(/^uuid-lookup: DATABASE_URL/);
+        expect(run.stderr).not.toMatch(/\n\s+at /);
+      }
+      const migrateBad = await cli('migrate', '--batch-size', '-5');
+      expect(migrateBad.code).toBe(2);
+      const rollbackBad = await cli('migrate', 'rollback', "1; DROP TABLE jobs");
+      expect(rollbackBad.stderr).toContain('run id must be a UUID');
+      expect((await cli('--help')).code).toBe(0);
+    });
+  });
+}

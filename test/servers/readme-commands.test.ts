@@ -1,0 +1,35 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// A newcomer's first minutes: clone, then the README's first two commands, with
+// only Node on the machine (no DATABASE_URL: the embedded database).
+const root = path.resolve(import.meta.dirname, '../..');
+const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+const commands = [...readme.matchAll(/^(npm [^#\n]+?)\s+#/gm)].slice(0, 2).map((m) => (m[1] ?? '').trim());
+
+describe("the README's first two commands, from a clean clone", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-clone-'));
+  const clone = path.join(dir, 'uuid-lookup-observability');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are the demo and the tests', () => {
+    expect(commands).toEqual(['npm ci && npm start', 'npm ci && npm test']);
+  });
+
+  it('run the demo on the embedded database and the tests, both succeeding', () => {
+    execFileSync('git', ['clone', '--quiet', root, clone]);
+    const env = { ...process.env, DATABASE_URL: '', TEST_PG_URL: '' };
+    delete env.DATABASE_URL;
+    const start = spawnSync('sh', ['-c', commands[0] ?? 'false'], { cwd: clone, env, encoding: 'utf8', timeout: 300_000 });
+    expect(start.status, start.stderr.slice(-3000)).toBe(0);
+    expect(start.stdout).toContain('== database: embedded PGlite');
+    expect(start.stdout).toMatch(/migration: \d+ jobs/);
+    expect(start.stdout).toContain('== thresholds');
+    const test = spawnSync('sh', ['-c', commands[1] ?? 'false'], { cwd: clone, env, encoding: 'utf8', timeout: 600_000 });
+    expect(test.status, `${test.stdout.slice(-3000)}\n${test.stderr.slice(-2000)}`).toBe(0);
+    expect(test.stdout).toMatch(/Tests\s+.*\d+ passed/);
+  });
+});

@@ -1,14 +1,13 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMigrationWorker } from '../../src/node/worker/migration-worker.ts';
+import { startJsonWebhook } from '../support/json-webhook.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
 export function describeMigrationWorker(label: string, factory: TestDatabaseFactory): void {
   describe(`migration worker on ${label}`, () => {
     let t: TestDatabase;
-    let hook: http.Server;
-    const notices: Record<string, unknown>[] = [];
+    let hook: Awaited<ReturnType<typeof startJsonWebhook<Record<string, unknown>>>>;
+    let notices: Record<string, unknown>[];
     let hookUrl = '';
     beforeEach(async () => {
       t = await factory();
@@ -16,20 +15,12 @@ export function describeMigrationWorker(label: string, factory: TestDatabaseFact
         INSERT INTO micro_services (slug) VALUES ('a'), ('b');
         INSERT INTO jobs (micro_id) SELECT (ARRAY['a', 'b', 'c'])[1 + g % 3] FROM generate_series(1, 300) g;
       `);
-      notices.length = 0;
-      hook = http.createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          notices.push(JSON.parse(body));
-          res.end();
-        });
-      });
-      await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-      hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/notify`;
+      hook = await startJsonWebhook();
+      notices = hook.received;
+      hookUrl = `${hook.url}/notify`;
     });
     afterEach(async () => {
-      await new Promise<void>((resolve) => hook.close(() => resolve()));
+      await hook.close();
       await t.dispose();
     });
 

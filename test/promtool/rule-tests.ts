@@ -12,11 +12,13 @@ const MIG = 'job="uuid-migration"';
 interface Alert {
   severity: 'warning' | 'critical';
   description: string;
+  /** Labels besides severity (an absence alert keeps the job's). */
+  labels?: Record<string, string>;
 }
 interface Case {
   name: string;
   series: Record<string, string>;
-  alertname: string;
+  alertname: keyof typeof annotations;
   expect: Alert[];
 }
 
@@ -30,6 +32,9 @@ const annotations = {
   UuidLookupFailureRateHigh: { summary: 'Many slug lookups fail.', runbook: 'uuidlookupfailureratehigh' },
   UuidLookupFallbackRateHigh: { summary: 'Many slug lookups fall back.', runbook: 'uuidlookupfallbackratehigh' },
   UuidMigrationFailureRateHigh: { summary: 'Many jobs failed to migrate.', runbook: 'uuidmigrationfailureratehigh' },
+  UuidLookupMetricsTargetDown: { summary: 'The lookup metrics cannot be scraped.', runbook: 'uuidlookupmetricstargetdown' },
+  UuidMigrationExporterDown: { summary: 'The Postgres exporter cannot be scraped.', runbook: 'uuidmigrationexporterdown' },
+  UuidMigrationStatsAbsent: { summary: 'The exporter is up but returns no migration statistics.', runbook: 'uuidmigrationstatsabsent' },
 } as const;
 
 /** Lookups: `perStep` a step, `failing`/`fallback` of them, each taking `seconds`. */
@@ -141,73 +146,61 @@ const cases: Case[] = [
   { name: 'migration failures: stays quiet before any job was attempted', series: migration(0, 0, 0), alertname: 'UuidMigrationFailureRateHigh', expect: [] },
 ];
 
-const absence = [
+const LOOKUP_DOWN = "Prometheus has no working target for job uuid-lookup (the collector or the app's pull endpoint): lookup alerts are blind.";
+const EXPORTER_DOWN = 'Prometheus has no working target for job uuid-migration: migration progress and failures are not visible.';
+const STATS_ABSENT = 'get_uuid_migration_stats() fails for the exporter: the migrations are not applied, or its role lacks EXECUTE.';
+
+cases.push(
   {
     name: 'lookup target: fires when Prometheus has no target for the lookup metrics',
     series: migration(1, 0, 0),
     alertname: 'UuidLookupMetricsTargetDown',
-    exp: [{ exp_labels: { severity: 'critical', job: 'uuid-lookup' }, description: 'Prometheus has no working target for job uuid-lookup (the collector or the app\'s pull endpoint): lookup alerts are blind.', summary: 'The lookup metrics cannot be scraped.', runbook: 'uuidlookupmetricstargetdown' }],
+    expect: [{ severity: 'critical', description: LOOKUP_DOWN, labels: { job: 'uuid-lookup' } }],
   },
   {
     name: 'lookup target: fires when the lookup metrics target is down',
     series: { ...traffic(10), ...up('uuid-lookup', `0x${STEPS}`) },
     alertname: 'UuidLookupMetricsTargetDown',
-    exp: [{ exp_labels: { severity: 'critical', job: 'uuid-lookup' }, description: 'Prometheus has no working target for job uuid-lookup (the collector or the app\'s pull endpoint): lookup alerts are blind.', summary: 'The lookup metrics cannot be scraped.', runbook: 'uuidlookupmetricstargetdown' }],
+    expect: [{ severity: 'critical', description: LOOKUP_DOWN, labels: { job: 'uuid-lookup' } }],
   },
-  { name: 'lookup target: stays quiet while the target is up, even with no traffic', series: traffic(0), alertname: 'UuidLookupMetricsTargetDown', exp: [] },
+  { name: 'lookup target: stays quiet while the target is up, even with no traffic', series: traffic(0), alertname: 'UuidLookupMetricsTargetDown', expect: [] },
   {
     name: 'exporter: fires when the Postgres exporter is down',
     series: { ...migration(1, 0, 0), ...up('uuid-migration', `0x${STEPS}`) },
     alertname: 'UuidMigrationExporterDown',
-    exp: [{ exp_labels: { severity: 'critical', job: 'uuid-migration' }, description: 'Prometheus has no working target for job uuid-migration: migration progress and failures are not visible.', summary: 'The Postgres exporter cannot be scraped.', runbook: 'uuidmigrationexporterdown' }],
+    expect: [{ severity: 'critical', description: EXPORTER_DOWN, labels: { job: 'uuid-migration' } }],
   },
   {
     name: 'exporter: fires when it is up but returns no migration statistics',
     series: up('uuid-migration', `1x${STEPS}`),
     alertname: 'UuidMigrationStatsAbsent',
-    exp: [{ exp_labels: { severity: 'warning', job: 'uuid-migration' }, description: 'get_uuid_migration_stats() fails for the exporter: the migrations are not applied, or its role lacks EXECUTE.', summary: 'The exporter is up but returns no migration statistics.', runbook: 'uuidmigrationstatsabsent' }],
+    expect: [{ severity: 'warning', description: STATS_ABSENT, labels: { job: 'uuid-migration' } }],
   },
-  { name: 'exporter: stays quiet when statistics arrive', series: migration(5, 0, 0), alertname: 'UuidMigrationStatsAbsent', exp: [] },
-];
+  { name: 'exporter: stays quiet when statistics arrive', series: migration(5, 0, 0), alertname: 'UuidMigrationStatsAbsent', expect: [] },
+);
 
 /** The promtool test file, as YAML. */
 export function renderRuleTests(): string {
   const series = (s: Record<string, string>) => Object.entries(s).map(([name, values]) => ({ series: name, values }));
-  const tests = [
-    ...cases.map((c) => ({
-      name: c.name,
-      interval: '30s',
-      input_series: series(c.series),
-      alert_rule_test: [
-        {
-          eval_time: EVAL,
-          alertname: c.alertname,
-          exp_alerts: c.expect.map((a) => {
-            const meta = annotations[c.alertname as keyof typeof annotations];
-            return {
-              exp_labels: { severity: a.severity },
-              exp_annotations: { summary: meta.summary, description: a.description, runbook_url: `${RUNBOOK}${meta.runbook}` },
-            };
-          }),
-        },
-      ],
-    })),
-    ...absence.map((c) => ({
-      name: c.name,
-      interval: '30s',
-      input_series: series(c.series),
-      alert_rule_test: [
-        {
-          eval_time: EVAL,
-          alertname: c.alertname,
-          exp_alerts: c.exp.map((a) => ({
-            exp_labels: a.exp_labels,
-            exp_annotations: { summary: a.summary, description: a.description, runbook_url: `${RUNBOOK}${a.runbook}` },
-          })),
-        },
-      ],
-    })),
-  ];
+  const tests = cases.map((c) => ({
+    name: c.name,
+    interval: '30s',
+    input_series: series(c.series),
+    alert_rule_test: [
+      {
+        eval_time: EVAL,
+        alertname: c.alertname,
+        exp_alerts: c.expect.map((a) => ({
+          exp_labels: { severity: a.severity, ...a.labels },
+          exp_annotations: {
+            summary: annotations[c.alertname].summary,
+            description: a.description,
+            runbook_url: `${RUNBOOK}${annotations[c.alertname].runbook}`,
+          },
+        })),
+      },
+    ],
+  }));
   return (
     '# Generated by `npm run generate:monitoring` from test/promtool/rule-tests.ts. Do not edit.\n' +
     '# Run: promtool test rules prometheus/tests/uuid-lookup.test.yml\n' +

@@ -8,6 +8,15 @@ import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.
 
 describeDatabaseBehaviour('PostgreSQL', serverTestDatabase);
 
+/** Each of the 4000 jobs has exactly one log row, and the outcomes add up. */
+async function expectEveryJobOnce(t: TestDatabase): Promise<void> {
+  const { rows } = await t.db.query<{ n: number; jobs: number }>(
+    'SELECT count(*)::int AS n, count(DISTINCT job_id)::int AS jobs FROM uuid_migration_log',
+  );
+  expect(rows[0]).toEqual({ n: 4000, jobs: 4000 });
+  expect(await getUuidMigrationStats(t.db)).toMatchObject({ successful_migrations: 3200, skipped_migrations: 800 });
+}
+
 // What only a server with several connections can show.
 describe('concurrent migration runs on PostgreSQL', () => {
   let t: TestDatabase;
@@ -32,11 +41,7 @@ describe('concurrent migration runs on PostgreSQL', () => {
     expect(a.processed + b.processed).toBe(4000);
     expect(a.processed).toBeGreaterThan(0);
     expect(b.processed).toBeGreaterThan(0);
-    const { rows } = await t.db.query<{ n: number; jobs: number }>(
-      'SELECT count(*)::int AS n, count(DISTINCT job_id)::int AS jobs FROM uuid_migration_log',
-    );
-    expect(rows[0]).toEqual({ n: 4000, jobs: 4000 });
-    expect(await getUuidMigrationStats(t.db)).toMatchObject({ successful_migrations: 3200, skipped_migrations: 800 });
+    await expectEveryJobOnce(t);
   });
 
   it('never processes a job twice when a sharded run with several connections meets an unsharded one', async () => {
@@ -48,11 +53,7 @@ describe('concurrent migration runs on PostgreSQL', () => {
     ]);
     expect(sharded.processed + plain.processed).toBe(4000);
     expect(sharded.processed).toBeGreaterThan(0);
-    const { rows } = await t.db.query<{ n: number; jobs: number }>(
-      'SELECT count(*)::int AS n, count(DISTINCT job_id)::int AS jobs FROM uuid_migration_log',
-    );
-    expect(rows[0]).toEqual({ n: 4000, jobs: 4000 });
-    expect(await getUuidMigrationStats(t.db)).toMatchObject({ successful_migrations: 3200, skipped_migrations: 800 });
+    await expectEveryJobOnce(t);
   });
 
   it('refuses a shard outside 0-15', async () => {

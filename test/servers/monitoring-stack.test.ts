@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { defaultMixinConfig } from '../../src/mixin/mixin-config.ts';
 import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
 import { specQueries } from '../../src/node/reports/spec-queries.ts';
 import { createLogin } from '../../src/cli/commands/db-command.ts';
+import { startJsonWebhook } from '../support/json-webhook.ts';
 import type { RunningProcess } from '../support/processes.ts';
 import { freePort, startProcess, waitFor } from '../support/processes.ts';
 import type { TestDatabase } from '../support/test-databases.ts';
@@ -55,10 +55,11 @@ describe('configuration checks with the real tools', () => {
 describe('the stack on loopback', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-stack-'));
   const processes: RunningProcess[] = [];
-  const notifications: { receiver: string; status: string; alerts: { labels: Record<string, string> }[] }[] = [];
+  type Notification = { receiver: string; status: string; alerts: { labels: Record<string, string> }[] };
+  let notifications: Notification[] = [];
   let t: TestDatabase;
   let telemetry: NodeTelemetry;
-  let webhook: http.Server;
+  let webhook: Awaited<ReturnType<typeof startJsonWebhook<Notification>>>;
   let traffic: ReturnType<typeof setInterval>;
   let prometheusUrl: string;
   // The rules as generated, with `for` at zero and a 1 s evaluation so a test can wait for them.
@@ -108,16 +109,9 @@ describe('the stack on loopback', () => {
     traffic = setInterval(burst, 250);
 
     // A webhook receiver standing in for the pager.
-    webhook = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        notifications.push(JSON.parse(body));
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-    const hookUrl = `http://127.0.0.1:${(webhook.address() as { port: number }).port}`;
+    webhook = await startJsonWebhook<Notification>();
+    notifications = webhook.received;
+    const hookUrl = webhook.url;
 
     // Alertmanager with the repository's routing, receivers pointed at the webhook, no waiting.
     const am = parse(readFileSync(repo('prometheus/alertmanager.yml'), 'utf8')) as {
@@ -167,7 +161,7 @@ describe('the stack on loopback', () => {
     clearInterval(traffic);
     await Promise.all(processes.map((p) => p.stop()));
     await telemetry?.shutdown();
-    await new Promise<void>((resolve) => webhook?.close(() => resolve()));
+    await webhook?.close();
     await t?.dispose();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -31,24 +31,23 @@ export async function runDoctor(db: Queryable): Promise<DoctorCheck[]> {
   });
   if (missing.length === files.length) return checks; // nothing else can be judged
 
-  const slugIndex = await one<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_index i
-     JOIN pg_class c ON c.oid = i.indexrelid
-     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-     WHERE i.indrelid = 'public.micro_services'::regclass AND a.attname = 'slug' AND i.indpred IS NULL LIMIT 1`,
-  );
+  // An index (not partial) whose first column is the one the lookups filter on.
+  const leadingIndex = (table: string, column: string): Promise<{ name: string } | undefined> =>
+    one<{ name: string }>(
+      `SELECT c.relname AS name FROM pg_index i
+       JOIN pg_class c ON c.oid = i.indexrelid
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+       WHERE i.indrelid = $1::regclass AND a.attname = $2 AND i.indpred IS NULL LIMIT 1`,
+      [`public.${table}`, column],
+    );
+  const slugIndex = await leadingIndex('micro_services', 'slug');
   checks.push({
     name: 'index on micro_services(slug)',
     ok: slugIndex !== undefined,
     detail: slugIndex?.name ?? 'none: every lookup scans the table',
     fix: 'CREATE INDEX IF NOT EXISTS idx_micro_services_slug ON micro_services(slug);',
   });
-  const jobsIndex = await one<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_index i
-     JOIN pg_class c ON c.oid = i.indexrelid
-     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-     WHERE i.indrelid = 'public.jobs'::regclass AND a.attname = 'micro_uuid' AND i.indpred IS NULL LIMIT 1`,
-  );
+  const jobsIndex = await leadingIndex('jobs', 'micro_uuid');
   checks.push({
     name: 'index on jobs(micro_uuid)',
     ok: jobsIndex !== undefined,

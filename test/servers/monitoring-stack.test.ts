@@ -62,6 +62,8 @@ describe('the stack on loopback', () => {
   let webhook: Awaited<ReturnType<typeof startJsonWebhook<Notification>>>;
   let traffic: ReturnType<typeof setInterval>;
   let prometheusUrl: string;
+  let prometheus: RunningProcess | undefined;
+  let startPrometheus: () => Promise<void>;
   // The rules as generated, with `for` at zero and a 1 s evaluation so a test can wait for them.
   const testConfig = { ...defaultMixinConfig, forDuration: { warning: '0s', critical: '0s', absent: '0s' }, evaluationInterval: '1s' };
 
@@ -147,14 +149,16 @@ describe('the stack on loopback', () => {
     );
     const promPort = await freePort();
     prometheusUrl = `http://127.0.0.1:${promPort}`;
-    processes.push(
-      startProcess('prometheus', [
+    startPrometheus = async () => {
+      prometheus = startProcess('prometheus', [
         `--config.file=${path.join(dir, 'prometheus.yml')}`,
         `--storage.tsdb.path=${path.join(dir, 'prom-data')}`,
         `--web.listen-address=127.0.0.1:${promPort}`,
-      ]),
-    );
-    await waitFor('Prometheus to be ready', async () => ((await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined));
+      ]);
+      processes.push(prometheus);
+      await waitFor('Prometheus to be ready', async () => ((await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined));
+    };
+    await startPrometheus();
   }, 120_000);
 
   afterAll(async () => {
@@ -188,8 +192,8 @@ describe('the stack on loopback', () => {
     expect(critical.alerts.every((a) => a.labels.severity === 'critical')).toBe(true);
   });
 
-  it('fires every threshold alert at both severities on this traffic', async () => {
-    await waitFor('all threshold alerts', async () => {
+  const allThresholdAlertsFiring = (): Promise<boolean> =>
+    waitFor('all threshold alerts', async () => {
       const response = await fetch(`${prometheusUrl}/api/v1/alerts`);
       const { data } = (await response.json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } };
       const firing = new Set(data.alerts.filter((a) => a.state === 'firing').map((a) => `${a.labels.alertname}/${a.labels.severity}`));
@@ -197,6 +201,9 @@ describe('the stack on loopback', () => {
         .flatMap((name) => [`${name}/warning`, `${name}/critical`]);
       return wanted.every((w) => firing.has(w)) ? true : undefined;
     }, 60_000);
+
+  it('fires every threshold alert at both severities on this traffic', async () => {
+    expect(await allThresholdAlertsFiring()).toBe(true);
   });
 
   it('returns data for every PromQL query of every dashboard, rule and Grafana alert rule', async () => {
@@ -237,5 +244,22 @@ describe('the stack on loopback', () => {
       expect(Array.isArray(rows), name).toBe(true);
       if (name === 'failuresByError') expect(rows).toEqual([expect.objectContaining({ error_message: 'poisoned' })]);
     }
+  });
+
+  it('evaluates the rules again and resumes the alerts after Prometheus restarts', async () => {
+    await prometheus?.stop();
+    const down = await fetch(`${prometheusUrl}/-/ready`).catch(() => undefined);
+    expect(down).toBeUndefined();
+    await startPrometheus();
+    const before = Date.now() / 1000;
+    // Fresh evaluations after the restart, not the state restored from before it.
+    await waitFor('a recording rule evaluated after the restart', async () => {
+      const { data } = (await (await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('uuid_lookup:failure_ratio:rate5m')}`)).json()) as {
+        data: { result: { value: [number, string] }[] };
+      };
+      const sample = data.result[0]?.value;
+      return sample !== undefined && sample[0] > before ? true : undefined;
+    }, 60_000);
+    expect(await allThresholdAlertsFiring()).toBe(true);
   });
 });

@@ -63,6 +63,13 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
         throw toDatabaseError(error);
       }
       let broken: unknown;
+      // A backend that dies while this client is checked out (terminated, the
+      // server restarting) emits 'error' on the client; unheard, Node would
+      // crash the host process. The failing query rejects and says why.
+      const onError = (error: Error): void => {
+        broken = error;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
@@ -76,7 +83,8 @@ export function createPgDatabase(options: PgDatabaseOptions): Database {
         }
         throw toDatabaseError(error);
       } finally {
-        // A connection whose ROLLBACK failed is not returned to the pool.
+        client.off('error', onError);
+        // A connection whose ROLLBACK failed, or that errored, is not returned to the pool.
         client.release(broken instanceof Error ? broken : undefined);
       }
     },

@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.ts';
+import { DatabaseError } from '../db/database.ts';
 
 /** One batch's outcome, as `migrate_job_uuids_batch()` reports it. */
 export interface UuidMigrationBatch {
@@ -37,6 +38,8 @@ export interface RunJobUuidMigrationOptions {
   onBatch?: (batch: UuidMigrationBatch) => void | Promise<void>;
   /** Stops between batches: a batch in flight commits or rolls back whole, never half. */
   signal?: AbortSignal;
+  /** Called when a batch is tried again: smaller after a statement timeout, or after a deadlock. */
+  onRetry?: (retry: { reason: 'statement_timeout' | 'serialization_failure' | 'deadlock'; batchSize: number }) => void;
   /**
    * Batches run at once, each on its own connection, each in its own shard of the
    * id space (16 fixed shards). Default 1. PGlite has one connection: always 1.
@@ -46,6 +49,8 @@ export interface RunJobUuidMigrationOptions {
 
 /** The id space is cut into this many fixed shards (the first hex digit of jobs.id). */
 export const MIGRATION_SHARDS = 16;
+
+const MAX_TRANSIENT_RETRIES = 5;
 
 interface BatchRow {
   processed: number;
@@ -58,6 +63,8 @@ interface BatchRow {
 /**
  * Back-fills `jobs.micro_uuid` batch by batch, each batch its own transaction,
  * so no lock on `jobs` outlives its batch and a stopped run resumes where it was.
+ * A batch cancelled by `statement_timeout` is retried at half the size, down to
+ * one job; a deadlock or serialization failure is retried as it was.
  *
  * @example
  * ```ts
@@ -93,6 +100,9 @@ export async function runJobUuidMigration(
   // Runs batches until the shard (or, unsharded, the whole table) has no work left.
   const drain = async (shard: number | null): Promise<void> => {
     let after: string | null = null;
+    let size = batchSize;
+    let transientRetries = 0;
+    let successesSinceShrink = 0;
     for (;;) {
       if (workerFailed) return;
       if (options.signal?.aborted === true) {
@@ -100,13 +110,38 @@ export async function runJobUuidMigration(
         return;
       }
       const batchStarted = performance.now();
-      const row: BatchRow | undefined = await db.transaction(async (tx) => {
-        const { rows } = await tx.query<BatchRow>(
-          'SELECT * FROM public.migrate_job_uuids_batch($1::integer, $2::uuid, $3::boolean, $4::uuid, $5::integer)',
-          [batchSize, after, options.retry ?? false, runId, shard],
-        );
-        return rows[0];
-      });
+      let row: BatchRow | undefined;
+      try {
+        row = await db.transaction(async (tx) => {
+          const { rows } = await tx.query<BatchRow>(
+            'SELECT * FROM public.migrate_job_uuids_batch($1::integer, $2::uuid, $3::boolean, $4::uuid, $5::integer)',
+            [size, after, options.retry ?? false, runId, shard],
+          );
+          return rows[0];
+        });
+      } catch (error) {
+        // The batch rolled back whole. A timeout shrinks the batch; a deadlock or
+        // serialization failure is tried again; anything else ends the run.
+        const code = error instanceof DatabaseError ? error.code : undefined;
+        if (code === '57014' && size > 1) {
+          size = Math.max(1, Math.floor(size / 2));
+          successesSinceShrink = 0;
+          options.onRetry?.({ reason: 'statement_timeout', batchSize: size });
+          continue;
+        }
+        if ((code === '40001' || code === '40P01') && transientRetries < MAX_TRANSIENT_RETRIES) {
+          transientRetries += 1;
+          options.onRetry?.({ reason: code === '40001' ? 'serialization_failure' : 'deadlock', batchSize: size });
+          continue;
+        }
+        throw error;
+      }
+      transientRetries = 0;
+      // Grow back towards the asked size once smaller batches go through.
+      if (size < batchSize && ++successesSinceShrink >= 5) {
+        size = Math.min(batchSize, size * 2);
+        successesSinceShrink = 0;
+      }
       if (row === undefined || row.processed === 0) return;
       const batch: UuidMigrationBatch = {
         processed: row.processed,

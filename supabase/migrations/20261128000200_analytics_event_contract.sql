@@ -7,7 +7,8 @@ RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = ''
 AS $$
-  SELECT pg_catalog.jsonb_typeof(p) = 'object'
+  -- COALESCE: a missing key makes a comparison NULL, and a CHECK passes on NULL.
+  SELECT COALESCE(pg_catalog.jsonb_typeof(p) = 'object'
     -- Small: the SDK's events are ~200 bytes; 2 KiB leaves room for an error message.
     AND pg_catalog.octet_length(p::text) <= 2048
     -- Exactly the keys the spec's dashboard queries read, nothing else.
@@ -29,7 +30,7 @@ AS $$
     -- A success names its UUID; a failure has none.
     AND ((p ->> 'success')::boolean = (p ->> 'micro_uuid' IS NOT NULL))
     AND COALESCE(pg_catalog.jsonb_typeof(p -> 'error_message'), 'null') IN ('null', 'string')
-    AND COALESCE(pg_catalog.char_length(p ->> 'error_message'), 0) <= 1000
+    AND COALESCE(pg_catalog.char_length(p ->> 'error_message'), 0) <= 1000, false)
 $$;
 
 COMMENT ON FUNCTION public.uuid_lookup_event_properties_valid(jsonb) IS

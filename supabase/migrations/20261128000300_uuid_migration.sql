@@ -45,6 +45,8 @@ AS $$
     'hex')::uuid
 $$;
 
+REVOKE EXECUTE ON FUNCTION public.uuid_migration_log_next_id() FROM PUBLIC, anon, authenticated;
+
 CREATE TABLE IF NOT EXISTS public.uuid_migration_log (
   id               uuid PRIMARY KEY DEFAULT public.uuid_migration_log_next_id(),
   job_id           uuid NOT NULL,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/node/db/database.ts';
-import { DatabaseError } from '../../src/node/db/database.ts';
+import type { DatabaseError } from '../../src/node/db/database.ts';
 import { createLogin } from '../../src/cli/commands/db-command.ts';
 import { runCliCaptured } from '../support/run-cli-captured.ts';
 import type { TestDatabase } from '../support/test-databases.ts';

@@ -54,6 +54,11 @@ export interface UuidLookupLoggerOptions {
   maxSlugLabels?: number;
   /** Called for each event: the session and region to attach. */
   context?: () => LookupContext;
+  /**
+   * Regions that become a metric label as they are; any other region is `other`,
+   * none is `unknown`. The analytics row keeps the region as given (if well-formed).
+   */
+  knownRegions?: Iterable<string>;
   initialRetryDelayMillis?: number;
   maxRetryDelayMillis?: number;
 }
@@ -174,18 +179,30 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
   // Bounded label cardinality: slugs seen resolving, up to maxSlugLabels.
   const knownSlugs = new Set<string>();
   for (const slug of options.knownSlugs ?? []) if (knownSlugs.size < maxSlugLabels) knownSlugs.add(slug);
+  // Regions as a bounded label too (Phase 6 geography): a known list, else `other`.
+  const knownRegions = new Set(options.knownRegions ?? []);
+  const regionLabel = (region: string | undefined): string =>
+    region === undefined ? 'unknown' : knownRegions.has(region) ? region : 'other';
+
   // One attributes object per label combination, made once: no allocation and
   // no string building per lookup. Index: outcome * 2 + fallback.
   const attributeCache = new Map<string, Attributes[]>();
-  const attributesFor = (slug: string, success: boolean, fallback: boolean): Attributes => {
+  const attributesFor = (slug: string, success: boolean, fallback: boolean, region: string | undefined): Attributes => {
     if (success && !knownSlugs.has(slug) && knownSlugs.size < maxSlugLabels) knownSlugs.add(slug);
     const label = knownSlugs.has(slug) ? slug : UNKNOWN_SLUG_LABEL;
-    let variants = attributeCache.get(label);
+    const regionValue = regionLabel(region);
+    const key = regionValue === 'unknown' ? label : `${label}\u0000${regionValue}`;
+    let variants = attributeCache.get(key);
     if (variants === undefined) {
       variants = [false, true].flatMap((ok) =>
-        [false, true].map((fb) => ({ outcome: ok ? 'success' : 'failure', fallback: fb ? 'true' : 'false', micro_slug: label })),
+        [false, true].map((fb) => ({
+          outcome: ok ? 'success' : 'failure',
+          fallback: fb ? 'true' : 'false',
+          micro_slug: label,
+          region: regionValue,
+        })),
       );
-      attributeCache.set(label, variants);
+      attributeCache.set(key, variants);
     }
     return variants[(success ? 2 : 0) + (fallback ? 1 : 0)] as Attributes;
   };
@@ -227,7 +244,7 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
         if (typeof ctx.region === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(ctx.region)) event.region = ctx.region;
       }
 
-      const attributes = attributesFor(checked.slug, success, fallbackUsed);
+      const attributes = attributesFor(checked.slug, success, fallbackUsed, event.region);
       getInstruments().duration.record(checked.lookupTimeMs / 1000, attributes);
       lookupCounts.set(attributes, (lookupCounts.get(attributes) ?? 0) + 1);
 

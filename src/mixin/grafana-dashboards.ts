@@ -2,6 +2,7 @@ import type { Dashboard, DataSourceRef, FieldColorModeId, Panel, ThresholdsConfi
 import type { Threshold } from '../core/thresholds.ts';
 import { thresholds } from '../core/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
+import { analyticsPanelQueries } from '../node/reports/lookup-analytics.ts';
 import type { SpecQueryName } from '../node/reports/spec-queries.ts';
 import { specQueries } from '../node/reports/spec-queries.ts';
 
@@ -101,16 +102,32 @@ function promTable(o: PanelOptions & { exprs: { expr: string; legend: string }[]
   };
 }
 
-function sqlTable(o: PanelOptions & { query: SpecQueryName }): Panel {
+function sqlPanel(o: PanelOptions & { sql: string; type?: string; options?: Record<string, unknown> }): Panel {
   return {
-    ...base({ ...o, description: o.description ?? `The spec's query, run on PostgreSQL:\n\n${specQueries[o.query].sql}` }),
-    type: 'table',
+    ...base(o),
+    type: o.type ?? 'table',
     datasource: POSTGRES,
-    targets: [{ refId: 'A', datasource: POSTGRES, rawSql: specQueries[o.query].sql, format: 'table', rawQuery: true, editorMode: 'code' }],
+    targets: [{ refId: 'A', datasource: POSTGRES, rawSql: o.sql, format: 'table', rawQuery: true, editorMode: 'code' }],
     fieldConfig: { defaults: {}, overrides: [] },
-    options: { showHeader: true },
+    options: o.options ?? { showHeader: true },
   };
 }
+
+function sqlTable(o: PanelOptions & { query: SpecQueryName }): Panel {
+  const { sql } = specQueries[o.query];
+  return sqlPanel({ ...o, sql, description: o.description ?? `The spec's query, run on PostgreSQL:\n\n${sql}` });
+}
+
+/**
+ * Lookups per hour of day (rows) and day (columns) from the hourly rollup, one
+ * field per hour: the "rows" layout Grafana's heatmap reads without calculating.
+ */
+export const HEATMAP_SQL = `SELECT date_trunc('day', bucket) AS time,
+${Array.from({ length: 24 }, (_, h) => `  sum(lookups) FILTER (WHERE extract(hour FROM bucket) = ${h}) AS "${String(h).padStart(2, '0')}"`).join(',\n')}
+FROM public.analytics_lookup_hourly
+WHERE bucket >= now() - interval '30 days'
+GROUP BY 1
+ORDER BY 1`;
 
 function alertList(o: PanelOptions): Panel {
   return {
@@ -229,5 +246,41 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
     sqlTable({ title: specQueries.failedJobs.title, x: 0, y: 25, w: 12, h: 8, query: 'failedJobs' }),
     sqlTable({ title: specQueries.reviewFailures.title, x: 12, y: 25, w: 12, h: 8, query: 'reviewFailures' }),
     alertList({ title: 'Firing alerts', x: 0, y: 33, w: 24, h: 6 }),
+  ]);
+}
+
+/** Phase 6 analytics: time of day, geography, user journeys. */
+export function analyticsDashboard(config: MixinConfig): Dashboard {
+  nextId = 1;
+  const sel = `job="${config.lookupJob}"`;
+  const q = analyticsPanelQueries;
+  return dashboard('uuid-lookup-analytics', 'UUID lookup analytics', 'Lookup patterns by time of day, by region, and user journeys (spec: Future Enhancements, Advanced Analytics).', [
+    sqlPanel({
+      title: 'Lookups by hour of day (UTC), last 30 days',
+      x: 0, y: 0, w: 24, h: 9,
+      type: 'heatmap',
+      sql: HEATMAP_SQL,
+      options: { calculate: false, yAxis: { axisLabel: 'hour of day (UTC)' }, rowsFrame: { layout: 'auto' }, cellGap: 1, color: { mode: 'scheme', scheme: 'Oranges', steps: 64 }, tooltip: { mode: 'single', yHistogram: false } },
+    }),
+    sqlPanel({ title: q.patterns.title, x: 0, y: 9, w: 12, h: 10, sql: q.patterns.sql }),
+    sqlPanel({ title: q.regions.title, x: 12, y: 9, w: 12, h: 10, sql: q.regions.sql }),
+    sqlPanel({
+      title: 'Lookups by region (map; region codes that are ISO 3166 country codes)',
+      x: 0, y: 19, w: 12, h: 10,
+      type: 'geomap',
+      sql: q.regions.sql,
+      options: {
+        view: { id: 'zero', lat: 30, lon: 10, zoom: 1 },
+        layers: [{ type: 'markers', name: 'regions', location: { mode: 'lookup', lookup: 'region', gazetteer: 'public/gazetteer/countries.json' }, config: { size: { field: 'lookups', min: 3, max: 30 }, color: { field: 'avg_ms' } } }],
+      },
+    }),
+    timeseries({
+      title: 'Lookups per second by region (Prometheus label: known regions, else other)',
+      x: 12, y: 19, w: 12, h: 10,
+      unit: 'reqps',
+      exprs: [{ expr: `sum by (region) (rate(uuid_lookups_total{${sel}}[${config.window}]))`, legend: '{{region}}' }],
+    }),
+    sqlPanel({ title: q.journeys.title, x: 0, y: 29, w: 12, h: 6, sql: q.journeys.sql }),
+    sqlPanel({ title: q.costliest.title, x: 12, y: 29, w: 12, h: 10, sql: q.costliest.sql }),
   ]);
 }

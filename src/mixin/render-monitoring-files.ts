@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { lookupDashboard, migrationDashboard } from './grafana-dashboards.ts';
+import { analyticsDashboard, lookupDashboard, migrationDashboard } from './grafana-dashboards.ts';
 import { grafanaAlertRules } from './grafana-alerts.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { defaultMixinConfig } from './mixin-config.ts';
@@ -17,6 +17,7 @@ export function renderMonitoringFiles(config: MixinConfig = defaultMixinConfig):
     ['prometheus/rules/uuid-lookup.rules.yml', yaml(prometheusRules(config))],
     ['grafana/dashboards/uuid-lookup-performance.json', json(lookupDashboard(config))],
     ['grafana/dashboards/uuid-migration-progress.json', json(migrationDashboard(config))],
+    ['grafana/dashboards/uuid-lookup-analytics.json', json(analyticsDashboard(config))],
     ['grafana/provisioning/alerting/uuid-lookup-alerts.yml', yaml(grafanaAlertRules(config))],
   ]);
 }

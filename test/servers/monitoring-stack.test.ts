@@ -8,7 +8,8 @@ import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import type { NodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
 import { createNodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
-import { lookupDashboard, migrationDashboard } from '../../src/mixin/grafana-dashboards.ts';
+import { analyticsDashboard, HEATMAP_SQL, lookupDashboard, migrationDashboard } from '../../src/mixin/grafana-dashboards.ts';
+import { analyticsPanelQueries } from '../../src/node/reports/lookup-analytics.ts';
 import { grafanaAlertRules } from '../../src/mixin/grafana-alerts.ts';
 import { defaultMixinConfig } from '../../src/mixin/mixin-config.ts';
 import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
@@ -208,7 +209,7 @@ describe('the stack on loopback', () => {
 
   it('returns data for every PromQL query of every dashboard, rule and Grafana alert rule', async () => {
     const exprs = new Map<string, string>();
-    for (const dashboard of [lookupDashboard(defaultMixinConfig), migrationDashboard(defaultMixinConfig)]) {
+    for (const dashboard of [lookupDashboard(defaultMixinConfig), migrationDashboard(defaultMixinConfig), analyticsDashboard(defaultMixinConfig)]) {
       for (const panel of dashboard.panels ?? []) {
         for (const target of (panel as { targets?: { expr?: string }[] }).targets ?? []) {
           if (target.expr !== undefined) exprs.set(target.expr, `${dashboard.title} / ${(panel as { title?: string }).title}`);
@@ -236,7 +237,8 @@ describe('the stack on loopback', () => {
   });
 
   it('runs every SQL panel on PostgreSQL as the read-only dashboard role', async () => {
-    for (const [name, { sql }] of Object.entries(specQueries)) {
+    const panels = { ...specQueries, ...analyticsPanelQueries, heatmap: { title: 'heatmap', sql: HEATMAP_SQL } };
+    for (const [name, { sql }] of Object.entries(panels)) {
       const rows = await t.db.transaction(async (tx) => {
         await tx.query('SET LOCAL ROLE uuid_lookup_reader');
         return (await tx.query(sql)).rows;

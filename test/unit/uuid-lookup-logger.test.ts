@@ -79,6 +79,22 @@ describe('uuid lookup logger', () => {
     expect(logger.getRecentEvents().map((e) => e.microSlug)).toEqual(['typo-service', 'a', 'b', 'c', 'a']);
   });
 
+  it('labels regions from a known list, others as other, none as unknown', async () => {
+    let region: string | undefined = 'DE';
+    const logger = createUuidLookupLogger({ meter, knownRegions: ['DE', 'FR'], context: () => (region === undefined ? {} : { region }) });
+    logger.logSuccess('a', UUID, 5);
+    region = 'FR';
+    logger.logSuccess('a', UUID, 5);
+    region = 'atlantis-9';
+    logger.logSuccess('a', UUID, 5);
+    region = undefined;
+    logger.logSuccess('a', UUID, 5);
+    const lookups = (await collectMetrics(reader)).get('uuid.lookups');
+    expect(new Set(lookups?.dataPoints.map((p) => p.attributes.region))).toEqual(new Set(['DE', 'FR', 'other', 'unknown']));
+    // The analytics row keeps what the app gave.
+    expect(logger.getRecentEvents().map((e) => e.region)).toEqual(['DE', 'FR', 'atlantis-9', undefined]);
+  });
+
   // Bad input: clamped, truncated or dropped, counted, never thrown.
   const badInputs: { name: string; act: (l: ReturnType<typeof createUuidLookupLogger>) => void; dropped?: string; check?: (e: { microSlug: string; lookupTimeMs: number; errorMessage?: string }) => void }[] = [
     { name: 'NaN duration', act: (l) => l.logSuccess('a', UUID, Number.NaN), dropped: 'invalid_duration' },

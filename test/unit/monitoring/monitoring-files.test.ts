@@ -44,7 +44,7 @@ describe('generated monitoring files', () => {
   it('puts every dashboard panel on a provisioned datasource, within the 24-column grid', () => {
     const datasources = parse(read('grafana/provisioning/datasources/datasources.yml')) as { datasources: { uid: string; type: string }[] };
     const uids = new Map(datasources.datasources.map((d) => [d.uid, d.type]));
-    for (const file of ['grafana/dashboards/uuid-lookup-performance.json', 'grafana/dashboards/uuid-migration-progress.json']) {
+    for (const file of ['grafana/dashboards/uuid-lookup-performance.json', 'grafana/dashboards/uuid-migration-progress.json', 'grafana/dashboards/uuid-lookup-analytics.json']) {
       const dashboard = JSON.parse(read(file)) as { uid: string; panels: { id: number; type: string; gridPos: { x: number; w: number }; datasource?: { uid: string; type: string } }[] };
       expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
       for (const panel of dashboard.panels) {

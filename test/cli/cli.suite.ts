@@ -138,6 +138,21 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       await target.sql('CREATE INDEX idx_jobs_micro_uuid ON jobs(micro_uuid)');
     });
 
+    it('reports lookup patterns, regions and journeys from the events logged above', async () => {
+      await target.sql(`
+        UPDATE analytics_events SET session_id = 'cli-session' WHERE true;
+        INSERT INTO jobs (micro_id, session_id) VALUES ('tiling-floor', 'cli-session');`);
+      const patterns = await cli('report', 'patterns', '--since', '1d', '--time-zone', 'Europe/Berlin', '--json');
+      expect(patterns.code, patterns.stderr).toBe(0);
+      const rows = patterns.json<{ rows: { lookups: number; failure_rate: number }[] }>().rows;
+      expect(rows.reduce((n, r) => n + r.lookups, 0)).toBe(40);
+      const regions = await cli('report', 'regions', '--json');
+      expect(regions.json<{ rows: { region: string; lookups: number }[] }>().rows).toEqual([expect.objectContaining({ region: '(none)', lookups: 40 })]);
+      const table = await cli('report', 'journeys');
+      expect(table.stdout).toContain('Wizard sessions: submission after trouble');
+      expect((await cli('report', 'patterns', '--time-zone', 'Mars/Olympus')).code).toBe(2);
+    });
+
     it('answers bad input with one line and a non-zero exit, never a stack trace', async () => {
       for (const args of [['stats', '--database-url', 'not a url'], ['stats', '--database-url', 'mysql://x@y/z']]) {
         const run = await runCliCaptured(args);

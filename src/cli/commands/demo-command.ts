@@ -7,6 +7,7 @@ import { countMigrationCandidates } from '../../node/migration/migration-operati
 import { getUuidMigrationStats } from '../../node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
 import { checkThresholds } from '../../node/reports/check-thresholds.ts';
+import { lookupJourneys, lookupRegions } from '../../node/reports/lookup-analytics.ts';
 import type { ReportName } from '../../node/reports/run-report.ts';
 import { runReport } from '../../node/reports/run-report.ts';
 import { applyMigrations } from '../../node/schema/apply-migrations.ts';
@@ -50,13 +51,32 @@ export function registerDemoCommand(program: Command): void {
         // Wizard traffic through the SDK: each lookup a real query (no cache),
         // unknown slugs fail, legacy slugs resolve through the fallback map.
         const { rows: services } = await db.query<{ id: string; slug: string }>('SELECT id, slug FROM public.micro_services ORDER BY slug');
-        const logger = createUuidLookupLogger({ sink: createPgAnalyticsSink({ db }), knownSlugs: services.map((s) => s.slug), maxQueueSize: 100_000 });
+        // Wizard sessions of five lookups each, from a handful of regions; most end
+        // in a submitted job, fewer after a failure or fallback.
+        const regions = ['DE', 'FR', 'ES', 'IT', 'NL'];
+        let session = { id: '', region: '' };
+        const logger = createUuidLookupLogger({
+          sink: createPgAnalyticsSink({ db }),
+          knownSlugs: services.map((s) => s.slug),
+          knownRegions: regions,
+          maxQueueSize: 100_000,
+          context: () => ({ sessionId: session.id, region: session.region }),
+        });
         const fallback = new Map([['wall_painting', services[0]!.id], ['paint-walls', services[1]!.id]]);
         const resolver = createSlugResolver({ source: createPgSlugSource(db), logger, cacheTtlMillis: 0, negativeCacheTtlMillis: 0, fallback });
+        let troubled = false;
         for (let i = 0; i < options.lookups; i += 1) {
+          if (i % 5 === 0) {
+            session = { id: `demo-session-${i / 5}`, region: regions[(i / 5) % regions.length] ?? 'DE' };
+            troubled = false;
+          }
           const slug =
             i % 25 === 0 ? `unknown-service-${i % 7}` : i % 10 === 0 ? (i % 20 === 0 ? 'wall_painting' : 'paint-walls') : services[(i * 31) % services.length]!.slug;
-          await resolver.resolve(slug).catch(() => null);
+          const uuid = await resolver.resolve(slug).catch(() => null);
+          troubled ||= uuid === null || fallback.has(slug);
+          if (i % 5 === 4 && (i / 5) % (troubled ? 3 : 5) !== 0 && uuid !== null) {
+            await db.query('INSERT INTO public.jobs (micro_id, micro_uuid, session_id, title) VALUES ($1, $2, $3, $4)', [slug, uuid, session.id, 'Demo booking']);
+          }
         }
         await logger.shutdown();
         const sdk = logger.getMetrics();
@@ -79,9 +99,11 @@ export function registerDemoCommand(program: Command): void {
         const reports = [];
         for (const name of REPORTS) reports.push({ name, ...(await runReport(db, name)) });
         const checks = await checkThresholds(db);
+        const regionFigures = await lookupRegions(db);
+        const journeys = await lookupJourneys(db);
         const seconds = (performance.now() - started) / 1000;
         if (json) {
-          printRecord({ database: db.kind, data, traffic: sdk, migration: run, stats, reports, thresholds: checks, seconds: Number(seconds.toFixed(1)) }, true);
+          printRecord({ database: db.kind, data, traffic: sdk, migration: run, stats, reports, regions: regionFigures, journeys, thresholds: checks, seconds: Number(seconds.toFixed(1)) }, true);
           return;
         }
         say('\n== get_uuid_migration_stats()');
@@ -91,6 +113,10 @@ export function registerDemoCommand(program: Command): void {
           printTable(report.rows.slice(0, 10));
           if (report.rows.length > 10) say(`(${report.rows.length - 10} more rows: uuid-lookup report ${report.name})`);
         }
+        say('\n== Lookups by region (Phase 6; uuid-lookup report regions)');
+        printTable(regionFigures);
+        say('\n== Wizard sessions: submission after trouble (uuid-lookup report journeys)');
+        printTable(journeys.comparison);
         say('\n== thresholds');
         printTable(checks.map((c) => ({ threshold: c.title, value: c.value === null ? '-' : `${c.value}${c.unit === 'ms' ? ' ms' : '%'}`, warning: c.warning, critical: c.critical, state: c.state })));
         say(`\ndone in ${seconds.toFixed(1)} s`);

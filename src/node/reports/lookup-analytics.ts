@@ -13,16 +13,38 @@ export interface AnalyticsReportOptions {
 
 const since = (o: AnalyticsReportOptions): number => o.sinceMinutes ?? 7 * 24 * 60;
 
-// Latency percentile from the summed histogram: the upper bound of the bucket that
-// holds the p-quantile ("p95 <= 50 ms"); NULL when it is the open-ended bucket.
-const percentileFromBuckets = (group: string, q: number): string => `
-  (SELECT (ARRAY[${LOOKUP_BUCKET_BOUNDS_MS.join(', ')}]::numeric[])[min(i)]
-   FROM (SELECT u.i, sum(u.n) OVER (ORDER BY u.i) AS cum
-         FROM (SELECT b.i, sum(b.n) AS n
-               FROM filtered f2, unnest(f2.duration_buckets) WITH ORDINALITY AS b (n, i)
-               WHERE ${group}
-               GROUP BY b.i) u) c
-   WHERE c.cum >= ${q} * (SELECT sum(f3.lookups) FROM filtered f3 WHERE ${group.replaceAll('f2.', 'f3.')}))`;
+/**
+ * Figures per group from the hourly rollup: counts, averages, rates, and the
+ * latency p95 from the summed histogram, as the upper bound of the bucket that
+ * holds it ("p95 <= 50 ms"; NULL for the open-ended bucket). One pass over the
+ * rollup rows in the window, window functions for the cumulative counts.
+ */
+function rollupFiguresSql(keys: { expr: string; as: string }[], minutes: string, orderBy: string): string {
+  const names = keys.map((k) => k.as).join(', ');
+  return `WITH filtered AS (
+       SELECT ${keys.map((k) => `${k.expr} AS ${k.as}`).join(', ')}, h.lookups, h.failures, h.fallbacks, h.total_ms, h.duration_buckets
+       FROM public.analytics_lookup_hourly h
+       WHERE h.bucket >= date_trunc('hour', now() - make_interval(mins => ${minutes})) AND h.lookups > 0
+     ), totals AS (
+       SELECT ${names}, sum(lookups) AS lookups,
+              round(sum(total_ms) / sum(lookups), 2) AS avg_ms,
+              round(100.0 * sum(failures) / sum(lookups), 2) AS failure_rate,
+              round(100.0 * sum(fallbacks) / sum(lookups), 2) AS fallback_rate
+       FROM filtered GROUP BY ${names}
+     ), buckets AS (
+       SELECT ${names}, u.i, sum(u.n) AS n
+       FROM filtered, unnest(filtered.duration_buckets) WITH ORDINALITY AS u (n, i)
+       GROUP BY ${names}, u.i
+     ), cumulative AS (
+       SELECT ${names}, i, sum(n) OVER (PARTITION BY ${names} ORDER BY i) AS cum, sum(n) OVER (PARTITION BY ${names}) AS total
+       FROM buckets
+     ), p95 AS (
+       SELECT ${names}, min(i) FILTER (WHERE cum >= 0.95 * total) AS i FROM cumulative GROUP BY ${names}
+     )
+     SELECT t.*, (ARRAY[${LOOKUP_BUCKET_BOUNDS_MS.join(', ')}]::numeric[])[p95.i] AS p95_ms_at_most
+     FROM totals t JOIN p95 USING (${names})
+     ORDER BY ${orderBy}`;
+}
 
 /** One row of a pattern or region report. */
 export interface LookupFigures {
@@ -58,19 +80,14 @@ export async function lookupPatterns(
  * (parameters for the CLI, literals for a dashboard panel).
  */
 export function patternsSql(minutes: string, timeZone: string): string {
-  return `WITH filtered AS (
-       SELECT extract(isodow FROM h.bucket AT TIME ZONE ${timeZone})::int AS day_of_week,
-              extract(hour FROM h.bucket AT TIME ZONE ${timeZone})::int AS hour, h.*
-       FROM public.analytics_lookup_hourly h
-       WHERE h.bucket >= date_trunc('hour', now() - make_interval(mins => ${minutes})) AND h.lookups > 0)
-     SELECT f.day_of_week, f.hour, sum(f.lookups) AS lookups,
-            round(sum(f.total_ms) / sum(f.lookups), 2) AS avg_ms,
-            ${percentileFromBuckets('f2.day_of_week = f.day_of_week AND f2.hour = f.hour', 0.95)} AS p95_ms_at_most,
-            round(100.0 * sum(f.failures) / sum(f.lookups), 2) AS failure_rate,
-            round(100.0 * sum(f.fallbacks) / sum(f.lookups), 2) AS fallback_rate
-     FROM filtered f
-     GROUP BY f.day_of_week, f.hour
-     ORDER BY f.day_of_week, f.hour`;
+  return rollupFiguresSql(
+    [
+      { expr: `extract(isodow FROM h.bucket AT TIME ZONE ${timeZone})::int`, as: 'day_of_week' },
+      { expr: `extract(hour FROM h.bucket AT TIME ZONE ${timeZone})::int`, as: 'hour' },
+    ],
+    minutes,
+    'day_of_week, hour',
+  );
 }
 
 /** The same figures per region, slowest and most failing first. */
@@ -81,17 +98,7 @@ export async function lookupRegions(db: Queryable, options: AnalyticsReportOptio
 
 /** The SQL of the regions report (see {@link patternsSql}). */
 export function regionsSql(minutes: string): string {
-  return `WITH filtered AS (
-       SELECT h.* FROM public.analytics_lookup_hourly h
-       WHERE h.bucket >= date_trunc('hour', now() - make_interval(mins => ${minutes})) AND h.lookups > 0)
-     SELECT CASE WHEN f.region = '' THEN '(none)' ELSE f.region END AS region, sum(f.lookups) AS lookups,
-            round(sum(f.total_ms) / sum(f.lookups), 2) AS avg_ms,
-            ${percentileFromBuckets('f2.region = f.region', 0.95)} AS p95_ms_at_most,
-            round(100.0 * sum(f.failures) / sum(f.lookups), 2) AS failure_rate,
-            round(100.0 * sum(f.fallbacks) / sum(f.lookups), 2) AS fallback_rate
-     FROM filtered f
-     GROUP BY f.region
-     ORDER BY avg_ms DESC, failure_rate DESC`;
+  return rollupFiguresSql([{ expr: "CASE WHEN h.region = '' THEN '(none)' ELSE h.region END", as: 'region' }], minutes, 'avg_ms DESC, failure_rate DESC');
 }
 
 /** Wizard sessions that saw a failure or fallback against those that did not. */

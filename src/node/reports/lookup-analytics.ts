@@ -101,13 +101,17 @@ export function regionsSql(minutes: string): string {
   return rollupFiguresSql([{ expr: "CASE WHEN h.region = '' THEN '(none)' ELSE h.region END", as: 'region' }], minutes, 'avg_ms DESC, failure_rate DESC');
 }
 
+/** Upper bounds (seconds) of the time-to-submit buckets; the 9th is open-ended. */
+export const SUBMIT_BUCKET_BOUNDS_S: readonly number[] = [10, 30, 60, 120, 300, 600, 1800, 3600];
+
 /** Wizard sessions that saw a failure or fallback against those that did not. */
 export interface JourneyComparison {
   sessions_kind: 'clean' | 'saw a failure or fallback';
   sessions: number;
   submitted: number;
   submission_rate: number;
-  median_seconds_to_submit: number | null;
+  /** The median time from first lookup to submission, as the upper bound of its bucket (null: over an hour, or no submission). */
+  median_seconds_to_submit_at_most: number | null;
 }
 
 /** Services whose failures or fallbacks cost the most submissions. */
@@ -134,7 +138,7 @@ export async function lookupJourneys(
       sessions: Number(r.sessions),
       submitted: Number(r.submitted),
       submission_rate: Number(r.submission_rate),
-      median_seconds_to_submit: r.median_seconds_to_submit === null ? null : Number(r.median_seconds_to_submit),
+      median_seconds_to_submit_at_most: r.median_seconds_to_submit_at_most === null ? null : Number(r.median_seconds_to_submit_at_most),
     })),
     costliest: costliest.rows.map((r) => ({
       micro_slug: String(r.micro_slug),
@@ -146,30 +150,41 @@ export async function lookupJourneys(
   };
 }
 
-/** The SQL of the journeys comparison (see {@link patternsSql}). */
+/** The SQL of the journeys comparison, from the daily journey rollup (see {@link patternsSql}). */
 export function journeyComparisonSql(minutes: string): string {
-  return `SELECT CASE WHEN s.failures > 0 OR s.fallbacks > 0 THEN 'saw a failure or fallback' ELSE 'clean' END AS sessions_kind,
-            count(*) AS sessions, count(s.submitted_at) AS submitted,
-            round(100.0 * count(s.submitted_at) / count(*), 2) AS submission_rate,
-            round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.submitted_at - s.first_lookup_at))
-                   FILTER (WHERE s.submitted_at IS NOT NULL))::numeric, 1) AS median_seconds_to_submit
-     FROM public.analytics_lookup_sessions s
-     WHERE s.first_lookup_at >= now() - make_interval(mins => ${minutes})
-     GROUP BY 1 ORDER BY 1`;
+  return `WITH recent AS (
+       SELECT * FROM public.analytics_journey_daily d
+       WHERE d.day >= ((now() - make_interval(mins => ${minutes})) AT TIME ZONE 'UTC')::date
+     ), totals AS (
+       SELECT troubled, sum(sessions) AS sessions, sum(submitted) AS submitted FROM recent GROUP BY troubled
+     ), cumulative AS (
+       SELECT troubled, i, sum(n) OVER (PARTITION BY troubled ORDER BY i) AS cum, sum(n) OVER (PARTITION BY troubled) AS total
+       FROM (SELECT troubled, u.i, sum(u.n) AS n FROM recent, unnest(recent.submit_buckets) WITH ORDINALITY AS u (n, i) GROUP BY troubled, u.i) b
+     ), median AS (
+       SELECT troubled, min(i) FILTER (WHERE total > 0 AND cum >= 0.5 * total) AS i FROM cumulative GROUP BY troubled
+     )
+     SELECT CASE WHEN t.troubled THEN 'saw a failure or fallback' ELSE 'clean' END AS sessions_kind,
+            t.sessions, t.submitted, round(100.0 * t.submitted / NULLIF(t.sessions, 0), 2) AS submission_rate,
+            (ARRAY[${SUBMIT_BUCKET_BOUNDS_S.join(', ')}]::numeric[])[m.i] AS median_seconds_to_submit_at_most
+     FROM totals t JOIN median m USING (troubled)
+     WHERE t.sessions > 0
+     ORDER BY 1`;
 }
 
-/** The SQL of the costliest services (see {@link patternsSql}). */
+/** The SQL of the costliest services, from the daily journey rollups (see {@link patternsSql}). */
 export function costliestServicesSql(minutes: string): string {
-  return `WITH recent AS (
-       SELECT * FROM public.analytics_lookup_sessions s WHERE s.first_lookup_at >= now() - make_interval(mins => ${minutes})
-     ), base AS (
-       SELECT count(submitted_at)::numeric / NULLIF(count(*), 0) AS clean_rate FROM recent WHERE failures = 0 AND fallbacks = 0
+  return `WITH since AS (SELECT ((now() - make_interval(mins => ${minutes})) AT TIME ZONE 'UTC')::date AS day),
+     base AS (
+       SELECT sum(submitted)::numeric / NULLIF(sum(sessions), 0) AS clean_rate
+       FROM public.analytics_journey_daily d, since WHERE d.day >= since.day AND NOT d.troubled
      )
-     SELECT t.slug AS micro_slug, count(*) AS troubled_sessions, count(t.submitted_at) AS submitted,
-            round(100.0 * count(t.submitted_at) / count(*), 2) AS submission_rate,
-            round(count(*) * COALESCE(base.clean_rate, 0) - count(t.submitted_at), 1) AS submissions_lost
-     FROM (SELECT unnest(r.troubled_slugs) AS slug, r.submitted_at FROM recent r WHERE r.failures > 0 OR r.fallbacks > 0) t, base
-     GROUP BY t.slug, base.clean_rate
+     SELECT s.micro_slug, sum(s.sessions) AS troubled_sessions, sum(s.submitted) AS submitted,
+            round(100.0 * sum(s.submitted) / NULLIF(sum(s.sessions), 0), 2) AS submission_rate,
+            round(sum(s.sessions) * COALESCE(base.clean_rate, 0) - sum(s.submitted), 1) AS submissions_lost
+     FROM public.analytics_journey_slug_daily s, since, base
+     WHERE s.day >= since.day
+     GROUP BY s.micro_slug, base.clean_rate
+     HAVING sum(s.sessions) > 0
      ORDER BY submissions_lost DESC, troubled_sessions DESC
      LIMIT 20`;
 }

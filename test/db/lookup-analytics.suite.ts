@@ -110,22 +110,21 @@ export function describeLookupAnalytics(label: string, factory: TestDatabaseFact
     });
 
     it('moves a session between clean and troubled as later events arrive', async () => {
+      const event = (properties: string) =>
+        t.db.query(
+          `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
+           VALUES ('uuid_lookup', 'wizard_flow', $1::jsonb, 'fresh-session')`,
+          [properties],
+        );
+      const clean = (r: Awaited<ReturnType<typeof lookupJourneys>>) => r.comparison.find((c) => c.sessions_kind === 'clean')?.sessions ?? 0;
+      const troubled = (r: Awaited<ReturnType<typeof lookupJourneys>>) => r.comparison.find((c) => c.sessions_kind !== 'clean')?.sessions ?? 0;
+      const start = await lookupJourneys(t.db);
+      await event('{"micro_slug": "tiling", "micro_uuid": "3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90", "lookup_time_ms": 3, "success": true, "fallback_used": false}');
       const before = await lookupJourneys(t.db);
-      const clean = before.comparison.find((c) => c.sessions_kind === 'clean');
-      const { rows } = await t.db.query<{ session_id: string }>(
-        `SELECT session_id FROM analytics_events GROUP BY session_id
-         HAVING bool_and((event_properties->>'success')::boolean AND NOT (event_properties->>'fallback_used')::boolean) LIMIT 1`,
-      );
-      const session = rows[0]?.session_id;
-      if (session === undefined || clean === undefined) throw new Error('the fixture should have a clean session');
-      await t.db.query(
-        `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
-         VALUES ('uuid_lookup', 'wizard_flow', '{"micro_slug": "late-failure", "micro_uuid": null, "lookup_time_ms": 3, "success": false, "fallback_used": false}', $1)`,
-        [session],
-      );
+      expect(clean(before)).toBe(clean(start) + 1);
+      await event('{"micro_slug": "late-failure", "micro_uuid": null, "lookup_time_ms": 3, "success": false, "fallback_used": false}');
       const after = await lookupJourneys(t.db);
-      expect(after.comparison.find((c) => c.sessions_kind === 'clean')?.sessions).toBe(clean.sessions - 1);
-      const troubled = (r: typeof before) => r.comparison.find((c) => c.sessions_kind !== 'clean')?.sessions ?? 0;
+      expect(clean(after)).toBe(clean(before) - 1);
       expect(troubled(after)).toBe(troubled(before) + 1);
       expect(after.costliest.find((c) => c.micro_slug === 'late-failure')?.troubled_sessions).toBe(1);
     });

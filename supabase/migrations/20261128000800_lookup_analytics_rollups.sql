@@ -7,7 +7,12 @@
 --   thousand rows, which is what keeps every report under 200 ms at 5M events
 --   (the per-slug figures are the spec's lookup-performance query);
 -- * analytics_lookup_sessions: per wizard session: its lookups, failures,
---   fallbacks, and when (if) it submitted a job.
+--   fallbacks, and when (if) it submitted a job;
+-- * analytics_journey_daily and analytics_journey_slug_daily: the sessions per
+--   day (clean or troubled, submitted, time to submit; per troubled slug), so the
+--   journey reports read a few hundred rows, not every session. The writers of
+--   the session rollup subtract the sessions they change and add them back after,
+--   one set-based statement each.
 -- Backfilled here from what analytics_events already holds.
 
 CREATE TABLE IF NOT EXISTS public.analytics_lookup_hourly (
@@ -35,6 +40,26 @@ CREATE TABLE IF NOT EXISTS public.analytics_lookup_sessions (
   submitted_at    timestamptz
 );
 CREATE INDEX IF NOT EXISTS idx_analytics_lookup_sessions_first ON public.analytics_lookup_sessions (first_lookup_at);
+
+CREATE TABLE IF NOT EXISTS public.analytics_journey_daily (
+  day         date    NOT NULL,
+  troubled    boolean NOT NULL,
+  sessions    bigint  NOT NULL DEFAULT 0,
+  submitted   bigint  NOT NULL DEFAULT 0,
+  -- Submitted sessions by seconds from first lookup to submission: at most 10,
+  -- 30, 60, 120, 300, 600, 1800, 3600, and above (9 buckets).
+  submit_buckets bigint[] NOT NULL DEFAULT '{0,0,0,0,0,0,0,0,0}',
+  PRIMARY KEY (day, troubled)
+);
+
+CREATE TABLE IF NOT EXISTS public.analytics_journey_slug_daily (
+  day         date NOT NULL,
+  micro_slug  text NOT NULL,
+  sessions    bigint NOT NULL DEFAULT 0,
+  submitted   bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (day, micro_slug)
+);
+
 
 -- The statement that adds (sign 1) or removes (sign -1) the events of a relation
 -- (a trigger's transition table) to or from the rollups. One pass, GROUP BY with
@@ -106,6 +131,43 @@ AS $$
   $sql$, p_source)
 $$;
 
+-- Adds (sign 1) or removes (sign -1) the current contribution of the given
+-- sessions, set-based: the rollup trigger calls it with -1 before it changes
+-- those sessions and with +1 after, so the daily figures follow every change.
+CREATE OR REPLACE FUNCTION public._analytics_journey_apply(p_session_ids text[], v_sign integer)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+  INSERT INTO public.analytics_journey_daily AS d (day, troubled, sessions, submitted, submit_buckets)
+  SELECT day, troubled, v_sign * pg_catalog.count(*), v_sign * pg_catalog.count(submitted_at),
+         ARRAY[v_sign * pg_catalog.count(*) FILTER (WHERE b = 1), v_sign * pg_catalog.count(*) FILTER (WHERE b = 2), v_sign * pg_catalog.count(*) FILTER (WHERE b = 3), v_sign * pg_catalog.count(*) FILTER (WHERE b = 4), v_sign * pg_catalog.count(*) FILTER (WHERE b = 5), v_sign * pg_catalog.count(*) FILTER (WHERE b = 6), v_sign * pg_catalog.count(*) FILTER (WHERE b = 7), v_sign * pg_catalog.count(*) FILTER (WHERE b = 8), v_sign * pg_catalog.count(*) FILTER (WHERE b = 9)]
+  FROM (SELECT (s.first_lookup_at AT TIME ZONE 'UTC')::date AS day, s.failures > 0 OR s.fallbacks > 0 AS troubled, s.submitted_at,
+               CASE WHEN s.submitted_at IS NULL THEN NULL
+                    ELSE 1 + (SELECT pg_catalog.count(*)::integer
+                              FROM pg_catalog.unnest(ARRAY[10, 30, 60, 120, 300, 600, 1800, 3600]::numeric[]) AS x
+                              WHERE extract(epoch FROM s.submitted_at - s.first_lookup_at) > x) END AS b
+        FROM public.analytics_lookup_sessions s
+        WHERE s.session_id = ANY (p_session_ids)) c
+  GROUP BY day, troubled
+  ON CONFLICT (day, troubled) DO UPDATE SET
+    sessions = d.sessions + excluded.sessions,
+    submitted = d.submitted + excluded.submitted,
+    submit_buckets = ARRAY(SELECT a + b FROM unnest(d.submit_buckets, excluded.submit_buckets) AS u (a, b));
+
+  INSERT INTO public.analytics_journey_slug_daily AS d (day, micro_slug, sessions, submitted)
+  SELECT (s.first_lookup_at AT TIME ZONE 'UTC')::date, slug, v_sign * pg_catalog.count(*), v_sign * pg_catalog.count(s.submitted_at)
+  FROM public.analytics_lookup_sessions s, pg_catalog.unnest(s.troubled_slugs) AS slug
+  WHERE s.session_id = ANY (p_session_ids)
+  GROUP BY 1, 2
+  ON CONFLICT (day, micro_slug) DO UPDATE SET
+    sessions = d.sessions + excluded.sessions,
+    submitted = d.submitted + excluded.submitted;
+END
+$$;
+
 -- SECURITY DEFINER: the role inserting events (anon, through PostgREST) has no
 -- right on the rollups. EXECUTE sees the trigger's transition table.
 CREATE OR REPLACE FUNCTION public.analytics_rollup_on_insert()
@@ -114,9 +176,14 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
+DECLARE
+  v_sessions text[] := ARRAY(SELECT DISTINCT n.session_id FROM new_events n
+                             WHERE n.event_name = 'uuid_lookup' AND n.session_id IS NOT NULL);
 BEGIN
   EXECUTE public._analytics_rollup_sql('new_events', 1);
+  PERFORM public._analytics_journey_apply(v_sessions, -1);
   EXECUTE public._analytics_sessions_sql('new_events');
+  PERFORM public._analytics_journey_apply(v_sessions, 1);
   RETURN NULL;
 END
 $$;
@@ -152,15 +219,20 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
+DECLARE
+  v_sessions text[] := ARRAY(SELECT DISTINCT n.session_id FROM new_jobs n WHERE n.session_id IS NOT NULL);
 BEGIN
+  PERFORM public._analytics_journey_apply(v_sessions, -1);
   UPDATE public.analytics_lookup_sessions s
   SET submitted_at = LEAST(COALESCE(s.submitted_at, j.first_at), j.first_at)
   FROM (SELECT n.session_id, pg_catalog.min(n.created_at) AS first_at
         FROM new_jobs n WHERE n.session_id IS NOT NULL GROUP BY n.session_id) j
   WHERE s.session_id = j.session_id;
+  PERFORM public._analytics_journey_apply(v_sessions, 1);
   RETURN NULL;
 END
 $$;
+
 DROP TRIGGER IF EXISTS analytics_session_job ON public.jobs;
 CREATE TRIGGER analytics_session_job
   AFTER INSERT ON public.jobs
@@ -176,6 +248,7 @@ BEGIN
     UPDATE public.analytics_lookup_sessions s SET submitted_at = j.first_at
     FROM (SELECT session_id, pg_catalog.min(created_at) AS first_at FROM public.jobs WHERE session_id IS NOT NULL GROUP BY session_id) j
     WHERE s.session_id = j.session_id;
+    PERFORM public._analytics_journey_apply(ARRAY(SELECT session_id FROM public.analytics_lookup_sessions), 1);
   END IF;
 END
 $backfill$;
@@ -195,3 +268,13 @@ REVOKE EXECUTE ON FUNCTION
   public.analytics_rollup_on_delete(),
   public.analytics_session_on_job()
   FROM PUBLIC, anon, authenticated;
+
+ALTER TABLE public.analytics_journey_daily ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.analytics_journey_slug_daily ENABLE ROW LEVEL SECURITY;
+REVOKE ALL ON public.analytics_journey_daily, public.analytics_journey_slug_daily FROM anon, authenticated;
+GRANT SELECT ON public.analytics_journey_daily, public.analytics_journey_slug_daily TO uuid_lookup_reader, service_role;
+DROP POLICY IF EXISTS analytics_journey_daily_read_monitoring ON public.analytics_journey_daily;
+CREATE POLICY analytics_journey_daily_read_monitoring ON public.analytics_journey_daily FOR SELECT TO uuid_lookup_reader USING (true);
+DROP POLICY IF EXISTS analytics_journey_slug_daily_read_monitoring ON public.analytics_journey_slug_daily;
+CREATE POLICY analytics_journey_slug_daily_read_monitoring ON public.analytics_journey_slug_daily FOR SELECT TO uuid_lookup_reader USING (true);
+REVOKE EXECUTE ON FUNCTION public._analytics_journey_apply(text[], integer) FROM PUBLIC, anon, authenticated;

@@ -4,6 +4,7 @@
 // query's median time (target <= 200 ms for the reports).
 import { costliestServicesSql, journeyComparisonSql, patternsSql, regionsSql } from '../src/node/reports/lookup-analytics.ts';
 import { serverTestDatabase } from '../test/support/test-databases.ts';
+import { loadLookupEvents, medianMillis } from './support/lookup-events.ts';
 
 const events = Number(process.env.EVENTS ?? 5_000_000);
 const sessions = Math.max(1, Math.floor(events / 8));
@@ -35,39 +36,12 @@ const t = await serverTestDatabase();
 const { db } = t;
 try {
   const started = performance.now();
-  // Inserted in slices, as traffic would arrive (the rollup triggers run per statement).
-  const slice = 250_000;
-  for (let from = 1; from <= events; from += slice) {
-    await db.query(
-      `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id, region, created_at)
-       SELECT 'uuid_lookup', 'wizard_flow',
-              jsonb_build_object(
-                'micro_slug', 'service-' || (g % 200),
-                'micro_uuid', CASE WHEN g % 25 = 0 THEN NULL ELSE md5('s' || (g % 200))::uuid::text END,
-                'lookup_time_ms', round((5 + 20 * random() + CASE WHEN g % 500 = 0 THEN 300 * random() ELSE 0 END)::numeric, 2),
-                'success', g % 25 <> 0,
-                'fallback_used', g % 10 = 0),
-              'session-' || (g % $3),
-              (ARRAY['DE', 'FR', 'ES', 'IT', 'NL', 'PL', 'GB', NULL])[1 + g % 8],
-              now() - make_interval(secs => (g::bigint * 2592000 / $4)::int)
-       FROM generate_series($1::int, $2::int) AS g`,
-      [from, Math.min(events, from + slice - 1), sessions, events],
-    );
-  }
+  await loadLookupEvents(db, { events, sessions });
   await db.query(`INSERT INTO jobs (micro_id, session_id) SELECT 'service-1', 'session-' || s FROM generate_series(0, $1::int - 1, 3) s`, [sessions]);
   for (const table of ['analytics_events', 'analytics_lookup_hourly', 'analytics_lookup_sessions', 'jobs']) await db.query(`VACUUM ANALYZE ${table}`);
   const loadSeconds = (performance.now() - started) / 1000;
 
-  const median = async (sql: string): Promise<number> => {
-    const times: number[] = [];
-    for (let i = 0; i < runs; i += 1) {
-      const start = performance.now();
-      await db.query(sql);
-      times.push(performance.now() - start);
-    }
-    times.sort((a, b) => a - b);
-    return Number((times[Math.floor(runs / 2)] ?? 0).toFixed(1));
-  };
+  const median = (sql: string): Promise<number> => medianMillis(db, sql, runs);
   const result: Record<string, { rollup_ms: number; raw_ms?: number }> = {};
   for (const [name, sql] of Object.entries(rollup)) {
     result[name] = { rollup_ms: await median(sql) };

@@ -19,3 +19,28 @@ export type {
   UuidMigrationRunResult,
 } from './migration/run-job-uuid-migration.ts';
 export { runJobUuidMigration } from './migration/run-job-uuid-migration.ts';
+export type { MigrationPreviewRow, MigrationRun } from './migration/migration-operations.ts';
+export {
+  countMigrationCandidates,
+  listMigrationRuns,
+  previewJobUuidMigration,
+  rollbackMigrationRun,
+} from './migration/migration-operations.ts';
+export { MIGRATION_SHARDS } from './migration/run-job-uuid-migration.ts';
+export { classifyDatabaseError, createPgAnalyticsSink } from './sdk/pg-analytics-sink.ts';
+export { createPgSlugSource } from './sdk/pg-slug-source.ts';
+export type { NodeTelemetry, NodeTelemetryOptions } from './sdk/node-telemetry.ts';
+export { CollectorNamedPrometheusExporter, createNodeTelemetry } from './sdk/node-telemetry.ts';
+export type { MigrationWorker, MigrationWorkerOptions } from './worker/migration-worker.ts';
+export { createMigrationWorker } from './worker/migration-worker.ts';
+export type { CheckThresholdsOptions, ThresholdCheck } from './reports/check-thresholds.ts';
+export { checkExitCode, checkThresholds } from './reports/check-thresholds.ts';
+export type { DoctorCheck } from './reports/doctor.ts';
+export { runDoctor } from './reports/doctor.ts';
+export type { AnalyticsReportOptions, CostlyService, JourneyComparison, LookupFigures } from './reports/lookup-analytics.ts';
+export { lookupJourneys, lookupPatterns, lookupRegions } from './reports/lookup-analytics.ts';
+export type { ReportName } from './reports/run-report.ts';
+export { reportNames, runReport } from './reports/run-report.ts';
+export { specQueries } from './reports/spec-queries.ts';
+export type { MicroServiceInput } from './services/micro-services.ts';
+export { addMicroServices, parseServicesFile, ServiceInputError } from './services/micro-services.ts';

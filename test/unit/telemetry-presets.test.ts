@@ -1,0 +1,89 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createBrowserTelemetry } from '../../src/browser/browser-telemetry.ts';
+import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
+import { createNodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
+
+// What the presets put on the wire: OTLP/HTTP JSON as a collector receives it.
+interface OtlpDataPoint {
+  asInt?: number | string;
+  asDouble?: number;
+  count?: number | string;
+  attributes: { key: string; value: { stringValue?: string } }[];
+}
+interface OtlpMetric {
+  name: string;
+  unit?: string;
+  sum?: { aggregationTemporality: number; isMonotonic?: boolean; dataPoints: OtlpDataPoint[] };
+  histogram?: { aggregationTemporality: number; dataPoints: OtlpDataPoint[] };
+}
+interface OtlpExport {
+  resourceMetrics: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeMetrics: { metrics: OtlpMetric[] }[] }[];
+}
+
+const DELTA = 1;
+const CUMULATIVE = 2;
+const UUID = '3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90';
+
+describe('telemetry presets, as a collector receives them', () => {
+  let server: http.Server;
+  let url: string;
+  const exports: OtlpExport[] = [];
+  beforeEach(async () => {
+    exports.length = 0;
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        exports.push(JSON.parse(body) as OtlpExport);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/metrics`;
+  });
+  afterEach(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const metric = (e: OtlpExport | undefined, name: string): OtlpMetric | undefined =>
+    e?.resourceMetrics.flatMap((r) => r.scopeMetrics).flatMap((s) => s.metrics).find((m) => m.name === name);
+  const total = (m: OtlpMetric | undefined): number => (m?.sum?.dataPoints ?? []).reduce((n, p) => n + Number(p.asInt ?? p.asDouble ?? 0), 0);
+
+  it('browser: exports deltas, so many tabs add up instead of overwriting each other', async () => {
+    const telemetry = createBrowserTelemetry({ serviceName: 'wizard', otlpUrl: url, exportIntervalMillis: 3_600_000 });
+    const logger = createUuidLookupLogger({ meter: telemetry.meter });
+    for (let i = 0; i < 3; i += 1) logger.logSuccess('wall-painting', UUID, 20);
+    await telemetry.forceFlush();
+    logger.logSuccess('wall-painting', UUID, 20);
+    await telemetry.forceFlush();
+    await telemetry.shutdown();
+    const [first, second] = exports;
+    expect(metric(first, 'uuid.lookups')?.sum?.aggregationTemporality).toBe(DELTA);
+    expect(metric(first, 'uuid.lookup.duration')?.histogram?.aggregationTemporality).toBe(DELTA);
+    expect(metric(first, 'uuid.lookup.duration')?.unit).toBe('s');
+    expect(total(metric(first, 'uuid.lookups'))).toBe(3);
+    expect(total(metric(second, 'uuid.lookups'))).toBe(1); // only what happened since the last export
+  });
+
+  it('node: exports cumulative series under a unique service.instance.id', async () => {
+    const a = createNodeTelemetry({ serviceName: 'booking-api', otlp: { url, exportIntervalMillis: 3_600_000 } });
+    const b = createNodeTelemetry({ serviceName: 'booking-api', otlp: { url, exportIntervalMillis: 3_600_000 } });
+    const logger = createUuidLookupLogger({ meter: a.meter });
+    logger.logSuccess('wall-painting', UUID, 20);
+    await a.meterProvider.forceFlush();
+    logger.logSuccess('wall-painting', UUID, 20);
+    await a.meterProvider.forceFlush();
+    createUuidLookupLogger({ meter: b.meter }).logFailure('x', 5, 'y');
+    await b.meterProvider.forceFlush();
+    await Promise.all([a.shutdown(), b.shutdown()]);
+    expect(metric(exports[0], 'uuid.lookups')?.sum?.aggregationTemporality).toBe(CUMULATIVE);
+    expect(total(metric(exports[1], 'uuid.lookups'))).toBe(2); // running total
+    const instance = (e: OtlpExport | undefined) =>
+      e?.resourceMetrics[0]?.resource.attributes.find((attr) => attr.key === 'service.instance.id')?.value.stringValue;
+    expect(instance(exports[0])).toMatch(/^[0-9a-f-]{36}$/);
+    expect(instance(exports[2])).toMatch(/^[0-9a-f-]{36}$/);
+    expect(instance(exports[2])).not.toBe(instance(exports[0]));
+  });
+});

@@ -36,7 +36,7 @@ export {
   withKeepalive,
 } from './supabase-analytics-sink.ts';
 export type { Severity, Threshold, ThresholdState } from './thresholds.ts';
-export { thresholds, thresholdState } from './thresholds.ts';
+export { thresholdFor, thresholds, thresholdState } from './thresholds.ts';
 export type { LookupContext, UUIDLookupMetrics, UuidLookupLogger, UuidLookupLoggerOptions } from './uuid-lookup-logger.ts';
 export { createUuidLookupLogger } from './uuid-lookup-logger.ts';
 

@@ -23,7 +23,7 @@ export interface Threshold {
  *
  * @example
  * ```ts
- * const latency = thresholds.find((t) => t.key === 'lookup_latency');
+ * const latency = thresholdFor('lookup_latency');
  * ```
  */
 export const thresholds: readonly Threshold[] = Object.freeze([
@@ -32,6 +32,20 @@ export const thresholds: readonly Threshold[] = Object.freeze([
   { key: 'lookup_fallback_rate', title: 'Fallback rate', unit: 'percent', warning: 20, critical: 40 },
   { key: 'migration_failure_rate', title: 'Migration failures', unit: 'percent', warning: 5, critical: 10 },
 ] as const);
+
+/**
+ * The row of the table for `key`.
+ *
+ * @example
+ * ```ts
+ * thresholdFor('lookup_latency').critical; // 100
+ * ```
+ */
+export function thresholdFor(key: Threshold['key']): Threshold {
+  const found = thresholds.find((t) => t.key === key);
+  if (found === undefined) throw new Error(`uuid-lookup: no threshold ${key}`);
+  return found;
+}
 
 /**
  * Classifies a value against a threshold: strictly greater than critical is

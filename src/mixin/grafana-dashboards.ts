@@ -1,6 +1,6 @@
 import type { Dashboard, DataSourceRef, FieldColorModeId, Panel, ThresholdsConfig, ThresholdsMode } from '@grafana/schema';
 import type { Threshold } from '../core/thresholds.ts';
-import { thresholds } from '../core/thresholds.ts';
+import { thresholdFor } from '../core/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { analyticsPanelQueries } from '../node/reports/lookup-analytics.ts';
 import type { SpecQueryName } from '../node/reports/spec-queries.ts';
@@ -10,15 +10,9 @@ import { specQueries } from '../node/reports/spec-queries.ts';
 export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'prometheus' };
 export const POSTGRES: DataSourceRef = { type: 'grafana-postgresql-datasource', uid: 'postgres' };
 
-const threshold = (key: Threshold['key']): Threshold => {
-  const found = thresholds.find((t) => t.key === key);
-  if (found === undefined) throw new Error(`uuid-lookup: no threshold ${key}`);
-  return found;
-};
-
 /** Grafana thresholds (green / orange / red) from a row of the table, in the panel's unit. */
 function steps(key: Threshold['key'], scale: number): ThresholdsConfig {
-  const t = threshold(key);
+  const t = thresholdFor(key);
   return {
     // Type-only imports keep @grafana/schema a build-time check; its enums hold these strings.
     mode: 'absolute' as ThresholdsMode,

@@ -1,5 +1,5 @@
 import type { Threshold } from '../core/thresholds.ts';
-import { thresholds } from '../core/thresholds.ts';
+import { thresholdFor } from '../core/thresholds.ts';
 
 /**
  * The one configuration the monitoring files are generated from (the
@@ -53,12 +53,6 @@ export interface Signal {
   description: (severity: 'warning' | 'critical', limit: string) => string;
 }
 
-const byKey = (key: Threshold['key']): Threshold => {
-  const found = thresholds.find((t) => t.key === key);
-  if (found === undefined) throw new Error(`uuid-lookup: no threshold ${key}`);
-  return found;
-};
-
 /** Recording rules (name -> PromQL), in dependency order. */
 export function recordingRules(config: MixinConfig): { record: string; expr: string }[] {
   const sel = `job="${config.lookupJob}"`;
@@ -98,7 +92,7 @@ export function signals(config: MixinConfig): Signal[] {
   const lookups = `uuid_lookup:lookups:increase${w}`;
   return [
     {
-      threshold: byKey('lookup_latency'),
+      threshold: thresholdFor('lookup_latency'),
       alert: 'UuidLookupLatencyHigh',
       record: `uuid_lookup:duration_seconds:avg${w}`,
       expr: expr(`uuid_lookup:duration_seconds:avg${w}`),
@@ -110,7 +104,7 @@ export function signals(config: MixinConfig): Signal[] {
         `The average lookup time over ${w} is {{ $value | humanizeDuration }}, above the ${severity} limit of ${limit}.`,
     },
     {
-      threshold: byKey('lookup_failure_rate'),
+      threshold: thresholdFor('lookup_failure_rate'),
       alert: 'UuidLookupFailureRateHigh',
       record: `uuid_lookup:failure_ratio:rate${w}`,
       expr: expr(`uuid_lookup:failure_ratio:rate${w}`),
@@ -122,7 +116,7 @@ export function signals(config: MixinConfig): Signal[] {
         `{{ $value | humanizePercentage }} of lookups failed over ${w}, above the ${severity} limit of ${limit}.`,
     },
     {
-      threshold: byKey('lookup_fallback_rate'),
+      threshold: thresholdFor('lookup_fallback_rate'),
       alert: 'UuidLookupFallbackRateHigh',
       record: `uuid_lookup:fallback_ratio:rate${w}`,
       expr: expr(`uuid_lookup:fallback_ratio:rate${w}`),
@@ -134,7 +128,7 @@ export function signals(config: MixinConfig): Signal[] {
         `{{ $value | humanizePercentage }} of lookups used a fallback over ${w}, above the ${severity} limit of ${limit}.`,
     },
     {
-      threshold: byKey('migration_failure_rate'),
+      threshold: thresholdFor('migration_failure_rate'),
       alert: 'UuidMigrationFailureRateHigh',
       record: 'uuid_migration:failure_ratio',
       expr: expr('uuid_migration:failure_ratio'),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { thresholds, thresholdState } from '../../core/thresholds.ts';
+import { thresholdFor, thresholdState } from '../../core/thresholds.ts';
 import type { Queryable } from '../../node/db/database.ts';
 import { getUuidMigrationStats, migrationFailurePercent } from '../../node/migration/migration-stats.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
@@ -11,8 +11,7 @@ import { printRecord } from '../output.ts';
 export async function printStats(db: Queryable, json: boolean | undefined): Promise<void> {
   const stats = await getUuidMigrationStats(db);
   const failure = migrationFailurePercent(stats);
-  const threshold = thresholds.find((t) => t.key === 'migration_failure_rate');
-  const state = threshold === undefined ? 'no-data' : thresholdState(threshold, failure);
+  const state = thresholdState(thresholdFor('migration_failure_rate'), failure);
   printRecord(
     { ...stats, migration_failure_percentage: failure === null ? null : Number(failure.toFixed(2)), migration_failure_state: state },
     json,

@@ -1,5 +1,5 @@
 import type { Threshold, ThresholdState } from '../../core/thresholds.ts';
-import { thresholds, thresholdState } from '../../core/thresholds.ts';
+import { thresholdFor, thresholdState } from '../../core/thresholds.ts';
 import type { Queryable } from '../db/database.ts';
 import { getUuidMigrationStats, migrationFailurePercent } from '../migration/migration-stats.ts';
 
@@ -22,8 +22,6 @@ export interface CheckThresholdsOptions {
   /** Fewer lookups than this is no traffic, never a breach (as in the alert rules). Default 20. */
   minLookups?: number;
 }
-
-const byKey = (key: Threshold['key']): Threshold => thresholds.find((t) => t.key === key) as Threshold;
 
 /**
  * The spec's thresholds against current data: lookups from analytics_events in
@@ -54,7 +52,7 @@ export async function checkThresholds(db: Queryable, options: CheckThresholdsOpt
     migration_failure_rate: { value: migrationFailurePercent(stats), basis: `${attempted} jobs attempted` },
   };
   return (Object.keys(values) as Threshold['key'][]).map((key) => {
-    const threshold = byKey(key);
+    const threshold = thresholdFor(key);
     const { value, basis: why } = values[key];
     return {
       key,

@@ -9,6 +9,23 @@ export function printRecord(value: object, json: boolean | undefined): void {
   for (const [key, item] of entries) process.stdout.write(`${key.padEnd(width)}  ${String(item)}\n`);
 }
 
+/** Prints threshold checks as people read them (`30 ms`, `25%`, `-` for no data). */
+export function printThresholdChecks(
+  checks: readonly { title: string; value: number | null; unit: 'ms' | 'percent'; warning: number; critical: number; state: string; basis?: string }[],
+  options: { basis?: boolean } = {},
+): void {
+  printTable(
+    checks.map((c) => ({
+      threshold: c.title,
+      value: c.value === null ? '-' : `${c.value}${c.unit === 'ms' ? ' ms' : '%'}`,
+      warning: c.warning,
+      critical: c.critical,
+      state: c.state,
+      ...(options.basis === true ? { basis: c.basis } : {}),
+    })),
+  );
+}
+
 /** Prints rows as a plain table with a header. */
 export function printTable(input: readonly object[]): void {
   const rows = input as readonly Record<string, unknown>[];

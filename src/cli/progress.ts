@@ -2,12 +2,14 @@ import { SingleBar } from 'cli-progress';
 
 /** Progress of a migration run: a bar with rate and ETA on a terminal, a line every few seconds otherwise. */
 export interface Progress {
-  update(done: number): void;
+  /** Counts `jobs` more as done and redraws. */
+  advance(jobs: number): void;
   stop(): void;
 }
 
 export function createProgress(total: number, options: { json?: boolean; label?: string } = {}): Progress {
-  if (options.json === true) return { update: () => {}, stop: () => {} };
+  if (options.json === true) return { advance: () => {}, stop: () => {} };
+  let done = 0;
   const label = options.label ?? 'migrating';
   if (process.stderr.isTTY) {
     const bar = new SingleBar({
@@ -19,7 +21,8 @@ export function createProgress(total: number, options: { json?: boolean; label?:
     const started = Date.now();
     bar.start(Math.max(total, 1), 0, { rate: 0 });
     return {
-      update(done) {
+      advance(jobs) {
+        done += jobs;
         const seconds = (Date.now() - started) / 1000;
         bar.update(Math.min(done, Math.max(total, 1)), { rate: seconds > 0 ? Math.round(done / seconds) : 0 });
       },
@@ -29,7 +32,8 @@ export function createProgress(total: number, options: { json?: boolean; label?:
   let last = 0;
   const started = Date.now();
   return {
-    update(done) {
+    advance(jobs) {
+      done += jobs;
       const now = Date.now();
       if (now - last < 2000 && done < total) return;
       last = now;

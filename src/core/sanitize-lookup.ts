@@ -10,6 +10,14 @@ export const LIMITS = Object.freeze({
   sessionIdLength: 128,
 });
 
+// The database's analytics_events_context_shape: a coarse code, never an address.
+const REGION = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** True for a region the database accepts (analytics_events_context_shape). */
+export function isRegionCode(value: unknown): value is string {
+  return typeof value === 'string' && REGION.test(value);
+}
+
 /** A lookup's input after checking: usable, with what was changed, or dropped with a reason. */
 export type SanitizedLookup =
   | { ok: true; slug: string; uuid: string | null; lookupTimeMs: number; errorMessage?: string; clamped: boolean }

@@ -13,7 +13,7 @@ import {
   LOOKUPS,
   UNKNOWN_SLUG_LABEL,
 } from './metric-names.ts';
-import { sanitizeLookup } from './sanitize-lookup.ts';
+import { isRegionCode, LIMITS, sanitizeLookup } from './sanitize-lookup.ts';
 
 /** The spec's metrics (section 1, "Metrics Tracked"). */
 export interface UUIDLookupMetrics {
@@ -240,8 +240,8 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
       if (checked.errorMessage !== undefined) event.errorMessage = checked.errorMessage;
       if (context !== undefined) {
         const ctx = context();
-        if (typeof ctx.sessionId === 'string' && ctx.sessionId !== '') event.sessionId = ctx.sessionId.slice(0, 128);
-        if (typeof ctx.region === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(ctx.region)) event.region = ctx.region;
+        if (typeof ctx.sessionId === 'string' && ctx.sessionId !== '') event.sessionId = ctx.sessionId.slice(0, LIMITS.sessionIdLength);
+        if (isRegionCode(ctx.region)) event.region = ctx.region;
       }
 
       const attributes = attributesFor(checked.slug, success, fallbackUsed, event.region);

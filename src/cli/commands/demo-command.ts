@@ -14,7 +14,7 @@ import { applyMigrations } from '../../node/schema/apply-migrations.ts';
 import { createPgAnalyticsSink } from '../../node/sdk/pg-analytics-sink.ts';
 import { createPgSlugSource } from '../../node/sdk/pg-slug-source.ts';
 import { integerBetween } from '../cli-options.ts';
-import { printRecord, printTable } from '../output.ts';
+import { printRecord, printTable, printThresholdChecks } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { seedDatabase } from './db-command.ts';
 
@@ -84,13 +84,9 @@ export function registerDemoCommand(program: Command): void {
 
         const total = await countMigrationCandidates(db);
         const progress = createProgress(total, { json });
-        let done = 0;
         const run = await runJobUuidMigration(db, {
           batchSize: 10_000,
-          onBatch: (batch) => {
-            done += batch.processed;
-            progress.update(done);
-          },
+          onBatch: (batch) => progress.advance(batch.processed),
         });
         progress.stop();
         say(`migration: ${run.processed} jobs in ${(run.durationMs / 1000).toFixed(1)} s (${run.succeeded} success, ${run.skipped} skipped, ${run.failed} failed)`);
@@ -118,7 +114,7 @@ export function registerDemoCommand(program: Command): void {
         say('\n== Wizard sessions: submission after trouble (uuid-lookup report journeys)');
         printTable(journeys.comparison);
         say('\n== thresholds');
-        printTable(checks.map((c) => ({ threshold: c.title, value: c.value === null ? '-' : `${c.value}${c.unit === 'ms' ? ' ms' : '%'}`, warning: c.warning, critical: c.critical, state: c.state })));
+        printThresholdChecks(checks);
         say(`\ndone in ${seconds.toFixed(1)} s`);
       } finally {
         await db.close();

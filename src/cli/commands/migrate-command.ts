@@ -53,17 +53,13 @@ export function registerMigrateCommand(program: Command): void {
         }
       };
       process.on('SIGINT', onSigint);
-      let done = 0;
       try {
         const result = await runJobUuidMigration(database, {
           batchSize: options.batchSize,
           concurrency: options.concurrency,
           retry: options.retry === true,
           signal: controller.signal,
-          onBatch: (batch) => {
-            done += batch.processed;
-            progress.update(done);
-          },
+          onBatch: (batch) => progress.advance(batch.processed),
         });
         progress.stop();
         printRecord(

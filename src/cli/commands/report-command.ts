@@ -9,7 +9,7 @@ import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { CliError, setExitCode, withDatabase } from '../cli-context.ts';
 import { databaseOptions, integerBetween } from '../cli-options.ts';
 import { InvalidArgumentError } from 'commander';
-import { printRecord, printTable } from '../output.ts';
+import { printRecord, printTable, printThresholdChecks } from '../output.ts';
 
 const ANALYTICS = ['patterns', 'regions', 'journeys'] as const;
 
@@ -87,7 +87,7 @@ export function registerReportCommands(program: Command): void {
     const code = await withDatabase(options, async (database) => {
       const checks = await checkThresholds(database, { sinceMinutes: options.since, minLookups: options.minLookups });
       if (options.json === true) printRecord({ checks, exit_code: checkExitCode(checks) }, true);
-      else printTable(checks.map((c) => ({ threshold: c.title, value: c.value === null ? '-' : `${c.value}${c.unit === 'ms' ? ' ms' : '%'}`, warning: c.warning, critical: c.critical, state: c.state, basis: c.basis })));
+      else printThresholdChecks(checks, { basis: true });
       return checkExitCode(checks);
     });
     setExitCode(code);

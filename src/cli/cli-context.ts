@@ -51,6 +51,7 @@ export async function withDatabase<T>(options: DatabaseCommandOptions, fn: (db: 
 
 // SQLSTATEs an operator can act on, with what to do about them.
 const HINTS: Record<string, string> = {
+  P0002: 'no such run: uuid-lookup migrate runs lists the runs',
   '42883': 'a function is missing: apply the migrations first (uuid-lookup db apply)',
   '42P01': 'a table is missing: apply the migrations first (uuid-lookup db apply)',
   '42501': 'permission denied: connect as a role that may run the migration (service_role or the owner)',

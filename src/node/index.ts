@@ -14,6 +14,7 @@ export { applyMigrations } from './schema/apply-migrations.ts';
 export type { UuidMigrationStats } from './migration/migration-stats.ts';
 export { getUuidMigrationStats, migrationFailurePercent } from './migration/migration-stats.ts';
 export type {
+  MigrationMode,
   RunJobUuidMigrationOptions,
   UuidMigrationBatch,
   UuidMigrationRunResult,
@@ -26,7 +27,7 @@ export {
   previewJobUuidMigration,
   rollbackMigrationRun,
 } from './migration/migration-operations.ts';
-export { MIGRATION_SHARDS } from './migration/run-job-uuid-migration.ts';
+export { MIGRATION_MODES, MIGRATION_SHARDS } from './migration/run-job-uuid-migration.ts';
 export { classifyDatabaseError, createPgAnalyticsSink } from './sdk/pg-analytics-sink.ts';
 export { createPgSlugSource } from './sdk/pg-slug-source.ts';
 export type { NodeTelemetry, NodeTelemetryOptions } from './sdk/node-telemetry.ts';
@@ -36,7 +37,8 @@ export { createMigrationWorker } from './worker/migration-worker.ts';
 export type { CheckThresholdsOptions, ThresholdCheck } from './reports/check-thresholds.ts';
 export { checkExitCode, checkThresholds } from './reports/check-thresholds.ts';
 export type { DoctorCheck } from './reports/doctor.ts';
-export { runDoctor } from './reports/doctor.ts';
+export type { DuplicateIndexes } from './reports/doctor.ts';
+export { findDuplicateIndexes, runDoctor } from './reports/doctor.ts';
 export type { AnalyticsReportOptions, CostlyService, JourneyComparison, LookupFigures } from './reports/lookup-analytics.ts';
 export { lookupJourneys, lookupPatterns, lookupRegions } from './reports/lookup-analytics.ts';
 export type { ReportName } from './reports/run-report.ts';

@@ -71,31 +71,9 @@ GRANT SELECT ON public.micro_services TO service_role;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.jobs, public.analytics_events, public.uuid_migration_log TO service_role;
 GRANT INSERT, UPDATE, DELETE ON public.micro_services TO service_role;
 
--- Functions. EXECUTE is revoked from PUBLIC and the API roles on everything that
--- reads or changes migration state; the operators' roles get it explicitly.
-REVOKE EXECUTE ON FUNCTION
-  public._uuid_migration_apply(uuid[], tid[], text[], uuid, boolean),
-  public._uuid_migration_apply_isolating(uuid[], tid[], text[], uuid, boolean),
-  public._uuid_migration_pick(integer, uuid, boolean, integer),
-  public.migrate_job_uuids_batch(integer, uuid, boolean, uuid, integer),
-  public.migrate_job_uuids(integer, boolean),
-  public.get_uuid_migration_stats()
-  FROM PUBLIC, anon, authenticated;
-REVOKE EXECUTE ON PROCEDURE public.run_job_uuid_migration(integer, boolean) FROM PUBLIC, anon, authenticated;
-
-GRANT EXECUTE ON FUNCTION
-  public._uuid_migration_apply(uuid[], tid[], text[], uuid, boolean),
-  public._uuid_migration_apply_isolating(uuid[], tid[], text[], uuid, boolean),
-  public._uuid_migration_pick(integer, uuid, boolean, integer),
-  public.migrate_job_uuids_batch(integer, uuid, boolean, uuid, integer),
-  public.migrate_job_uuids(integer, boolean),
-  public.get_uuid_migration_stats()
-  TO service_role;
-GRANT EXECUTE ON PROCEDURE public.run_job_uuid_migration(integer, boolean) TO service_role;
-
--- Monitoring (the Postgres exporter's login is made a member of this role): the
--- stats function is SECURITY DEFINER, so it needs no table privilege.
-GRANT EXECUTE ON FUNCTION public.get_uuid_migration_stats() TO uuid_migration_monitor;
+-- Functions: the migration's functions revoke EXECUTE from PUBLIC and the API
+-- roles and grant it to the operators' roles where they are defined
+-- (20261128001100).
 
 -- The event shape check is used by a CHECK constraint, which evaluates with the
 -- inserting role's EXECUTE right; it is pure and reads nothing.

@@ -13,7 +13,6 @@ GRANT USAGE ON SCHEMA public TO uuid_lookup_reader, uuid_migration_monitor;
 GRANT SELECT ON public.analytics_events, public.uuid_migration_log, public.micro_services TO uuid_lookup_reader;
 -- Jobs: only what the spec's queries read, not the rest of a customer's job.
 GRANT SELECT (id, micro_id, micro_uuid, created_at) ON public.jobs TO uuid_lookup_reader;
-GRANT EXECUTE ON FUNCTION public.get_uuid_migration_stats() TO uuid_lookup_reader;
 
 -- RLS is on for every table: the reader sees all rows of these, and may not write.
 DROP POLICY IF EXISTS analytics_events_read_monitoring ON public.analytics_events;

@@ -3,7 +3,7 @@
 -- Run with pg_prove against a database prepared with Supabase's default
 -- privileges and our migrations (npm run test:pgtap does both).
 BEGIN;
-SELECT plan(42);
+SELECT plan(43);
 
 -- Fixtures, as the owner.
 INSERT INTO public.micro_services (id, slug, name)
@@ -99,8 +99,9 @@ SELECT throws_ok($$TRUNCATE public.jobs$$, '42501', NULL, 'anon cannot truncate 
 SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids()$$, '42501', NULL, 'anon cannot run migrate_job_uuids()');
 SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids_batch(10)$$, '42501', NULL, 'anon cannot run a migration batch');
 SELECT throws_ok($$SELECT * FROM public.get_uuid_migration_stats()$$, '42501', NULL, 'anon cannot read the migration stats');
-SELECT throws_ok($$CALL public.run_job_uuid_migration()$$, '42501', NULL, 'anon cannot call run_job_uuid_migration()');
-SELECT throws_ok($$SELECT * FROM public._uuid_migration_apply(ARRAY[]::uuid[], ARRAY[]::tid[], ARRAY[]::text[], gen_random_uuid(), false)$$, '42501', NULL,
+SELECT throws_ok($$SELECT * FROM public.uuid_migration_log_history$$, '42501', NULL, 'anon cannot read the migration history');
+SELECT throws_ok($$SELECT * FROM public.rollback_job_uuid_migration(gen_random_uuid())$$, '42501', NULL, 'anon cannot roll a run back');
+SELECT throws_ok($$SELECT * FROM public._uuid_migration_apply(ARRAY[]::uuid[], ARRAY[]::tid[], ARRAY[]::text[], gen_random_uuid(), 'all')$$, '42501', NULL,
   'anon cannot call the internal apply function');
 
 -- ===== authenticated =====

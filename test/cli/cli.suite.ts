@@ -48,11 +48,11 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       expect((await cli('stats', '--json')).json()).toMatchObject({ jobs_with_uuid: 0, successful_migrations: 0 });
     });
 
-    it('migrates in batches, and a second run finds nothing to do', async () => {
+    it('migrates in batches, and a second new-only run finds nothing to do', async () => {
       const run = await cli('migrate', '--batch-size', '700', '--json');
       expect(run.code, run.stderr).toBe(0);
-      expect(run.json()).toMatchObject({ processed: 2000, succeeded: 1845, skipped: 155, failed: 0, batches: 3, stopped_early: false });
-      expect((await cli('migrate', '--json')).json()).toMatchObject({ processed: 0 });
+      expect(run.json()).toMatchObject({ mode: 'all', processed: 2000, succeeded: 1845, skipped: 155, failed: 0, batches: 3, stopped_early: false });
+      expect((await cli('migrate', '--mode', 'new', '--json')).json()).toMatchObject({ mode: 'new', processed: 0 });
     });
 
     it('lists the run and rolls it back to where it started', async () => {
@@ -61,8 +61,13 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       const rollback = await cli('migrate', 'rollback', runs[0]!.run_id, '--json');
       expect(rollback.json()).toMatchObject({ jobs_reverted: 1845, jobs_changed_since: 0 });
       expect((await cli('stats', '--json')).json()).toMatchObject({ jobs_with_uuid: 0, successful_migrations: 0, skipped_migrations: 155 });
-      // Rolled-back jobs count as never attempted: the next run takes them again.
-      expect((await cli('migrate', '--json')).json()).toMatchObject({ processed: 1845, succeeded: 1845 });
+      // Rolled-back jobs count as never attempted: the next new-only run takes them again.
+      expect((await cli('migrate', '--mode', 'new', '--json')).json()).toMatchObject({ processed: 1845, succeeded: 1845 });
+      // The plain run is the spec's process: every job without a UUID, the skipped ones included.
+      expect((await cli('migrate', '--json')).json()).toMatchObject({ processed: 155, skipped: 155 });
+      const unknown = await cli('migrate', 'rollback', '00000000-0000-4000-8000-000000000000');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toMatch(/no run 00000000-0000-4000-8000-000000000000 in the log \[P0002\]/);
     });
 
     it('prints the spec\'s queries as reports', async () => {

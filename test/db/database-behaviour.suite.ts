@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/node/db/database.ts';
 import { DatabaseError } from '../../src/node/db/database.ts';
@@ -18,9 +19,16 @@ async function seed(db: Database, services: string[], jobSlugs: (string | null)[
   await db.query('INSERT INTO jobs (micro_id) SELECT unnest($1::text[])', [jobSlugs]);
 }
 
-async function logRows(db: Database): Promise<{ job_id: string; migration_status: string; is_latest: boolean }[]> {
-  const { rows } = await db.query<{ job_id: string; migration_status: string; is_latest: boolean }>(
-    'SELECT job_id, migration_status, is_latest FROM uuid_migration_log',
+async function logRows(db: Database): Promise<{ job_id: string; migration_status: string }[]> {
+  const { rows } = await db.query<{ job_id: string; migration_status: string }>(
+    'SELECT job_id, migration_status FROM uuid_migration_log',
+  );
+  return rows;
+}
+
+async function historyRows(db: Database): Promise<{ job_id: string; migration_status: string; retired_reason: string }[]> {
+  const { rows } = await db.query<{ job_id: string; migration_status: string; retired_reason: string }>(
+    'SELECT job_id, migration_status, retired_reason FROM uuid_migration_log_history',
   );
   return rows;
 }
@@ -96,28 +104,32 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       expect(run.processed).toBe(0);
     });
 
-    it('visits each job once per run and does nothing on a re-run', async () => {
+    it('visits each job without a UUID once per run: a plain re-run takes the skipped ones again, a new-only run none', async () => {
       await seed(db, ['a', 'b'], [...repeat('a', 30), ...repeat('b', 20), ...repeat('zzz', 25)]);
       const first = await runJobUuidMigration(db, { batchSize: 7 });
       expect(first).toMatchObject({ processed: 75, succeeded: 50, skipped: 25, failed: 0, batches: 11 });
+      expect((await runJobUuidMigration(db, { batchSize: 7, mode: 'new' })).processed).toBe(0);
+      expect((await runJobUuidMigration(db, { batchSize: 7, mode: 'retry' })).processed).toBe(0);
       const second = await runJobUuidMigration(db, { batchSize: 7 });
-      expect(second.processed).toBe(0);
+      expect(second).toMatchObject({ processed: 25, succeeded: 0, skipped: 25 });
       const rows = await logRows(db);
       expect(rows).toHaveLength(75);
       expect(new Set(rows.map((r) => r.job_id)).size).toBe(75);
+      const history = await historyRows(db);
+      expect(history).toHaveLength(25);
+      expect(history.every((r) => r.migration_status === 'skipped' && r.retired_reason === 'superseded')).toBe(true);
     });
 
-    it('re-runs skipped jobs after the missing service is added, counting each job once', async () => {
+    it("does the spec's troubleshooting: add the missing service, re-run the plain migration, each job counted once", async () => {
       await seed(db, ['a'], [...repeat('a', 10), ...repeat('late', 6)]);
       await runJobUuidMigration(db);
       expect(await getUuidMigrationStats(db)).toMatchObject({ successful_migrations: 10, skipped_migrations: 6 });
 
       await db.query("INSERT INTO micro_services (slug) VALUES ('late')");
-      // A normal run does not touch jobs that already have an outcome.
+      const { rows: rerun } = await db.query<{ micro_slug: string; status: string }>('SELECT * FROM migrate_job_uuids()');
+      expect(rerun).toHaveLength(6);
+      expect(rerun.every((r) => r.micro_slug === 'late' && r.status === 'success')).toBe(true);
       expect((await runJobUuidMigration(db)).processed).toBe(0);
-      const retry = await runJobUuidMigration(db, { retry: true, batchSize: 4 });
-      expect(retry).toMatchObject({ processed: 6, succeeded: 6, skipped: 0 });
-      expect((await runJobUuidMigration(db, { retry: true })).processed).toBe(0);
 
       expect(await getUuidMigrationStats(db)).toEqual({
         total_jobs: 16,
@@ -128,9 +140,21 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
         skipped_migrations: 0,
         completion_percentage: 100,
       });
-      const rows = await logRows(db);
-      expect(rows).toHaveLength(22); // history kept: 6 skipped rows retired, not deleted
-      expect(rows.filter((r) => !r.is_latest).every((r) => r.migration_status === 'skipped')).toBe(true);
+      expect(await logRows(db)).toHaveLength(16);
+      expect(await historyRows(db)).toHaveLength(6); // the skipped attempts, kept for audits
+    });
+
+    it('retries only what can now succeed in retry mode, and only never-attempted jobs in new mode', async () => {
+      await seed(db, ['a'], [...repeat('a', 4), ...repeat('late', 3), ...repeat('never', 2)]);
+      await runJobUuidMigration(db);
+      await db.query("INSERT INTO micro_services (slug) VALUES ('late')");
+      await seed(db, [], ['a', 'a']); // new jobs since
+      expect(await runJobUuidMigration(db, { mode: 'retry', batchSize: 2 })).toMatchObject({ processed: 3, succeeded: 3 });
+      expect(await runJobUuidMigration(db, { mode: 'new' })).toMatchObject({ processed: 2, succeeded: 2 });
+      expect(await runJobUuidMigration(db)).toMatchObject({ processed: 2, skipped: 2 });
+      await expect(runJobUuidMigration(db, { mode: 'some' as never })).rejects.toThrow(/mode must be one of all, new, retry/);
+      const error = await db.query("SELECT * FROM migrate_job_uuids(10, 'some')").catch((e: unknown) => e);
+      expect((error as DatabaseError).code).toBe('22023');
     });
 
     it('isolates the rows of a batch that raise, logs them failed, and migrates the rest', async () => {
@@ -162,7 +186,7 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       // "Fix issues, re-run migration for failed jobs". The skipped jobs' slug
       // still matches no service: a retry leaves them alone.
       await db.exec('DROP TRIGGER reject_poison ON jobs');
-      const retry = await runJobUuidMigration(db, { retry: true });
+      const retry = await runJobUuidMigration(db, { mode: 'retry' });
       expect(retry).toMatchObject({ processed: 3, succeeded: 3, skipped: 0, failed: 0 });
       expect(await getUuidMigrationStats(db)).toMatchObject({ failed_migrations: 0, successful_migrations: 93 });
     });
@@ -188,10 +212,13 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       await expect(runJobUuidMigration(db, { batchSize: 0 })).rejects.toThrow(/batchSize must be an integer/);
     });
 
-    it('commits per batch from SQL with CALL run_job_uuid_migration()', async () => {
+    it('commits per batch from SQL alone with the DO block in supabase/snippets', async () => {
       await seed(db, ['a'], [...repeat('a', 25), ...repeat('b', 5)]);
-      await db.exec('CALL run_job_uuid_migration(10)');
+      const block = readFileSync(new URL('../../supabase/snippets/run_job_uuid_migration.sql', import.meta.url), 'utf8');
+      await db.exec(block.replace('v_batch_size constant integer := 5000', 'v_batch_size constant integer := 10'));
       expect(await getUuidMigrationStats(db)).toMatchObject({ successful_migrations: 25, skipped_migrations: 5 });
+      const runs = await db.query<{ jobs: string }>('SELECT jobs FROM list_job_uuid_migration_runs()');
+      expect(runs.rows.map((r) => Number(r.jobs))).toEqual([30]);
     });
 
     it('stops between batches when aborted, and a new run resumes where it stopped', async () => {
@@ -214,8 +241,9 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       await seed(db, ['a'], [...repeat('a', 3), 'late', 'late']);
       await runJobUuidMigration(db);
       await db.query("INSERT INTO micro_services (slug) VALUES ('late')");
-      await runJobUuidMigration(db, { retry: true });
-      expect(await logRows(db)).toHaveLength(7);
+      await runJobUuidMigration(db);
+      expect(await logRows(db)).toHaveLength(5);
+      expect(await historyRows(db)).toHaveLength(2);
       await db.query("DELETE FROM jobs WHERE micro_id = 'late' OR id = (SELECT id FROM jobs WHERE micro_id = 'a' LIMIT 1)");
       expect(await getUuidMigrationStats(db)).toMatchObject({ total_jobs: 2, successful_migrations: 2 });
       const orphans = await db.query(
@@ -223,8 +251,14 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       );
       expect(orphans.rows).toEqual([{ n: 0 }]);
       expect(await logRows(db)).toHaveLength(2);
+      expect(await historyRows(db)).toHaveLength(0);
+      await seed(db, [], ['zzz']);
+      await runJobUuidMigration(db);
+      await runJobUuidMigration(db);
+      expect(await historyRows(db)).toHaveLength(1);
       await db.exec('TRUNCATE jobs');
       expect(await logRows(db)).toHaveLength(0);
+      expect(await historyRows(db)).toHaveLength(0);
     });
   });
 

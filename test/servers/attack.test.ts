@@ -98,7 +98,7 @@ describe('every role Supabase exposes, against every table and function', () => 
       const allowed = rows.filter((r) => r.allowed).map((r) => r.fn);
       expect(allowed).toEqual(['uuid_lookup_event_properties_valid(jsonb)']);
       expect(rows.length).toBeGreaterThan(12);
-      for (const call of ['SELECT * FROM migrate_job_uuids()', 'SELECT * FROM get_uuid_migration_stats()', `SELECT * FROM rollback_job_uuid_migration(gen_random_uuid())`, 'CALL run_job_uuid_migration()', 'SELECT * FROM preview_job_uuid_migration()']) {
+      for (const call of ['SELECT * FROM migrate_job_uuids()', 'SELECT * FROM get_uuid_migration_stats()', `SELECT * FROM rollback_job_uuid_migration(gen_random_uuid())`, 'SELECT * FROM preview_job_uuid_migration()', 'SELECT * FROM list_job_uuid_migration_runs()']) {
         expect((await as(role, call)).code, `${role}: ${call}`).toBe('42501');
       }
     });
@@ -168,12 +168,13 @@ describe('hostile input to the SQL functions and the CLI', () => {
     ['SELECT * FROM migrate_job_uuids_batch(NULL)', '22023'],
     ['SELECT * FROM migrate_job_uuids_batch(-1)', '22023'],
     ['SELECT * FROM migrate_job_uuids_batch(2147483647)', '22023'],
-    ['SELECT * FROM migrate_job_uuids_batch(10, NULL, false, NULL, 99)', '22023'],
-    ['SELECT * FROM migrate_job_uuids_batch(10, NULL, false, NULL, -1)', '22023'],
+    ['SELECT * FROM migrate_job_uuids_batch(10, NULL, \'all\', NULL, 99)', '22023'],
+    ['SELECT * FROM migrate_job_uuids_batch(10, NULL, \'all\', NULL, -1)', '22023'],
     ['SELECT * FROM migrate_job_uuids(0)', '22023'],
     ['SELECT * FROM migrate_job_uuids_batch(10, \'not-a-uuid\')', '22P02'],
     ['SELECT * FROM rollback_job_uuid_migration(NULL)', '22004'],
-    ['CALL run_job_uuid_migration(-5)', '22023'],
+    ['SELECT * FROM migrate_job_uuids(-5)', '22023'],
+    ["SELECT * FROM migrate_job_uuids(10, 'everything')", '22023'],
   ])('%s is refused with SQLSTATE %s and changes nothing', async (sql, expected) => {
     expect(await code(t.db, sql)).toBe(expected);
     const { rows } = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM uuid_migration_log');

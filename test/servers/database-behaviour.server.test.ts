@@ -1,12 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { describeDatabaseBehaviour } from '../db/database-behaviour.suite.ts';
+import { describeMigrationLog } from '../db/migration-log.suite.ts';
 import type { TestDatabase } from '../support/test-databases.ts';
 import { serverTestDatabase } from '../support/test-databases.ts';
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
 
 describeDatabaseBehaviour('PostgreSQL', serverTestDatabase);
+describeMigrationLog('PostgreSQL', serverTestDatabase);
 
 /** Each of the 4000 jobs has exactly one log row, and the outcomes add up. */
 async function expectEveryJobOnce(t: TestDatabase): Promise<void> {
@@ -31,12 +33,12 @@ describe('concurrent migration runs on PostgreSQL', () => {
     await t.dispose();
   });
 
-  it('never processes a job twice when two runs share the table', async () => {
+  it('never processes a job twice when two new-only runs share the table', async () => {
     const connect = t.connect;
     if (connect === undefined) throw new Error('server database expected');
     const [a, b] = await Promise.all([
-      runJobUuidMigration(connect(), { batchSize: 97 }),
-      runJobUuidMigration(connect(), { batchSize: 131 }),
+      runJobUuidMigration(connect(), { batchSize: 97, mode: 'new' }),
+      runJobUuidMigration(connect(), { batchSize: 131, mode: 'new' }),
     ]);
     expect(a.processed + b.processed).toBe(4000);
     expect(a.processed).toBeGreaterThan(0);
@@ -48,16 +50,31 @@ describe('concurrent migration runs on PostgreSQL', () => {
     const connect = t.connect;
     if (connect === undefined) throw new Error('server database expected');
     const [sharded, plain] = await Promise.all([
-      runJobUuidMigration(connect(), { batchSize: 50, concurrency: 3 }),
-      runJobUuidMigration(connect(), { batchSize: 70 }),
+      runJobUuidMigration(connect(), { batchSize: 50, concurrency: 3, mode: 'new' }),
+      runJobUuidMigration(connect(), { batchSize: 70, mode: 'new' }),
     ]);
     expect(sharded.processed + plain.processed).toBe(4000);
     expect(sharded.processed).toBeGreaterThan(0);
     await expectEveryJobOnce(t);
   });
 
+  it('keeps one current outcome per job when two plain runs overlap (each may visit a skipped job once)', async () => {
+    const connect = t.connect;
+    if (connect === undefined) throw new Error('server database expected');
+    const [a, b] = await Promise.all([
+      runJobUuidMigration(connect(), { batchSize: 60, concurrency: 2 }),
+      runJobUuidMigration(connect(), { batchSize: 90 }),
+    ]);
+    expect(a.succeeded + b.succeeded).toBe(3200); // a success is never repeated
+    expect(a.skipped).toBeLessThanOrEqual(800);
+    expect(b.skipped).toBeLessThanOrEqual(800);
+    await expectEveryJobOnce(t);
+    const history = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM uuid_migration_log_history');
+    expect(history.rows[0]?.n).toBe(a.skipped + b.skipped - 800);
+  });
+
   it('refuses a shard outside 0-15', async () => {
-    const error = await t.db.query('SELECT * FROM migrate_job_uuids_batch(10, NULL, false, NULL, 16)').catch((e: unknown) => e);
+    const error = await t.db.query("SELECT * FROM migrate_job_uuids_batch(10, NULL, 'all', NULL, 16)").catch((e: unknown) => e);
     expect((error as { code?: string }).code).toBe('22023');
   });
 
@@ -74,7 +91,7 @@ describe('concurrent migration runs on PostgreSQL', () => {
       const first = await runJobUuidMigration(t.db, { batchSize: 500 });
       expect(first.processed).toBe(3999);
       await app.query('COMMIT');
-      const second = await runJobUuidMigration(t.db, { batchSize: 500 });
+      const second = await runJobUuidMigration(t.db, { batchSize: 500, mode: 'new' });
       expect(second.processed).toBe(1);
       const job = await t.db.query<{ micro_uuid: string | null }>('SELECT micro_uuid FROM jobs WHERE id = $1', [
         locked.rows[0]?.id,

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import {
   countMigrationCandidates,
   listMigrationRuns,
   previewJobUuidMigration,
   rollbackMigrationRun,
 } from '../../node/migration/migration-operations.ts';
-import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
+import type { MigrationMode } from '../../node/migration/run-job-uuid-migration.ts';
+import { MIGRATION_MODES, runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
-import { CliError, withDatabase } from '../cli-context.ts';
+import { CliError, setExitCode, withDatabase } from '../cli-context.ts';
 import { databaseOptions, integerBetween } from '../cli-options.ts';
 import { printRecord, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
@@ -15,9 +17,13 @@ import { createProgress } from '../progress.ts';
 interface MigrateOptions extends DatabaseCommandOptions {
   batchSize: number;
   concurrency: number;
+  mode: MigrationMode;
   retry?: boolean;
   dryRun?: boolean;
 }
+
+/** The exit status of a run stopped before it was done: 128 + the signal's number, as shells report it. */
+const STOPPED_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,39 +31,53 @@ export function registerMigrateCommand(program: Command): void {
   const migrate = databaseOptions(
     program
       .command('migrate')
-      .description('back-fill jobs.micro_uuid in batches, one transaction each (Ctrl-C stops between batches; run again to resume)')
+      .description(
+        'back-fill jobs.micro_uuid in batches, one transaction each. Ctrl-C (or SIGTERM) stops after the current ' +
+          'batch and exits 130 (143); twice abandons the batch, which rolls back whole. Run again to resume.',
+      )
       .option('--batch-size <n>', 'jobs per batch', integerBetween(1, 100_000), 5000)
       .option('--concurrency <n>', 'batches at once, one connection each (a server; 1 on the embedded database)', integerBetween(1, 16), 1)
-      .option('--retry', 're-run failed jobs, and skipped jobs whose service exists now')
+      .addOption(
+        new Option(
+          '--mode <mode>',
+          "which jobs without a UUID to visit, each once: 'all' (the spec's process: failed and skipped ones " +
+            "included), 'new' (never attempted: what the worker runs), 'retry' (failed, or skipped with a service by now)",
+        )
+          .choices(MIGRATION_MODES)
+          .default('all'),
+      )
+      .addOption(new Option('--retry', 'the same as --mode retry').conflicts('mode'))
       .option('--dry-run', 'show what a run would do, by slug; write nothing')
       .passThroughOptions(),
   ).action(async (options: MigrateOptions) => {
     await withDatabase(options, async (database) => {
+      const mode: MigrationMode = options.retry === true ? 'retry' : options.mode;
       if (options.dryRun === true) {
-        const preview = await previewJobUuidMigration(database, { retry: options.retry === true });
+        const preview = await previewJobUuidMigration(database, { mode });
         if (options.json === true) printRecord({ dry_run: true, slugs: preview }, true);
         else printTable(preview.length === 0 ? [] : preview);
         return;
       }
-      const total = await countMigrationCandidates(database, { retry: options.retry === true });
-      const progress = createProgress(total, { json: options.json, label: options.retry ? 'retrying' : 'migrating' });
+      const total = await countMigrationCandidates(database, { mode });
+      const progress = createProgress(total, { json: options.json, label: mode === 'retry' ? 'retrying' : 'migrating' });
       const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = (): void => {
-        interrupts += 1;
-        if (interrupts === 1) {
+      let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+      const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+        if (stoppedBy === undefined) {
+          stoppedBy = signal;
           process.stderr.write('\nstopping after the current batch (Ctrl-C again to abandon it; it rolls back whole)\n');
           controller.abort();
         } else {
-          process.exit(130);
+          process.exit(STOPPED_EXIT[signal]);
         }
       };
-      process.on('SIGINT', onSigint);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         const result = await runJobUuidMigration(database, {
           batchSize: options.batchSize,
           concurrency: options.concurrency,
-          retry: options.retry === true,
+          mode,
           signal: controller.signal,
           onBatch: (batch) => progress.advance(batch.processed),
         });
@@ -65,6 +85,7 @@ export function registerMigrateCommand(program: Command): void {
         printRecord(
           {
             run_id: result.runId,
+            mode,
             processed: result.processed,
             succeeded: result.succeeded,
             skipped: result.skipped,
@@ -76,9 +97,12 @@ export function registerMigrateCommand(program: Command): void {
           },
           options.json,
         );
+        // Stopped before it was done: a script's `migrate && next` must not go on.
+        if (result.aborted && stoppedBy !== undefined) setExitCode(STOPPED_EXIT[stoppedBy]);
       } finally {
         progress.stop();
-        process.off('SIGINT', onSigint);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
   });

@@ -96,7 +96,7 @@ export function registerReportCommands(program: Command): void {
   databaseOptions(program.command('doctor').description("the spec's troubleshooting as checks: indexes, statistics, RLS, roles, grants")).action(
     async (options: DatabaseCommandOptions) => {
       const failed = await withDatabase(options, async (database) => {
-        const checks = await runDoctor(database);
+        const checks = await runDoctor(database, { embedded: database.kind === 'pglite' });
         if (options.json === true) printRecord({ checks }, true);
         else {
           for (const check of checks) {

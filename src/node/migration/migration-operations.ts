@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import type { MigrationMode } from './run-job-uuid-migration.ts';
 
 /** What a run would do, by slug (`preview_job_uuid_migration`). */
 export interface MigrationPreviewRow {
@@ -8,16 +9,16 @@ export interface MigrationPreviewRow {
 }
 
 /** A dry run: nothing is written. */
-export async function previewJobUuidMigration(db: Queryable, options: { retry?: boolean } = {}): Promise<MigrationPreviewRow[]> {
+export async function previewJobUuidMigration(db: Queryable, options: { mode?: MigrationMode } = {}): Promise<MigrationPreviewRow[]> {
   const { rows } = await db.query<MigrationPreviewRow & { jobs: string }>(
-    'SELECT * FROM public.preview_job_uuid_migration($1::boolean)',
-    [options.retry ?? false],
+    'SELECT * FROM public.preview_job_uuid_migration($1::text)',
+    [options.mode ?? 'all'],
   );
   return rows.map((row) => ({ ...row, jobs: Number(row.jobs) }));
 }
 
 /** Jobs a run would take (the dry run's total): for a progress bar's 100 %. */
-export async function countMigrationCandidates(db: Queryable, options: { retry?: boolean } = {}): Promise<number> {
+export async function countMigrationCandidates(db: Queryable, options: { mode?: MigrationMode } = {}): Promise<number> {
   return (await previewJobUuidMigration(db, options)).reduce((sum, row) => sum + row.jobs, 0);
 }
 
@@ -47,7 +48,11 @@ export async function listMigrationRuns(db: Queryable): Promise<MigrationRun[]> 
   }));
 }
 
-/** Undoes a run: its jobs lose the UUID it gave them (where they still carry it) and count as never attempted. */
+/**
+ * Undoes a run: its jobs lose the UUID it gave them (where they still carry it) and count as
+ * never attempted; their outcomes move to the history. A run id the log has never seen is a
+ * `DatabaseError` with code P0002.
+ */
 export async function rollbackMigrationRun(db: Queryable, runId: string): Promise<{ jobsReverted: number; jobsChangedSince: number }> {
   const { rows } = await db.query<{ jobs_reverted: string; jobs_changed_since: string }>(
     'SELECT * FROM public.rollback_job_uuid_migration($1::uuid)',

@@ -30,8 +30,12 @@ export interface UuidMigrationRunResult {
 export interface RunJobUuidMigrationOptions {
   /** Jobs per batch (one transaction each). Default 5000. */
   batchSize?: number;
-  /** Re-run jobs whose current outcome is failed or skipped, after the cause was fixed. */
-  retry?: boolean;
+  /**
+   * Which jobs without a UUID the run visits, each once (docs/architecture.md, "Database"):
+   * `all` (default, the spec's process: failed and skipped ones included), `new` (never
+   * attempted: the scheduled worker), `retry` (failed, or skipped with a service by now).
+   */
+  mode?: MigrationMode;
   /** Identifies the run in `uuid_migration_log.run_id`; generated when absent. */
   runId?: string;
   /** Called after each committed batch; the next batch waits for a returned promise. */
@@ -46,6 +50,12 @@ export interface RunJobUuidMigrationOptions {
    */
   concurrency?: number;
 }
+
+/** Which jobs a run visits: see {@link RunJobUuidMigrationOptions.mode}. */
+export type MigrationMode = 'all' | 'new' | 'retry';
+
+/** The modes, in the order `--help` lists them. */
+export const MIGRATION_MODES: readonly MigrationMode[] = ['all', 'new', 'retry'];
 
 /** The id space is cut into this many fixed shards (the first hex digit of jobs.id). */
 export const MIGRATION_SHARDS = 16;
@@ -83,6 +93,10 @@ export async function runJobUuidMigration(
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MIGRATION_SHARDS) {
     throw new RangeError(`uuid-lookup: concurrency must be an integer from 1 to ${MIGRATION_SHARDS}, got ${String(options.concurrency)}`);
   }
+  const mode = options.mode ?? 'all';
+  if (!MIGRATION_MODES.includes(mode)) {
+    throw new RangeError(`uuid-lookup: mode must be one of ${MIGRATION_MODES.join(', ')}, got ${String(mode)}`);
+  }
   const runId = options.runId ?? crypto.randomUUID();
   const started = performance.now();
   const result: UuidMigrationRunResult = {
@@ -114,8 +128,8 @@ export async function runJobUuidMigration(
       try {
         row = await db.transaction(async (tx) => {
           const { rows } = await tx.query<BatchRow>(
-            'SELECT * FROM public.migrate_job_uuids_batch($1::integer, $2::uuid, $3::boolean, $4::uuid, $5::integer)',
-            [size, after, options.retry ?? false, runId, shard],
+            'SELECT * FROM public.migrate_job_uuids_batch($1::integer, $2::uuid, $3::text, $4::uuid, $5::integer)',
+            [size, after, mode, runId, shard],
           );
           return rows[0];
         });
@@ -159,6 +173,9 @@ export async function runJobUuidMigration(
       result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.durationMs);
       after = batch.lastJobId;
       await options.onBatch?.(batch);
+      // PGlite answers in-process: without a turn of the event loop between
+      // batches, a Ctrl-C (its signal handler) would wait for the whole run.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   };
 

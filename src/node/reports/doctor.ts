@@ -9,11 +9,43 @@ export interface DoctorCheck {
   fix?: string;
 }
 
-const TABLES = ['micro_services', 'jobs', 'analytics_events', 'uuid_migration_log'];
+const TABLES = ['micro_services', 'jobs', 'analytics_events', 'uuid_migration_log', 'uuid_migration_log_history'];
+
+/** Indexes of one table that index the same columns, expressions and predicate. */
+export interface DuplicateIndexes {
+  table: string;
+  /** Index names, sorted; every one but the one a constraint owns can go. */
+  indexes: string[];
+  /** The indexes no constraint owns: what DROP INDEX may remove. */
+  droppable: string[];
+}
+
+/**
+ * Duplicate indexes in `public` (Supabase's linter, `duplicate_index`): for
+ * example the spec's `CREATE INDEX IF NOT EXISTS idx_micro_services_slug` run
+ * verbatim beside the UNIQUE constraint's index on the same column.
+ */
+export async function findDuplicateIndexes(db: Queryable): Promise<DuplicateIndexes[]> {
+  const { rows } = await db.query<{ table: string; indexes: string[]; droppable: string[] }>(
+    `SELECT i.indrelid::regclass::text AS table,
+            array_agg(c.relname::text ORDER BY c.relname) AS indexes,
+            coalesce(array_agg(c.relname::text ORDER BY c.relname) FILTER (
+              WHERE NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conrelid = i.indrelid AND con.conindid = i.indexrelid)
+            ), '{}') AS droppable
+     FROM pg_index i
+     JOIN pg_class c ON c.oid = i.indexrelid
+     WHERE c.relnamespace = 'public'::regnamespace
+     GROUP BY i.indrelid, i.indkey::text, i.indclass::text, coalesce(pg_get_expr(i.indexprs, i.indrelid), ''),
+              coalesce(pg_get_expr(i.indpred, i.indrelid), '')
+     HAVING count(*) > 1
+     ORDER BY 1, 2`,
+  );
+  return rows;
+}
 const ROLES = ['anon', 'authenticated', 'service_role', 'uuid_migration_monitor', 'uuid_lookup_reader'];
 
 /** The spec's troubleshooting as checks (indexes, statistics, RLS, roles, grants), each with its fix. */
-export async function runDoctor(db: Queryable): Promise<DoctorCheck[]> {
+export async function runDoctor(db: Queryable, options: { embedded?: boolean } = {}): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const one = async <T>(sql: string, params: unknown[] = []): Promise<T | undefined> => (await db.query<T>(sql, params)).rows[0];
 
@@ -55,7 +87,38 @@ export async function runDoctor(db: Queryable): Promise<DoctorCheck[]> {
     fix: 'CREATE INDEX IF NOT EXISTS idx_jobs_micro_uuid ON jobs(micro_uuid);',
   });
 
-  for (const table of ['micro_services', 'jobs', 'uuid_migration_log']) {
+  const duplicates = await findDuplicateIndexes(db);
+  checks.push({
+    name: 'no duplicate indexes',
+    ok: duplicates.length === 0,
+    detail:
+      duplicates.length === 0
+        ? 'none'
+        : duplicates.map((d) => `${d.table}: ${d.indexes.join(' = ')}`).join('; ') + ' (each write updates both)',
+    fix: duplicates.flatMap((d) => d.droppable.slice(d.droppable.length === d.indexes.length ? 1 : 0)).map((name) => `DROP INDEX ${name};`).join(' ') || 'none',
+  });
+
+  if (options.embedded === true) {
+    // The embedded database keeps no activity statistics across restarts: judge
+    // the planner's row estimate (pg_class.reltuples, set by ANALYZE) against an
+    // exact count instead.
+    for (const table of ['micro_services', 'jobs', 'uuid_migration_log']) {
+      const row = await one<{ estimate: number; live: string | number }>(
+        `SELECT reltuples AS estimate, (SELECT count(*) FROM public.${table}) AS live FROM pg_class WHERE oid = $1::regclass`,
+        [`public.${table}`],
+      );
+      const live = Number(row?.live ?? 0);
+      const estimate = Number(row?.estimate ?? -1);
+      const stale = live > 1000 && (estimate < 0 || Math.abs(live - estimate) > 0.2 * live);
+      checks.push({
+        name: `statistics of ${table}`,
+        ok: !stale,
+        detail: `${live} live rows; the planner estimates ${estimate < 0 ? 'nothing (never analysed)' : Math.round(estimate)}`,
+        fix: `ANALYZE ${table};`,
+      });
+    }
+  }
+  for (const table of options.embedded === true ? [] : ['micro_services', 'jobs', 'uuid_migration_log']) {
     const stat = await one<{ analyzed: string | null; live: string; modified: string }>(
       `SELECT greatest(last_analyze, last_autoanalyze)::text AS analyzed, n_live_tup AS live, n_mod_since_analyze AS modified
        FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = $1`,
@@ -89,7 +152,7 @@ export async function runDoctor(db: Queryable): Promise<DoctorCheck[]> {
   checks.push({ name: 'roles', ok: absent.length === 0, detail: absent.length === 0 ? ROLES.join(', ') : `missing: ${absent.join(', ')}`, fix: 'uuid-lookup db apply' });
 
   const grants: [string, string, boolean, string][] = [
-    ["has_function_privilege('anon', 'public.migrate_job_uuids(integer, boolean)', 'EXECUTE')", 'anon cannot run the migration', false, 'REVOKE EXECUTE ON FUNCTION migrate_job_uuids(integer, boolean) FROM PUBLIC, anon, authenticated;'],
+    ["has_function_privilege('anon', 'public.migrate_job_uuids(integer, text)', 'EXECUTE')", 'anon cannot run the migration', false, 'REVOKE EXECUTE ON FUNCTION migrate_job_uuids(integer, text) FROM PUBLIC, anon, authenticated;'],
     ["has_function_privilege('authenticated', 'public.get_uuid_migration_stats()', 'EXECUTE')", 'signed-in users cannot read the stats', false, 'REVOKE EXECUTE ON FUNCTION get_uuid_migration_stats() FROM PUBLIC, anon, authenticated;'],
     ["has_table_privilege('anon', 'public.analytics_events', 'SELECT')", 'anon cannot read analytics_events', false, 'REVOKE SELECT ON analytics_events FROM anon, authenticated;'],
     ["has_table_privilege('anon', 'public.uuid_migration_log', 'SELECT')", 'anon cannot read the migration log', false, 'REVOKE ALL ON uuid_migration_log FROM anon, authenticated;'],
@@ -102,15 +165,17 @@ export async function runDoctor(db: Queryable): Promise<DoctorCheck[]> {
     checks.push({ name, ok: row?.has === expected, detail: row === undefined ? 'could not be checked' : row.has ? 'granted' : 'not granted', fix });
   }
 
-  const definer = await db.query<{ name: string }>(
+  // Supabase's linter (function_search_path_mutable) asks it of every function and procedure.
+  const mutable = await db.query<{ name: string }>(
     `SELECT p.oid::regprocedure::text AS name FROM pg_proc p
-     WHERE p.pronamespace = 'public'::regnamespace AND p.prosecdef
+     LEFT JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+     WHERE p.pronamespace = 'public'::regnamespace AND d.objid IS NULL
        AND NOT coalesce(p.proconfig @> ARRAY['search_path=""'], false)`,
   );
   checks.push({
-    name: 'SECURITY DEFINER functions pin search_path',
-    ok: definer.rows.length === 0,
-    detail: definer.rows.length === 0 ? 'all pinned' : definer.rows.map((r) => r.name).join(', '),
+    name: 'functions pin search_path',
+    ok: mutable.rows.length === 0,
+    detail: mutable.rows.length === 0 ? 'all pinned' : mutable.rows.map((r) => r.name).join(', '),
     fix: "ALTER FUNCTION <name> SET search_path = '';",
   });
   return checks;

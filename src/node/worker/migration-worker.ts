@@ -102,7 +102,7 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
   const runOnce = async (kind: 'new' | 'retry'): Promise<UuidMigrationRunResult> => {
     try {
       const result = await runJobUuidMigration(options.db, {
-        retry: kind === 'retry',
+        mode: kind,
         ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
         signal: stopping.signal,

@@ -1,0 +1,252 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/node/db/database.ts';
+import { DatabaseError } from '../../src/node/db/database.ts';
+import { listMigrationRuns, rollbackMigrationRun } from '../../src/node/migration/migration-operations.ts';
+import type { UuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
+import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
+import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
+import { findDuplicateIndexes, runDoctor } from '../../src/node/reports/doctor.ts';
+import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
+
+// The spec's monitoring queries over uuid_migration_log, verbatim ("Migration
+// Progress", "Failed Migrations by Error", "Review Failures", "Migration Failures").
+const SPEC_MIGRATION_PROGRESS = `SELECT 
+  migration_status,
+  COUNT(*) as count,
+  ROUND(COUNT(*) * 100.0 / SUM(COUNT(*)) OVER (), 2) as percentage
+FROM uuid_migration_log
+GROUP BY migration_status;`;
+
+const SPEC_FAILED_BY_ERROR = `SELECT 
+  error_message,
+  COUNT(*) as occurrences,
+  array_agg(DISTINCT micro_slug) as affected_slugs
+FROM uuid_migration_log
+WHERE migration_status = 'failed'
+GROUP BY error_message
+ORDER BY occurrences DESC;`;
+
+const SPEC_REVIEW_FAILURES = `SELECT * FROM uuid_migration_log
+   WHERE migration_status IN ('failed', 'skipped')
+   ORDER BY created_at DESC;`;
+
+const SPEC_INVESTIGATION = `SELECT 
+  error_message,
+  COUNT(*) as count,
+  array_agg(job_id) as failed_jobs
+FROM uuid_migration_log
+WHERE migration_status = 'failed'
+GROUP BY error_message;`;
+
+interface SpecView {
+  success: number;
+  failed: number;
+  skipped: number;
+  percentages: number;
+  failedByError: number;
+  reviewed: number;
+  investigated: number;
+}
+
+/** What the spec's queries show, in the stats' terms. */
+async function specView(db: Database): Promise<SpecView> {
+  const progress = await db.query<{ migration_status: string; count: string | number; percentage: string }>(SPEC_MIGRATION_PROGRESS);
+  const count = (status: string): number => Number(progress.rows.find((r) => r.migration_status === status)?.count ?? 0);
+  const byError = await db.query<{ occurrences: string | number }>(SPEC_FAILED_BY_ERROR);
+  const review = await db.query(SPEC_REVIEW_FAILURES);
+  const investigation = await db.query<{ count: string | number; failed_jobs: string[] }>(SPEC_INVESTIGATION);
+  return {
+    success: count('success'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+    percentages: Math.round(progress.rows.reduce((sum, r) => sum + Number(r.percentage), 0)),
+    failedByError: byError.rows.reduce((sum, r) => sum + Number(r.occurrences), 0),
+    reviewed: review.rows.length,
+    investigated: investigation.rows.reduce((sum, r) => sum + r.failed_jobs.length, 0),
+  };
+}
+
+function expectAgreement(view: SpecView, stats: UuidMigrationStats): void {
+  expect(view).toEqual({
+    success: stats.successful_migrations,
+    failed: stats.failed_migrations,
+    skipped: stats.skipped_migrations,
+    percentages: stats.successful_migrations + stats.failed_migrations + stats.skipped_migrations === 0 ? 0 : 100,
+    failedByError: stats.failed_migrations,
+    reviewed: stats.failed_migrations + stats.skipped_migrations,
+    investigated: stats.failed_migrations,
+  });
+}
+
+/** Every count of the stats, recomputed from the tables. */
+async function fullCounts(db: Database): Promise<UuidMigrationStats> {
+  const { rows } = await db.query<Record<string, string | number>>(`
+    SELECT (SELECT count(*) FROM jobs) AS total,
+           (SELECT count(*) FROM jobs WHERE micro_uuid IS NOT NULL) AS with_uuid,
+           (SELECT count(*) FROM uuid_migration_log WHERE migration_status = 'success') AS success,
+           (SELECT count(*) FROM uuid_migration_log WHERE migration_status = 'failed') AS failed,
+           (SELECT count(*) FROM uuid_migration_log WHERE migration_status = 'skipped') AS skipped`);
+  const r = rows[0] ?? {};
+  const total = Number(r.total);
+  const withUuid = Number(r.with_uuid);
+  return {
+    total_jobs: total,
+    jobs_with_uuid: withUuid,
+    jobs_without_uuid: total - withUuid,
+    successful_migrations: Number(r.success),
+    failed_migrations: Number(r.failed),
+    skipped_migrations: Number(r.skipped),
+    completion_percentage: total === 0 ? 100 : Math.round((10_000 * withUuid) / total) / 100,
+  };
+}
+
+async function seedJobs(db: Database, slugs: string[]): Promise<void> {
+  await db.query('INSERT INTO jobs (micro_id) SELECT unnest($1::text[])', [slugs]);
+}
+
+export function describeMigrationLog(label: string, factory: TestDatabaseFactory): void {
+  describe(`the migration log on ${label}`, () => {
+    let t: TestDatabase;
+    let db: Database;
+    beforeEach(async () => {
+      t = await factory();
+      db = t.db;
+    });
+    afterEach(async () => {
+      await t.dispose();
+    });
+
+    it("agrees, in every spec query run verbatim, with get_uuid_migration_stats() after runs, retries and rollbacks", async () => {
+      // A trigger that fails some jobs until it is dropped, as a broken RLS policy would.
+      await db.exec(`
+        CREATE FUNCTION reject_flaky() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.micro_id = 'flaky' THEN RAISE EXCEPTION 'flaky job' USING ERRCODE = 'P0098'; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER reject_flaky BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION reject_flaky();
+      `);
+      await db.query("INSERT INTO micro_services (slug) VALUES ('a'), ('flaky')");
+      await seedJobs(db, [...Array<string>(40).fill('a'), ...Array<string>(7).fill('flaky'), ...Array<string>(9).fill('late')]);
+
+      const check = async (step: string): Promise<void> => {
+        const stats = await getUuidMigrationStats(db);
+        expect(stats, step).toEqual(await fullCounts(db));
+        expectAgreement(await specView(db), stats);
+      };
+
+      const first = await runJobUuidMigration(db, { batchSize: 8 });
+      expect(first).toMatchObject({ succeeded: 40, failed: 7, skipped: 9 });
+      await check('after the first run');
+
+      await runJobUuidMigration(db, { batchSize: 8 }); // the plain re-run: failed and skipped again
+      await check('after a plain re-run');
+
+      await db.query("INSERT INTO micro_services (slug) VALUES ('late')");
+      await db.exec('DROP TRIGGER reject_flaky ON jobs');
+      const retry = await runJobUuidMigration(db, { mode: 'retry', batchSize: 3 });
+      expect(retry).toMatchObject({ processed: 16, succeeded: 16 });
+      await check('after a retry');
+
+      const rolledBack = await rollbackMigrationRun(db, retry.runId);
+      expect(rolledBack).toEqual({ jobsReverted: 16, jobsChangedSince: 0 });
+      await check('after rolling the retry back');
+      expect((await getUuidMigrationStats(db)).jobs_without_uuid).toBe(16);
+
+      await rollbackMigrationRun(db, first.runId);
+      await check('after rolling the first run back');
+      expect(await getUuidMigrationStats(db)).toMatchObject({ jobs_with_uuid: 0, successful_migrations: 0 });
+
+      await seedJobs(db, ['a', 'nothing']);
+      await runJobUuidMigration(db, { mode: 'new' });
+      await check('after a new-only run');
+      await runJobUuidMigration(db);
+      await check('after the last plain run');
+      expect(await getUuidMigrationStats(db)).toMatchObject({ jobs_without_uuid: 1, skipped_migrations: 1 });
+
+      // The history keeps every retired attempt: nothing an audit needs is lost.
+      const attempts = await db.query<{ n: string | number }>(
+        'SELECT (SELECT count(*) FROM uuid_migration_log) + (SELECT count(*) FROM uuid_migration_log_history) AS n',
+      );
+      const runs = await listMigrationRuns(db);
+      expect(Number(attempts.rows[0]?.n)).toBe(runs.reduce((sum, run) => sum + run.jobs, 0));
+      expect(runs.find((run) => run.run_id === retry.runId)).toMatchObject({ jobs: 16, succeeded: 16, rolled_back: 16 });
+    });
+
+    it('refuses to roll back a run id the log has never seen', async () => {
+      const error = await rollbackMigrationRun(db, '00000000-0000-4000-8000-000000000000').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DatabaseError);
+      expect((error as DatabaseError).code).toBe('P0002');
+      expect((error as DatabaseError).message).toMatch(/no run 00000000-0000-4000-8000-000000000000 in the log/);
+    });
+
+    it('upgrades a log of the earlier shape (one row per attempt, is_latest) in place', async () => {
+      await db.query("INSERT INTO micro_services (slug) VALUES ('a')");
+      await seedJobs(db, ['a', 'b', 'b']);
+      await runJobUuidMigration(db);
+      // The earlier shape: retired attempts beside current ones.
+      await db.exec(`
+        DROP INDEX uuid_migration_log_job;
+        ALTER TABLE uuid_migration_log ADD COLUMN is_latest boolean NOT NULL DEFAULT true;
+        INSERT INTO uuid_migration_log (job_id, run_id, micro_slug, migration_status, error_message, is_latest, created_at)
+        SELECT job_id, gen_random_uuid(), micro_slug, 'skipped', 'no micro_services row with this slug', false, created_at - interval '1 day'
+        FROM uuid_migration_log WHERE micro_slug = 'b';
+      `);
+      const file = new URL('../../supabase/migrations/20261128001100_uuid_migration_current_outcome.sql', import.meta.url);
+      await db.exec(readFileSync(file, 'utf8'));
+      const columns = await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'uuid_migration_log' AND column_name = 'is_latest'");
+      expect(columns.rows).toEqual([]);
+      expect(await getUuidMigrationStats(db)).toMatchObject({ successful_migrations: 1, skipped_migrations: 2 });
+      const history = await db.query<{ retired_reason: string }>('SELECT retired_reason FROM uuid_migration_log_history');
+      expect(history.rows).toEqual([{ retired_reason: 'superseded' }, { retired_reason: 'superseded' }]);
+      expectAgreement(await specView(db), await getUuidMigrationStats(db));
+    });
+
+    // Supabase's database linter (splinter) at levels ERROR and WARN, for the
+    // lints that apply to what these migrations create: each query below states
+    // the lint's rule over the catalogs.
+    it("leaves nothing for Supabase's database linter to warn about", async () => {
+      const mutableSearchPath = await db.query<{ name: string }>(`
+        SELECT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        LEFT JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+        WHERE n.nspname = 'public' AND d.objid IS NULL
+          AND NOT coalesce(p.proconfig, '{}') && ARRAY['search_path=""']`);
+      expect(mutableSearchPath.rows, 'function_search_path_mutable').toEqual([]);
+
+      const withoutRls = await db.query<{ name: string }>(`
+        SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity`);
+      expect(withoutRls.rows, 'rls_disabled_in_public').toEqual([]);
+
+      expect(await findDuplicateIndexes(db), 'duplicate_index').toEqual([]);
+
+      const definerForApi = await db.query<{ name: string; role: string }>(`
+        SELECT p.proname AS name, r.rolname AS role
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace, pg_roles r
+        WHERE n.nspname = 'public' AND p.prosecdef AND r.rolname IN ('anon', 'authenticated')
+          AND p.prorettype <> 'trigger'::regtype
+          AND has_function_privilege(r.oid, p.oid, 'EXECUTE')`);
+      expect(definerForApi.rows, 'anon/authenticated_security_definer_function_executable').toEqual([]);
+
+      const policiesWithoutRls = await db.query<{ name: string }>(`
+        SELECT DISTINCT c.relname AS name FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT c.relrowsecurity`);
+      expect(policiesWithoutRls.rows, 'policy_exists_rls_disabled').toEqual([]);
+    });
+
+    it('shows the duplicate index that the spec\'s CREATE INDEX makes, run verbatim, to the linter\'s query', async () => {
+      // The spec's "Ensure indexes exist" block, verbatim.
+      await db.exec(`CREATE INDEX IF NOT EXISTS idx_micro_services_slug 
+  ON micro_services(slug);`);
+      expect(await findDuplicateIndexes(db)).toEqual([
+        { table: 'micro_services', indexes: ['idx_micro_services_slug', 'micro_services_slug_key'], droppable: ['idx_micro_services_slug'] },
+      ]);
+      const doctor = await runDoctor(db);
+      expect(doctor.find((c) => c.name === 'no duplicate indexes')).toMatchObject({
+        ok: false,
+        fix: 'DROP INDEX idx_micro_services_slug;',
+      });
+    });
+  });
+}

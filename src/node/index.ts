@@ -5,6 +5,7 @@ export type { PgDatabaseOptions } from './db/pg-database.ts';
 export { createPgDatabase } from './db/pg-database.ts';
 export type { PgliteDatabaseOptions } from './db/pglite-database.ts';
 export { createPgliteDatabase } from './db/pglite-database.ts';
+export { DataDirError } from './db/data-dir-lock.ts';
 export type { OpenDatabaseOptions } from './db/open-database.ts';
 export { openDatabase } from './db/open-database.ts';
 export type { MigrationFile } from './schema/migration-files.ts';

@@ -1,6 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable, QueryResult } from './database.ts';
 import { toDatabaseError } from './database.ts';
+import { checkDataDir, lockDataDir } from './data-dir-lock.ts';
 
 /** Options of {@link createPgliteDatabase}. */
 export interface PgliteDatabaseOptions {
@@ -35,7 +36,8 @@ function wrap(client: PgliteLike): Queryable {
 
 /**
  * A {@link Database} on PGlite: PostgreSQL compiled to WebAssembly, in this
- * process. One connection: statements run one at a time.
+ * process. One connection: statements run one at a time. With a `dataDir`, one
+ * process at a time: a second is refused with a `DataDirError`.
  *
  * @example
  * ```ts
@@ -43,10 +45,18 @@ function wrap(client: PgliteLike): Queryable {
  * ```
  */
 export async function createPgliteDatabase(options: PgliteDatabaseOptions = {}): Promise<Database> {
+  // A folder: refused unless it is (or may become) a database of ours, then held
+  // by this process alone until close().
+  let unlock: (() => Promise<void>) | undefined;
+  if (options.dataDir !== undefined) {
+    checkDataDir(options.dataDir);
+    unlock = await lockDataDir(options.dataDir);
+  }
   let pglite: PGlite;
   try {
     pglite = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
   } catch (error) {
+    await unlock?.();
     throw toDatabaseError(error);
   }
   const base = wrap(pglite);
@@ -62,7 +72,11 @@ export async function createPgliteDatabase(options: PgliteDatabaseOptions = {}):
       }
     },
     async close(): Promise<void> {
-      await pglite.close();
+      try {
+        await pglite.close();
+      } finally {
+        await unlock?.();
+      }
     },
   };
 }

@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgliteDatabase } from '../../src/node/db/pglite-database.ts';
+import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
+import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
+
+// The CLI as separate processes on one embedded database (PGlite: a single-user
+// PostgreSQL in each process), as an operator runs it from two terminals.
+
+const main = path.resolve('src/cli/main.ts');
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      onStderr?.(stderr, child);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Every field of the stats, counted from the tables. */
+async function statsAreExact(dataDir: string, jobs: number): Promise<void> {
+  const db = await createPgliteDatabase({ dataDir });
+  try {
+    const stats = await getUuidMigrationStats(db);
+    const { rows } = await db.query<{ with_uuid: number; logged: number; distinct_jobs: number; success: number }>(
+      `SELECT (SELECT count(*)::int FROM jobs WHERE micro_uuid IS NOT NULL) AS with_uuid,
+              (SELECT count(*)::int FROM uuid_migration_log) AS logged,
+              (SELECT count(DISTINCT job_id)::int FROM uuid_migration_log) AS distinct_jobs,
+              (SELECT count(*)::int FROM uuid_migration_log WHERE migration_status = 'success') AS success`,
+    );
+    const counted = rows[0];
+    expect(stats.total_jobs).toBe(jobs);
+    expect(stats.jobs_with_uuid).toBe(counted?.with_uuid);
+    expect(counted?.logged).toBe(counted?.distinct_jobs);
+    expect(stats.successful_migrations).toBe(counted?.success);
+    expect(stats.successful_migrations).toBe(stats.jobs_with_uuid);
+    // The indexes agree with the heap: a corrupted index would fail here.
+    await db.exec('REINDEX TABLE jobs; REINDEX TABLE uuid_migration_log;');
+  } finally {
+    await db.close();
+  }
+}
+
+describe('the embedded database, one process at a time', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-one-writer-'));
+  const dataDir = path.join(dir, 'db');
+  const JOBS = 30_000;
+
+  beforeAll(async () => {
+    const db = await createPgliteDatabase({ dataDir });
+    try {
+      await applyMigrations(db);
+      await db.exec(`
+        INSERT INTO micro_services (slug) SELECT 'service-' || g FROM generate_series(1, 40) g;
+        INSERT INTO jobs (micro_id) SELECT 'service-' || (g % 50) FROM generate_series(1, ${JOBS}) g;
+      `);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a second process at once, naming the holder, and is never corrupted', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const started = Date.now();
+      const [a, b] = await Promise.all([
+        cli(['migrate', '--batch-size', '700', '--data-dir', dataDir, '--json']),
+        cli([round % 2 === 0 ? 'migrate' : 'stats', '--data-dir', dataDir, '--json']),
+      ]);
+      const refused = [a, b].filter((run) => run.code !== 0);
+      // Started together, they overlap: exactly one gets the folder.
+      expect(refused.length, `round ${round}: ${a.stderr} ${b.stderr}`).toBe(1);
+      for (const run of refused) {
+        expect(run.code).toBe(1);
+        const lines = run.stderr.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toMatch(/^uuid-lookup: the embedded database in .+ is in use by pid \d+ on .+ \(uuid-lookup (migrate|stats) .+, since .+\); one process at a time/);
+      }
+      expect(Date.now() - started).toBeLessThan(60_000);
+    }
+    await statsAreExact(dataDir, JOBS);
+  });
+
+  it('takes over at once from a holder that was killed', async () => {
+    const killed = await cli(['migrate', '--batch-size', '200', '--mode', 'all', '--data-dir', dataDir], (text, child) => {
+      if (text.includes('migrating:')) child.kill('SIGKILL');
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(`${dataDir}.lock`)).toBe(true); // left behind by the dead holder
+    const started = Date.now();
+    const after = await cli(['stats', '--data-dir', dataDir, '--json']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await statsAreExact(dataDir, JOBS);
+  });
+
+  it('stops after the current batch on Ctrl-C, exits 130, and keeps every finished batch', async () => {
+    const reset = await createPgliteDatabase({ dataDir });
+    await reset.exec('UPDATE jobs SET micro_uuid = NULL; DELETE FROM uuid_migration_log;');
+    await reset.close();
+    let signalled = false;
+    const run = await cli(['migrate', '--batch-size', '200', '--data-dir', dataDir], (text, child) => {
+      if (!signalled && text.includes('migrating:')) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.stderr).toContain('stopping after the current batch');
+    expect(run.stdout).toMatch(/stopped_early\s+true/);
+    const processed = Number(/processed\s+(\d+)/.exec(run.stdout)?.[1]);
+    expect(processed).toBeGreaterThan(0);
+    expect(processed).toBeLessThan(JOBS);
+    await statsAreExact(dataDir, JOBS);
+    const db = await createPgliteDatabase({ dataDir });
+    const logged = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM uuid_migration_log');
+    await db.close();
+    expect(logged.rows[0]?.n).toBe(processed);
+  });
+
+  it('refuses a --data-dir that is a file, or a folder of other files, writing nothing', async () => {
+    const file = path.join(dir, 'notes.txt');
+    writeFileSync(file, 'mine');
+    const onFile = await cli(['stats', '--data-dir', file]);
+    expect(onFile.code).toBe(1);
+    expect(onFile.stderr).toBe(`uuid-lookup: --data-dir ${file} is a file, not a folder: name a folder for the embedded database\n`);
+
+    const folder = path.join(dir, 'photos');
+    mkdirSync(folder);
+    writeFileSync(path.join(folder, 'cat.jpg'), 'not a database');
+    const onFolder = await cli(['db', 'apply', '--data-dir', folder]);
+    expect(onFolder.code).toBe(1);
+    expect(onFolder.stderr.trim().split('\n')).toHaveLength(1);
+    expect(onFolder.stderr).toContain('holds files but no embedded database');
+    expect(readdirSync(folder)).toEqual(['cat.jpg']);
+    expect(readdirSync(dir).filter((name) => name.startsWith('photos'))).toEqual(['photos']);
+  });
+});

@@ -51,7 +51,6 @@ export async function withDatabase<T>(options: DatabaseCommandOptions, fn: (db: 
 
 // SQLSTATEs an operator can act on, with what to do about them.
 const HINTS: Record<string, string> = {
-  P0002: 'no such run: uuid-lookup migrate runs lists the runs',
   '42883': 'a function is missing: apply the migrations first (uuid-lookup db apply)',
   '42P01': 'a table is missing: apply the migrations first (uuid-lookup db apply)',
   '42501': 'permission denied: connect as a role that may run the migration (service_role or the owner)',
@@ -64,7 +63,8 @@ const HINTS: Record<string, string> = {
 /** One line for an error, with a hint where the SQLSTATE has one. */
 export function describeError(error: unknown): string {
   if (error instanceof DatabaseError) {
-    const hint = error.code === undefined ? undefined : HINTS[error.code];
+    // Ours for the codes an operator acts on, else the server's (our functions raise with one).
+    const hint = (error.code === undefined ? undefined : HINTS[error.code]) ?? error.hint;
     const code = error.code === undefined ? '' : ` [${error.code}]`;
     return `${error.message}${code}${hint === undefined ? '' : `\n  hint: ${hint}`}`;
   }

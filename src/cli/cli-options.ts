@@ -30,3 +30,13 @@ export function numberBetween(min: number, max: number): (value: string) => numb
     return parsed;
   };
 }
+
+/** `90m`, `24h`, `30d` as minutes: the one syntax of every --since. */
+export function duration(value: string): number {
+  const match = /^(\d+)(m|h|d)$/.exec(value);
+  const minutes = match === null ? Number.NaN : Number(match[1]) * { m: 1, h: 60, d: 1440 }[match[2] as 'm' | 'h' | 'd'];
+  if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > 366 * 1440) {
+    throw new InvalidArgumentError('expected a duration like 90m, 24h or 30d (at most 366d)');
+  }
+  return minutes;
+}

@@ -15,7 +15,10 @@ export function buildProgram(): Command {
     // Errors come back to runCli instead of ending the process (and tests run it in-process).
     .exitOverride()
     .description('Operate the slug-to-UUID lookup: schema, migration, statistics, reports, checks, traffic.')
-    .showHelpAfterError()
+    // Commander's messages speak as the tool does.
+    .configureOutput({ outputError: (text, write) => write(`uuid-lookup: ${text.replace(/^error: /, '')}`) })
+    // A usage error is one line and where to look, not the whole help.
+    .showHelpAfterError("(see 'uuid-lookup --help', or 'uuid-lookup <command> --help')")
     // Options after a subcommand are that subcommand's (migrate --data-dir x, migrate runs --data-dir y).
     .enablePositionalOptions();
   registerDbCommands(program);
@@ -29,11 +32,16 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** `check`'s status when it measured nothing (unreachable database, bad flag), as monitoring plugins say UNKNOWN. */
+const CHECK_UNKNOWN = 3;
+
 /**
  * Runs the command line and returns its exit status: 0 success, 1 error (one
- * line on stderr, never a stack trace), 2 usage error or a critical check.
+ * line on stderr, never a stack trace), 2 usage error; `check` 0 ok, 1 warning,
+ * 2 critical, 3 unknown; `migrate` stopped early 130 (SIGINT) or 143 (SIGTERM).
  */
 export async function runCli(argv: string[]): Promise<number> {
+  const isCheck = argv[2] === 'check';
   try {
     await buildProgram().parseAsync(argv);
     return takeExitCode();
@@ -41,10 +49,11 @@ export async function runCli(argv: string[]): Promise<number> {
     takeExitCode();
     if (error instanceof CommanderError) {
       // Commander has printed the message (and --help / --version their text).
-      return error.exitCode === 0 ? 0 : 2;
+      if (error.exitCode === 0) return 0;
+      return isCheck ? CHECK_UNKNOWN : 2;
     }
-    const exitCode = error instanceof CliError ? error.exitCode : 1;
     process.stderr.write(`uuid-lookup: ${describeError(error)}\n`);
-    return exitCode;
+    if (isCheck) return CHECK_UNKNOWN;
+    return error instanceof CliError ? error.exitCode : 1;
   }
 }

@@ -25,6 +25,7 @@ export type { MigrationPreviewRow, MigrationRun } from './migration/migration-op
 export {
   countMigrationCandidates,
   listMigrationRuns,
+  mapJobSlugToService,
   previewJobUuidMigration,
   rollbackMigrationRun,
 } from './migration/migration-operations.ts';

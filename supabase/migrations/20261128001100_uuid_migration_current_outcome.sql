@@ -571,6 +571,58 @@ BEGIN
 END
 $$;
 
+-- The way forward for jobs whose slug no service has and none should have as
+-- it is (`wall_painting`, `Wall-Painting` for `wall-painting`): give every such
+-- job without a UUID the UUID of the service the operator names, as one run of
+-- the migration: logged 'success', undone by rollback_job_uuid_migration(run).
+CREATE OR REPLACE FUNCTION public.map_job_slug_to_service(p_job_slug text, p_service_slug text)
+RETURNS TABLE (run_id uuid, jobs_mapped bigint)
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+  v_run     uuid := pg_catalog.gen_random_uuid();
+  v_service uuid;
+  v_mapped  bigint;
+BEGIN
+  IF p_job_slug IS NULL OR p_service_slug IS NULL THEN
+    RAISE EXCEPTION 'uuid migration: both slugs are needed' USING ERRCODE = '22004';
+  END IF;
+  SELECT ms.id INTO v_service FROM public.micro_services ms WHERE ms.slug = p_service_slug;
+  IF v_service IS NULL THEN
+    RAISE EXCEPTION 'uuid migration: no micro_services row with slug %', p_service_slug
+      USING ERRCODE = 'P0002', HINT = 'map to a slug that exists (uuid-lookup services add adds one)';
+  END IF;
+  -- As a batch does: never beside one.
+  FOR v_shard IN 0..15 LOOP
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('public.migrate_job_uuids', v_shard));
+  END LOOP;
+  WITH mapped AS (
+    UPDATE public.jobs j SET micro_uuid = v_service
+    WHERE j.micro_uuid IS NULL AND j.micro_id = p_job_slug
+    RETURNING j.id
+  ), superseded AS (
+    INSERT INTO public.uuid_migration_log_history
+      (id, job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code,
+       migrated_at, created_at, retired_reason)
+    SELECT l.id, l.job_id, l.run_id, l.micro_slug, l.micro_uuid, l.migration_status, l.error_message,
+           l.error_code, l.migrated_at, l.created_at, 'superseded'
+    FROM public.uuid_migration_log l WHERE l.job_id IN (SELECT m.id FROM mapped m)
+  ), logged AS (
+    INSERT INTO public.uuid_migration_log AS l
+      (job_id, run_id, micro_slug, micro_uuid, migration_status, migrated_at)
+    SELECT m.id, v_run, p_job_slug, v_service, 'success', pg_catalog.now() FROM mapped m
+    ON CONFLICT (job_id) DO UPDATE SET
+      id = excluded.id, run_id = excluded.run_id, micro_slug = excluded.micro_slug,
+      micro_uuid = excluded.micro_uuid, migration_status = 'success', error_message = NULL,
+      error_code = NULL, migrated_at = excluded.migrated_at, created_at = excluded.created_at
+    RETURNING 1
+  )
+  SELECT pg_catalog.count(*) INTO v_mapped FROM logged;
+  RETURN QUERY SELECT v_run, v_mapped;
+END
+$$;
+
 -- Row Level Security and grants, as for the log (20261128000400, 20261128000500):
 -- operators only; the monitoring reader may read.
 ALTER TABLE public.uuid_migration_log_history ENABLE ROW LEVEL SECURITY;
@@ -591,7 +643,8 @@ REVOKE EXECUTE ON FUNCTION
   public.get_uuid_migration_stats(),
   public.preview_job_uuid_migration(text),
   public.list_job_uuid_migration_runs(),
-  public.rollback_job_uuid_migration(uuid)
+  public.rollback_job_uuid_migration(uuid),
+  public.map_job_slug_to_service(text, text)
   FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION
   public._uuid_migration_mode(text),
@@ -603,7 +656,8 @@ GRANT EXECUTE ON FUNCTION
   public.get_uuid_migration_stats(),
   public.preview_job_uuid_migration(text),
   public.list_job_uuid_migration_runs(),
-  public.rollback_job_uuid_migration(uuid)
+  public.rollback_job_uuid_migration(uuid),
+  public.map_job_slug_to_service(text, text)
   TO service_role;
 -- Monitoring: the stats function is SECURITY DEFINER, so it needs no table privilege.
 GRANT EXECUTE ON FUNCTION public.get_uuid_migration_stats() TO uuid_migration_monitor, uuid_lookup_reader;

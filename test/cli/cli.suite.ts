@@ -77,9 +77,51 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       );
       const table = await cli('report', 'migration-progress');
       expect(table.stdout).toMatch(/skipped\s+155/);
+      expect(table.stdout).toMatch(/^Migration progress by status \(all time\)/);
       const bad = await cli('report', 'everything');
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain("'everything' is invalid");
+    });
+
+    it('agrees with stats in migration-progress, says how many rows a report cuts, and states its window', async () => {
+      const stats = (await cli('stats', '--json')).json<{ successful_migrations: number; skipped_migrations: number; failed_migrations: number }>();
+      const progress = (await cli('report', 'migration-progress', '--json')).json<{ rows: { migration_status: string; count: string | number }[] }>().rows;
+      const count = (status: string): number => Number(progress.find((r) => r.migration_status === status)?.count ?? 0);
+      expect({ success: count('success'), skipped: count('skipped'), failed: count('failed') }).toEqual({
+        success: stats.successful_migrations,
+        skipped: stats.skipped_migrations,
+        failed: stats.failed_migrations,
+      });
+      // 155 failed or skipped jobs; the spec's review query keeps the first 100.
+      const review = await cli('report', 'review-failures');
+      expect(review.stdout).toContain("(55 more rows not shown: the spec's query keeps the first 100)");
+      expect((await cli('report', 'review-failures', '--json')).json()).toMatchObject({ more_rows: 55 });
+      const performance = await cli('report', 'lookup-performance');
+      expect(performance.stdout).toMatch(/^Lookup performance by service \(last 7d\)/);
+      const recent = await cli('report', 'lookup-performance', '--since', '90m', '--json');
+      expect(recent.json()).toMatchObject({ title: 'Lookup performance by service (last 90m)', since_minutes: 90 });
+      const recentProgress = await cli('report', 'migration-progress', '--since', '24h');
+      expect(recentProgress.stdout).toMatch(/^Migration progress by status \(last 1d\)/);
+      expect(recentProgress.stdout).toMatch(/skipped\s+155/);
+      const coarse = await cli('report', 'patterns', '--since', '90m');
+      expect(coarse.stdout).toContain("patterns over the last 90m (from the rollup's whole hours");
+      const badSince = await cli('report', 'slow-lookups', '--since', '7 days');
+      expect(badSince.code).toBe(2);
+      expect(badSince.stderr).toContain('expected a duration like 90m, 24h or 30d');
+    });
+
+    it('maps a slug no service has to an existing service, as a run that can be rolled back', async () => {
+      const before = (await cli('stats', '--json')).json<{ jobs_with_uuid: number }>().jobs_with_uuid;
+      const unknownTarget = await cli('services', 'map', 'wall_painting', '--to', 'no-such-service');
+      expect(unknownTarget.code).toBe(1);
+      expect(unknownTarget.stderr).toContain('no micro_services row with slug no-such-service [P0002]');
+      const mapped = (await cli('services', 'map', 'wall_painting', '--to', 'wall-painting', '--json')).json<{ jobs_mapped: number; run_id: string }>();
+      expect(mapped.jobs_mapped).toBeGreaterThan(0);
+      const missing = (await cli('report', 'missing-services', '--json')).json<{ rows: { micro_id: string }[] }>().rows.map((r) => r.micro_id);
+      expect(missing).not.toContain('wall_painting');
+      expect((await cli('stats', '--json')).json()).toMatchObject({ jobs_with_uuid: before + mapped.jobs_mapped });
+      expect((await cli('migrate', 'rollback', mapped.run_id, '--json')).json()).toMatchObject({ jobs_reverted: mapped.jobs_mapped });
+      expect((await cli('stats', '--json')).json()).toMatchObject({ jobs_with_uuid: before });
     });
 
     it('adds missing services one at a time or from a file, refusing bad input whole', async () => {
@@ -167,6 +209,15 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       }
       const migrateBad = await cli('migrate', '--batch-size', '-5');
       expect(migrateBad.code).toBe(2);
+      // One line and where to look, not the whole help.
+      expect(migrateBad.stderr).toBe(
+        "uuid-lookup: option '--batch-size <n>' argument '-5' is invalid. expected a whole number from 1 to 100000\n" +
+          "(see 'uuid-lookup --help', or 'uuid-lookup <command> --help')\n",
+      );
+      // check: 3 (unknown) for anything that is not a measurement.
+      expect((await cli('check', '--since', 'yesterday')).code).toBe(3);
+      expect((await cli('check', '--no-such-flag')).code).toBe(3);
+      expect((await runCliCaptured(['check', '--database-url', 'postgres://nobody@127.0.0.1:1/none'])).code).toBe(3);
       const rollbackBad = await cli('migrate', 'rollback', "1; DROP TABLE jobs");
       expect(rollbackBad.stderr).toContain('run id must be a UUID');
       expect((await cli('--help')).code).toBe(0);

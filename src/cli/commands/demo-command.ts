@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { createSlugResolver } from '../../core/slug-resolver.ts';
 import { createUuidLookupLogger } from '../../core/uuid-lookup-logger.ts';
-import { openDatabase } from '../../node/db/open-database.ts';
+import { describeServer, openDatabase } from '../../node/db/open-database.ts';
 import { loadDemoData } from '../../node/demo/demo-data.ts';
 import { countMigrationCandidates } from '../../node/migration/migration-operations.ts';
 import { getUuidMigrationStats } from '../../node/migration/migration-stats.ts';
@@ -13,6 +13,7 @@ import { runReport } from '../../node/reports/run-report.ts';
 import { applyMigrations } from '../../node/schema/apply-migrations.ts';
 import { createPgAnalyticsSink } from '../../node/sdk/pg-analytics-sink.ts';
 import { createPgSlugSource } from '../../node/sdk/pg-slug-source.ts';
+import { CliError } from '../cli-context.ts';
 import { integerBetween } from '../cli-options.ts';
 import { printRecord, printTable, printThresholdChecks } from '../output.ts';
 import { createProgress } from '../progress.ts';
@@ -21,27 +22,39 @@ import { seedDatabase } from './db-command.ts';
 const REPORTS: ReportName[] = ['lookup-performance', 'slow-lookups', 'migration-progress', 'failures-by-error', 'missing-services'];
 
 /**
- * The main job: everything the product does, end to end, on the embedded
- * database (or DATABASE_URL): migrations, demo data, wizard traffic through the
- * SDK, the migration with a progress bar, the stats, the spec's queries, and
- * each threshold's state.
+ * The main job: everything the product does, end to end, on an embedded
+ * database of its own (in memory, or --data-dir), or on the server that
+ * --database-url names: migrations, demo data, wizard traffic through the SDK,
+ * the migration with a progress bar, the stats, the spec's queries, and each
+ * threshold's state. It writes 100,000 jobs: a DATABASE_URL left in the shell
+ * never sends them to that database.
  */
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('run everything on the embedded database (or DATABASE_URL): migrations, data, traffic, migration, reports')
+    .description(
+      'run everything on an embedded database of its own: migrations, data, traffic, migration, reports ' +
+        '(DATABASE_URL is ignored: name a server with --database-url)',
+    )
+    .option('--database-url <url>', 'run on this PostgreSQL server instead (it writes demo jobs and services there)')
+    .option('--data-dir <dir>', 'keep the embedded database in this folder (default: in memory)')
     .option('--jobs <n>', 'jobs to create', integerBetween(1000, 5_000_000), 100_000)
     .option('--lookups <n>', 'simulated wizard lookups', integerBetween(0, 1_000_000), 3000)
     .option('--json', 'machine-readable output')
-    .action(async (options: { jobs: number; lookups: number; json?: boolean }) => {
+    .action(async (options: { jobs: number; lookups: number; json?: boolean; databaseUrl?: string; dataDir?: string }) => {
       const json = options.json === true;
       const say = (text: string): void => {
         if (!json) process.stdout.write(`${text}\n`);
       };
       const started = performance.now();
-      const db = await openDatabase({ url: process.env.DATABASE_URL });
+      if (options.databaseUrl !== undefined && options.dataDir !== undefined) {
+        throw new CliError('--database-url and --data-dir name two databases: give one');
+      }
+      const db = await openDatabase({ url: options.databaseUrl, dataDir: options.dataDir });
       try {
-        say(`== database: ${db.kind === 'pglite' ? 'embedded PGlite (in memory)' : 'DATABASE_URL'}`);
+        say(
+          `== database: ${db.kind === 'pglite' ? `embedded PGlite (${options.dataDir ?? 'in memory'})` : describeServer(options.databaseUrl ?? '')}`,
+        );
         const applied = await applyMigrations(db);
         say(`migrations applied: ${applied.applied.length} (already there: ${applied.alreadyApplied.length})`);
         await seedDatabase(db);

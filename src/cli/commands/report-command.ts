@@ -4,24 +4,14 @@ import { checkExitCode, checkThresholds } from '../../node/reports/check-thresho
 import { runDoctor } from '../../node/reports/doctor.ts';
 import { lookupJourneys, lookupPatterns, lookupRegions } from '../../node/reports/lookup-analytics.ts';
 import type { ReportName } from '../../node/reports/run-report.ts';
-import { reportNames, runReport } from '../../node/reports/run-report.ts';
+import { DEFAULT_EVENT_WINDOW_MINUTES, formatWindow, reportNames, runReport } from '../../node/reports/run-report.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { CliError, setExitCode, withDatabase } from '../cli-context.ts';
-import { databaseOptions, integerBetween } from '../cli-options.ts';
+import { databaseOptions, duration, integerBetween } from '../cli-options.ts';
 import { InvalidArgumentError } from 'commander';
 import { printRecord, printTable, printThresholdChecks } from '../output.ts';
 
 const ANALYTICS = ['patterns', 'regions', 'journeys'] as const;
-
-/** `90m`, `24h`, `7d` as minutes. */
-function duration(value: string): number {
-  const match = /^(\d+)(m|h|d)$/.exec(value);
-  const minutes = match === null ? Number.NaN : Number(match[1]) * { m: 1, h: 60, d: 1440 }[match[2] as 'm' | 'h' | 'd'];
-  if (!Number.isSafeInteger(minutes) || minutes < 1 || minutes > 366 * 1440) {
-    throw new InvalidArgumentError('expected a duration like 90m, 24h or 30d (at most 366d)');
-  }
-  return minutes;
-}
 
 function timeZone(value: string): string {
   try {
@@ -40,11 +30,25 @@ export function registerReportCommands(program: Command): void {
       .command('report')
       .description("the spec's monitoring queries, and the Phase 6 analytics (patterns, regions, journeys), as tables")
       .addArgument(new Argument('<name>', 'which report').choices([...Object.keys(reportNames), ...ANALYTICS]))
-      .option('--since <duration>', 'analytics window: 90m, 24h, 30d', duration, 7 * 1440)
+      .option(
+        '--since <duration>',
+        'window: 90m, 24h, 30d (default: 7d for lookups and analytics; the migration reports show all outcomes unless given)',
+        duration,
+      )
       .option('--time-zone <zone>', 'hours and days of the patterns report in this time zone', timeZone, process.env.TZ ?? 'UTC'),
-  ).action(async (name: ReportName | (typeof ANALYTICS)[number], options: DatabaseCommandOptions & { since: number; timeZone: string }) => {
+  ).action(async (name: ReportName | (typeof ANALYTICS)[number], options: DatabaseCommandOptions & { since?: number; timeZone: string }) => {
     await withDatabase(options, async (database) => {
-      const window = { sinceMinutes: options.since, timeZone: options.timeZone };
+      const since = options.since ?? DEFAULT_EVENT_WINDOW_MINUTES;
+      const window = { sinceMinutes: since, timeZone: options.timeZone };
+      if ((ANALYTICS as readonly string[]).includes(name) && options.json !== true) {
+        // The analytics read rollups: hourly (patterns, regions), daily (journeys).
+        const grain = name === 'journeys' ? 1440 : 60;
+        process.stdout.write(`${name} over the last ${formatWindow(since)}`);
+        if (since % grain !== 0) {
+          process.stdout.write(` (from the rollup's whole ${grain === 60 ? 'hours' : 'days (UTC)'}: the window starts at the ${grain === 60 ? 'hour' : 'day'} it falls in)`);
+        }
+        process.stdout.write('\n\n');
+      }
       if (name === 'patterns') {
         const rows = await lookupPatterns(database, window);
         if (options.json === true) printRecord({ report: name, time_zone: options.timeZone, rows }, true);
@@ -68,11 +72,13 @@ export function registerReportCommands(program: Command): void {
         }
         return;
       }
-      const report = await runReport(database, name);
-      if (options.json === true) printRecord({ report: name, title: report.title, rows: report.rows }, true);
-      else {
+      const report = await runReport(database, name, options.since === undefined ? {} : { sinceMinutes: options.since });
+      if (options.json === true) {
+        printRecord({ report: name, title: report.title, since_minutes: report.windowMinutes, rows: report.rows, more_rows: report.moreRows }, true);
+      } else {
         process.stdout.write(`${report.title}\n\n`);
         printTable(report.rows);
+        if (report.moreRows > 0) process.stdout.write(`(${report.moreRows} more rows not shown: the spec's query keeps the first ${report.rows.length})\n`);
       }
     });
   });
@@ -80,8 +86,11 @@ export function registerReportCommands(program: Command): void {
   databaseOptions(
     program
       .command('check')
-      .description('the thresholds against current data; exit 0 ok, 1 warning, 2 critical (for cron and CI)')
-      .option('--since <minutes>', 'window of lookups judged', integerBetween(1, 43_200), 60)
+      .description(
+        'the thresholds against current data; exit 0 ok, 1 warning, 2 critical, 3 unknown: no measurement ' +
+          '(unreachable database, bad flag), as monitoring plugins do',
+      )
+      .option('--since <duration>', 'window of lookups judged: 90m, 24h, 30d', duration, 60)
       .option('--min-lookups <n>', 'fewer lookups than this is no traffic, not a breach', integerBetween(1, 1_000_000), 20),
   ).action(async (options: DatabaseCommandOptions & { since: number; minLookups: number }) => {
     const code = await withDatabase(options, async (database) => {

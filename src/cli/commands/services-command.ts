@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { mapJobSlugToService } from '../../node/migration/migration-operations.ts';
 import { addMicroServices, parseServicesFile, ServiceInputError, validateService } from '../../node/services/micro-services.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { CliError, withDatabase } from '../cli-context.ts';
@@ -22,6 +23,20 @@ export function registerServicesCommands(program: Command): void {
     await withDatabase(options, async (database) => {
       const added = await addMicroServices(database, [input]);
       printRecord({ slug, added: added.length === 1 }, options.json);
+    });
+  });
+  databaseOptions(
+    services
+      .command('map <job-slug>')
+      .description(
+        "give jobs whose slug no service has (wall_painting, Wall-Painting) the UUID of an existing service: " +
+          "one migration run, undone by 'migrate rollback RUN_ID'",
+      )
+      .requiredOption('--to <service-slug>', 'the micro_services slug these jobs mean, e.g. wall-painting'),
+  ).action(async (jobSlug: string, options: DatabaseCommandOptions & { to: string }) => {
+    await withDatabase(options, async (database) => {
+      const result = await mapJobSlugToService(database, jobSlug, options.to);
+      printRecord({ job_slug: jobSlug, service_slug: options.to, jobs_mapped: result.jobsMapped, run_id: result.runId }, options.json);
     });
   });
   databaseOptions(

@@ -13,30 +13,43 @@ export function registerWorkerCommand(program: Command): void {
       .option('--retry-interval <seconds>', 'between retries of failed jobs', integerBetween(1, 604_800), 3600)
       .option('--batch-size <n>', 'jobs per batch', integerBetween(1, 100_000), 5000)
       .option('--concurrency <n>', 'batches at once (a server)', integerBetween(1, 16), 1)
-      .option('--metrics-port <port>', 'serve /metrics on this port', integerBetween(0, 65_535), 9465)
+      .option('--metrics-port <port>', 'serve /metrics on this port (0: any free port)', integerBetween(0, 65_535), 9465)
+      .option('--metrics-host <address>', 'the address /metrics listens on (0.0.0.0: every interface, as in a container)', '127.0.0.1')
       .option('--notify-url <url>', 'POST a JSON summary of each run here'),
   ).action(
     async (
-      options: DatabaseCommandOptions & { interval: number; retryInterval: number; batchSize: number; concurrency: number; metricsPort: number; notifyUrl?: string },
+      options: DatabaseCommandOptions & {
+        interval: number;
+        retryInterval: number;
+        batchSize: number;
+        concurrency: number;
+        metricsPort: number;
+        metricsHost: string;
+        notifyUrl?: string;
+      },
     ) => {
       const db = await openCommandDatabase(options);
-      const worker = createMigrationWorker({
-        db,
-        intervalMillis: options.interval * 1000,
-        retryIntervalMillis: options.retryInterval * 1000,
-        batchSize: options.batchSize,
-        concurrency: options.concurrency,
-        metricsPort: options.metricsPort,
-        ...(options.notifyUrl === undefined ? {} : { notifyUrl: options.notifyUrl }),
-      });
-      await worker.start();
-      process.stderr.write(`uuid-lookup worker: metrics at ${worker.metricsUrl ?? '(off)'}; Ctrl-C stops after the current batch\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await worker.stop();
-      await db.close();
+      try {
+        const worker = createMigrationWorker({
+          db,
+          intervalMillis: options.interval * 1000,
+          retryIntervalMillis: options.retryInterval * 1000,
+          batchSize: options.batchSize,
+          concurrency: options.concurrency,
+          metricsPort: options.metricsPort,
+          metricsHost: options.metricsHost,
+          ...(options.notifyUrl === undefined ? {} : { notifyUrl: options.notifyUrl }),
+        });
+        await worker.start();
+        process.stderr.write(`uuid-lookup worker: metrics at ${worker.metricsUrl ?? '(off)'}; Ctrl-C stops after the current batch\n`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        await worker.stop();
+      } finally {
+        await db.close();
+      }
     },
   );
 }

@@ -11,6 +11,14 @@ export interface OpenDatabaseOptions {
   applicationName?: string;
   /** Server connections at most (default 4). */
   maxConnections?: number;
+  /** How long to wait for the server. Default: `PGCONNECT_TIMEOUT` (seconds, as libpq reads it), else 10 s. */
+  connectTimeoutMillis?: number;
+}
+
+/** libpq's PGCONNECT_TIMEOUT (seconds), when it holds a positive number. */
+function connectTimeoutFromEnvironment(): number | undefined {
+  const seconds = Number(process.env.PGCONNECT_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /**
@@ -33,10 +41,12 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
       throw new Error(`uuid-lookup: DATABASE_URL must start with postgres:// or postgresql://, got ${parsed.protocol}//`);
     }
+    const connectTimeoutMillis = options.connectTimeoutMillis ?? connectTimeoutFromEnvironment();
     const db = createPgDatabase({
       url: options.url,
       applicationName: options.applicationName ?? 'uuid-lookup',
       ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+      ...(connectTimeoutMillis === undefined ? {} : { connectTimeoutMillis }),
     });
     // Fail here, with the server's reason, rather than at the first real query.
     try {
@@ -48,4 +58,14 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     return db;
   }
   return createPgliteDatabase(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+}
+
+/** A server URL as it may be printed: host, port and database, never the password. */
+export function describeServer(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `PostgreSQL at ${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return 'PostgreSQL (the URL given)';
+  }
 }

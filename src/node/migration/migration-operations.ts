@@ -60,3 +60,17 @@ export async function rollbackMigrationRun(db: Queryable, runId: string): Promis
   );
   return { jobsReverted: Number(rows[0]?.jobs_reverted ?? 0), jobsChangedSince: Number(rows[0]?.jobs_changed_since ?? 0) };
 }
+
+/**
+ * Gives every job without a UUID whose slug is `jobSlug` (a slug no service has,
+ * such as `wall_painting`) the UUID of the service `serviceSlug`: one run of the
+ * migration, logged as successes, undone by {@link rollbackMigrationRun}.
+ * An unknown `serviceSlug` is a `DatabaseError` with code P0002.
+ */
+export async function mapJobSlugToService(db: Queryable, jobSlug: string, serviceSlug: string): Promise<{ runId: string; jobsMapped: number }> {
+  const { rows } = await db.query<{ run_id: string; jobs_mapped: string }>('SELECT * FROM public.map_job_slug_to_service($1, $2)', [
+    jobSlug,
+    serviceSlug,
+  ]);
+  return { runId: String(rows[0]?.run_id), jobsMapped: Number(rows[0]?.jobs_mapped ?? 0) };
+}

@@ -16,9 +16,77 @@ export const reportNames = {
 
 export type ReportName = keyof typeof reportNames;
 
-/** Runs one of the spec's queries; the same SQL the dashboards show. */
-export async function runReport(db: Queryable, name: ReportName): Promise<{ title: string; rows: Record<string, unknown>[] }> {
+/** What a report's window applies to: lookup events, or the migration log's current outcomes. */
+type WindowedTable = 'analytics_events' | 'uuid_migration_log';
+
+// Reports over lookup events always have a window (the spec's own query says
+// seven days); reports of the migration's state show all of it unless asked.
+const WINDOWED: Partial<Record<ReportName, WindowedTable>> = {
+  'lookup-performance': 'analytics_events',
+  'slow-lookups': 'analytics_events',
+  'migration-progress': 'uuid_migration_log',
+  'failures-by-error': 'uuid_migration_log',
+  'failed-jobs': 'uuid_migration_log',
+  'review-failures': 'uuid_migration_log',
+};
+
+/** The window of the event reports when none is given: the spec's seven days. */
+export const DEFAULT_EVENT_WINDOW_MINUTES = 7 * 24 * 60;
+
+/** `90m`, `24h`, `7d` back from minutes, as the CLI's --since spells them. */
+export function formatWindow(minutes: number): string {
+  if (minutes % 1440 === 0) return `${minutes / 1440}d`;
+  if (minutes % 60 === 0) return `${minutes / 60}h`;
+  return `${minutes}m`;
+}
+
+/** A report's result: the rows shown, and how many the query's LIMIT left out. */
+export interface ReportResult {
+  title: string;
+  rows: Record<string, unknown>[];
+  /** Rows beyond the spec query's LIMIT (slow lookups: 20, failed and skipped jobs: 100). */
+  moreRows: number;
+  /** The window in minutes, or null when the report shows everything. */
+  windowMinutes: number | null;
+}
+
+/**
+ * The spec's query restricted to the last `minutes`: its table is replaced by
+ * the same rows within the window, under the same name, so the text the
+ * spec shows (and the dashboards run) is otherwise untouched. The spec's own
+ * seven days of lookup performance become the window.
+ */
+function windowed(sql: string, table: WindowedTable): string {
+  const within = sql.replace("NOW() - INTERVAL '7 days'", 'NOW() - make_interval(mins => $1::int)');
+  if (within !== sql) return within;
+  return sql.replace(
+    new RegExp(`FROM ${table}\\b`),
+    `FROM (SELECT * FROM ${table} WHERE created_at > now() - make_interval(mins => $1::int)) ${table}`,
+  );
+}
+
+/**
+ * Runs one of the spec's queries (the SQL the dashboards show). `sinceMinutes`
+ * bounds the event reports (default: the spec's 7 days) and, when given, the
+ * migration reports (outcomes recorded within it); the title says which.
+ */
+export async function runReport(db: Queryable, name: ReportName, options: { sinceMinutes?: number } = {}): Promise<ReportResult> {
   const query = specQueries[reportNames[name]];
-  const { rows } = await db.query<Record<string, unknown>>(query.sql);
-  return { title: query.title, rows };
+  const table = WINDOWED[name];
+  const minutes =
+    table === 'analytics_events' ? (options.sinceMinutes ?? DEFAULT_EVENT_WINDOW_MINUTES) : table === undefined ? null : (options.sinceMinutes ?? null);
+  const sql = minutes === null || table === undefined ? query.sql : windowed(query.sql, table);
+  const params = minutes === null ? [] : [minutes];
+  const { rows } = await db.query<Record<string, unknown>>(sql, params);
+  let moreRows = 0;
+  const limit = /\nLIMIT (\d+)$/.exec(sql);
+  if (limit !== null && rows.length === Number(limit[1])) {
+    const all = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM (${sql.slice(0, limit.index)}) q`, params);
+    moreRows = Number(all.rows[0]?.n ?? 0) - rows.length;
+  }
+  const title =
+    minutes === null
+      ? `${query.title.replace(/ \(7 days\)$/, '')}${table === undefined ? '' : ' (all time)'}`
+      : `${query.title.replace(/ \(7 days\)$/, '')} (last ${formatWindow(minutes)})`;
+  return { title, rows, moreRows, windowMinutes: minutes };
 }

@@ -17,6 +17,7 @@ export interface MigrationWorkerOptions {
   concurrency?: number;
   /** Serve /metrics (prom-client) on this port; 0 picks a free one. Off when absent. */
   metricsPort?: number;
+  /** The address /metrics listens on. Default 127.0.0.1; 0.0.0.0 in a container. */
   metricsHost?: string;
   /** POSTed a JSON summary after every run that did something, or failed. */
   notifyUrl?: string;
@@ -160,10 +161,22 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
             (error: unknown) => res.writeHead(500).end(String(error)),
           );
         });
-        const host = options.metricsHost ?? '0.0.0.0';
-        await new Promise<void>((resolve) => server?.listen(options.metricsPort, host, resolve));
-        const { port } = server.address() as AddressInfo;
-        metricsUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/metrics`;
+        const host = options.metricsHost ?? '127.0.0.1';
+        const listening = server;
+        await new Promise<void>((resolve, reject) => {
+          listening.once('error', (error: NodeJS.ErrnoException) => {
+            reject(
+              new Error(
+                error.code === 'EADDRINUSE'
+                  ? `uuid-lookup: the metrics port ${host}:${options.metricsPort} is in use: pick another with --metrics-port`
+                  : `uuid-lookup: cannot serve metrics on ${host}:${options.metricsPort}: ${error.message}`,
+              ),
+            );
+          });
+          listening.listen(options.metricsPort, host, resolve);
+        });
+        const { address, port } = server.address() as AddressInfo;
+        metricsUrl = `http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`;
       }
       schedule('new', intervalMillis);
       schedule('retry', retryIntervalMillis);

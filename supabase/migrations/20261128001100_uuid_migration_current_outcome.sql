@@ -7,7 +7,8 @@
 -- "review failures") read uuid_migration_log verbatim. With one row per attempt
 -- they counted attempts that a retry or a rollback had retired, and disagreed
 -- with get_uuid_migration_stats(). With one row per job they agree by
--- construction: the stats count the same rows.
+-- construction: the stats count the same rows (get_uuid_migration_stats() is
+-- defined with its counters in 20261128001200).
 --
 -- Modes of a run (p_mode):
 --   'all'   the spec's process, the default: every job without micro_uuid;
@@ -423,40 +424,6 @@ BEGIN
 END
 $$;
 
--- Migration progress (spec: seven fields). Exact: the log holds one row per
--- job, its current outcome, so these are the counts the spec's queries over
--- uuid_migration_log show.
-CREATE OR REPLACE FUNCTION public.get_uuid_migration_stats()
-RETURNS TABLE (
-  total_jobs            bigint,
-  jobs_with_uuid        bigint,
-  jobs_without_uuid     bigint,
-  successful_migrations bigint,
-  failed_migrations     bigint,
-  skipped_migrations    bigint,
-  completion_percentage numeric
-)
-LANGUAGE sql STABLE
-SECURITY DEFINER
-SET search_path = ''
-AS $$
-  WITH jobs_total AS (
-    SELECT pg_catalog.count(*) AS n FROM public.jobs
-  ), jobs_missing AS (
-    SELECT pg_catalog.count(*) AS n FROM public.jobs WHERE micro_uuid IS NULL
-  ), outcomes AS (
-    SELECT pg_catalog.count(*) FILTER (WHERE migration_status = 'success') AS success,
-           pg_catalog.count(*) FILTER (WHERE migration_status = 'failed')  AS failed,
-           pg_catalog.count(*) FILTER (WHERE migration_status = 'skipped') AS skipped
-    FROM public.uuid_migration_log
-  )
-  SELECT t.n, t.n - m.n, m.n, o.success, o.failed, o.skipped,
-         -- An empty jobs table has nothing left to migrate: 100 %, not a division by zero.
-         CASE WHEN t.n = 0 THEN 100.00
-              ELSE pg_catalog.round(100.0 * (t.n - m.n) / t.n, 2) END
-  FROM jobs_total t, jobs_missing m, outcomes o
-$$;
-
 -- What a run of the mode would do, writing nothing: jobs that would get a UUID,
 -- be skipped (no service) or fail (an ambiguous slug), by slug.
 CREATE OR REPLACE FUNCTION public.preview_job_uuid_migration(p_mode text DEFAULT 'all')
@@ -640,7 +607,6 @@ REVOKE EXECUTE ON FUNCTION
   public._uuid_migration_pick(integer, uuid, text, integer),
   public.migrate_job_uuids_batch(integer, uuid, text, uuid, integer),
   public.migrate_job_uuids(integer, text),
-  public.get_uuid_migration_stats(),
   public.preview_job_uuid_migration(text),
   public.list_job_uuid_migration_runs(),
   public.rollback_job_uuid_migration(uuid),
@@ -653,11 +619,8 @@ GRANT EXECUTE ON FUNCTION
   public._uuid_migration_pick(integer, uuid, text, integer),
   public.migrate_job_uuids_batch(integer, uuid, text, uuid, integer),
   public.migrate_job_uuids(integer, text),
-  public.get_uuid_migration_stats(),
   public.preview_job_uuid_migration(text),
   public.list_job_uuid_migration_runs(),
   public.rollback_job_uuid_migration(uuid),
   public.map_job_slug_to_service(text, text)
   TO service_role;
--- Monitoring: the stats function is SECURITY DEFINER, so it needs no table privilege.
-GRANT EXECUTE ON FUNCTION public.get_uuid_migration_stats() TO uuid_migration_monitor, uuid_lookup_reader;

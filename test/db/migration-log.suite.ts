@@ -174,6 +174,45 @@ export function describeMigrationLog(label: string, factory: TestDatabaseFactory
       expect(runs.find((run) => run.run_id === retry.runId)).toMatchObject({ jobs: 16, succeeded: 16, rolled_back: 16 });
     });
 
+    it('keeps the stats exact, from counters, whatever the application does to jobs', async () => {
+      await db.query("INSERT INTO micro_services (slug) VALUES ('a'), ('b')");
+      await seedJobs(db, [...Array<string>(30).fill('a'), ...Array<string>(10).fill('zzz')]);
+      await runJobUuidMigration(db, { batchSize: 7 });
+      const steps = [
+        "INSERT INTO jobs (micro_id, micro_uuid) SELECT 'b', (SELECT id FROM micro_services WHERE slug = 'b') FROM generate_series(1, 5)",
+        "UPDATE jobs SET micro_uuid = NULL WHERE id IN (SELECT id FROM jobs WHERE micro_id = 'a' LIMIT 4)",
+        "UPDATE jobs SET title = 'renamed'",
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE micro_id = 'zzz' LIMIT 3)",
+        "DELETE FROM jobs WHERE micro_id = 'b'",
+        "UPDATE uuid_migration_log SET migration_status = 'failed' WHERE micro_slug = 'zzz'",
+        'DELETE FROM uuid_migration_log WHERE job_id IN (SELECT job_id FROM uuid_migration_log LIMIT 2)',
+      ];
+      for (const sql of steps) {
+        await db.exec(sql);
+        expect(await getUuidMigrationStats(db), sql).toEqual(await fullCounts(db));
+      }
+      await runJobUuidMigration(db);
+      expect(await getUuidMigrationStats(db)).toEqual(await fullCounts(db));
+      await db.exec('TRUNCATE jobs');
+      expect(await getUuidMigrationStats(db)).toEqual(await fullCounts(db));
+      await seedJobs(db, ['a']);
+      expect(await getUuidMigrationStats(db)).toMatchObject({ total_jobs: 1, jobs_without_uuid: 1, skipped_migrations: 0 });
+    });
+
+    it('has doctor notice stats left behind by a load with triggers off, and rebuilds them', async () => {
+      await seedJobs(db, ['a', 'b']);
+      await db.exec(`SET session_replication_role = replica;
+                     INSERT INTO jobs (micro_id) SELECT 'bulk' FROM generate_series(1, 50);
+                     SET session_replication_role = origin;`);
+      expect((await getUuidMigrationStats(db)).total_jobs).toBe(2);
+      const check = (await runDoctor(db)).find((c) => c.name === 'migration stats agree with the tables');
+      expect(check).toMatchObject({ ok: false, fix: 'SELECT public.rebuild_uuid_migration_counters();' });
+      expect(check?.detail).toContain('counted 52 jobs');
+      await db.exec('SELECT public.rebuild_uuid_migration_counters()');
+      expect(await getUuidMigrationStats(db)).toEqual(await fullCounts(db));
+      expect((await runDoctor(db)).find((c) => c.name === 'migration stats agree with the tables')?.ok).toBe(true);
+    });
+
     it('refuses to roll back a run id the log has never seen', async () => {
       const error = await rollbackMigrationRun(db, '00000000-0000-4000-8000-000000000000').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DatabaseError);

@@ -165,6 +165,27 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     checks.push({ name, ok: row?.has === expected, detail: row === undefined ? 'could not be checked' : row.has ? 'granted' : 'not granted', fix });
   }
 
+  // The stats are kept by triggers; a bulk load with triggers off leaves them behind.
+  const drift = await one<{ counted: string; kept: string }>(
+    `SELECT format('%s jobs, %s without a UUID, %s/%s/%s success/failed/skipped',
+                   (SELECT count(*) FROM public.jobs), (SELECT count(*) FROM public.jobs WHERE micro_uuid IS NULL),
+                   l.success, l.failed, l.skipped) AS counted,
+            (SELECT format('%s jobs, %s without a UUID, %s/%s/%s success/failed/skipped', s.total_jobs, s.jobs_without_uuid,
+                           s.successful_migrations, s.failed_migrations, s.skipped_migrations)
+             FROM public.get_uuid_migration_stats() s) AS kept
+     FROM (SELECT count(*) FILTER (WHERE migration_status = 'success') AS success,
+                  count(*) FILTER (WHERE migration_status = 'failed') AS failed,
+                  count(*) FILTER (WHERE migration_status = 'skipped') AS skipped
+           FROM public.uuid_migration_log) l`,
+  ).catch(() => undefined);
+  checks.push({
+    name: 'migration stats agree with the tables',
+    ok: drift !== undefined && drift.counted === drift.kept,
+    detail:
+      drift === undefined ? 'could not be checked' : drift.counted === drift.kept ? drift.kept : `counted ${drift.counted}; the stats say ${drift.kept}`,
+    fix: 'SELECT public.rebuild_uuid_migration_counters();',
+  });
+
   // Supabase's linter (function_search_path_mutable) asks it of every function and procedure.
   const mutable = await db.query<{ name: string }>(
     `SELECT p.oid::regprocedure::text AS name FROM pg_proc p

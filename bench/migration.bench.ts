@@ -1,21 +1,29 @@
 // npm run bench:migration: the back-fill at scale on the real server, against
-// the limit (a bare set-based UPDATE of the same rows, measured in the same run).
-// Prints JSON. Options: JOBS=1000000 BATCH_SIZE=25000 CONCURRENCY=2 TEST_PG_URL=postgres://...
-// CONCURRENCY batches run at once in different shards of the id space, one
-// connection each (the bare UPDATE is one statement on one core).
+// the limit measured in the same run at equal parallelism: one connection
+// against one set-based UPDATE of the same rows; two connections against that
+// UPDATE split over two connections (two halves of the id space at once).
+// Then the cost of what is read often: get_uuid_migration_stats() and the
+// Postgres exporter's scrape of it.
+// Prints JSON. Options: SIZES=1000000,10000000 BATCH_SIZE=25000 TEST_PG_URL=postgres://...
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { Database } from '../src/node/db/database.ts';
 import { getUuidMigrationStats } from '../src/node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../src/node/migration/run-job-uuid-migration.ts';
+import { createLogin } from '../src/node/db/logins.ts';
+import { freePort } from '../test/support/processes.ts';
 import { serverTestDatabase } from '../test/support/test-databases.ts';
+import { medianMillis } from './support/lookup-events.ts';
 
-const jobs = Number(process.env.JOBS ?? 1_000_000);
+const sizes = (process.env.SIZES ?? '1000000').split(',').map(Number);
 const batchSize = Number(process.env.BATCH_SIZE ?? 25_000);
-const concurrency = Number(process.env.CONCURRENCY ?? 2);
 const services = 1000;
-
-const t = await serverTestDatabase();
-const { db } = t;
 const ms = (start: number): number => Math.round(performance.now() - start);
-try {
+
+async function seed(db: Database, jobs: number): Promise<void> {
   await db.exec(`
     INSERT INTO micro_services (slug, name) SELECT 'service-' || g, 'Service ' || g FROM generate_series(1, ${services}) g;
     -- 90 % of jobs name a known service, 10 % a slug that matches none.
@@ -23,7 +31,7 @@ try {
     SELECT CASE WHEN g % 10 = 0 THEN 'legacy-' || (g % 97) ELSE 'service-' || (1 + (g::bigint * 7919) % ${services}) END,
            'Job ' || g, now() - make_interval(secs => g)
     FROM generate_series(1, ${jobs}) g;
-    -- The baseline: the same rows, the same indexes and foreign key.
+    -- The limit: the same rows, the same indexes and foreign key, no log.
     CREATE TABLE jobs_baseline (LIKE jobs INCLUDING ALL);
     ALTER TABLE jobs_baseline ADD FOREIGN KEY (micro_uuid) REFERENCES micro_services (id);
     INSERT INTO jobs_baseline SELECT * FROM jobs;
@@ -31,49 +39,157 @@ try {
   for (const sql of ['VACUUM ANALYZE jobs', 'VACUUM ANALYZE jobs_baseline', 'VACUUM ANALYZE micro_services', 'CHECKPOINT']) {
     await db.query(sql);
   }
-
-  let start = performance.now();
-  const bare = await db.query(`
-    UPDATE jobs_baseline j SET micro_uuid = s.id
-    FROM micro_services s WHERE s.slug = j.micro_id AND j.micro_uuid IS NULL`);
-  const bareUpdateMs = ms(start);
-  await db.query('DROP TABLE jobs_baseline');
-  await db.query('CHECKPOINT');
-
-  start = performance.now();
-  const run = await runJobUuidMigration(db, { batchSize, concurrency });
-  const migrationMs = ms(start);
-
-  const statsTimes: number[] = [];
-  let stats = await getUuidMigrationStats(db);
-  for (let i = 0; i < 5; i += 1) {
-    start = performance.now();
-    stats = await getUuidMigrationStats(db);
-    statsTimes.push(performance.now() - start);
-  }
-  statsTimes.sort((a, b) => a - b);
-
-  const result = {
-    benchmark: 'migration',
-    jobs,
-    batch_size: batchSize,
-    concurrency,
-    bare_update: { ms: bareUpdateMs, rows_updated: bare.rowCount },
-    migration: {
-      ms: migrationMs,
-      batches: run.batches,
-      succeeded: run.succeeded,
-      skipped: run.skipped,
-      failed: run.failed,
-      slowest_batch_ms: Math.round(run.slowestBatchMs),
-      rows_per_second: Math.round((run.processed / migrationMs) * 1000),
-    },
-    ratio_to_bare_update: Number((migrationMs / bareUpdateMs).toFixed(2)),
-    stats_call_median_ms: Number((statsTimes[2] ?? 0).toFixed(1)),
-    stats,
-    targets: { ratio_max: 2.0, slowest_batch_ms_max: 1000 },
-  };
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-} finally {
-  await t.dispose();
 }
+
+/** The bare UPDATE of the baseline, as one statement or as `parts` statements on as many connections. */
+async function bareUpdate(url: string, parts: number): Promise<number> {
+  const clients = await Promise.all(
+    Array.from({ length: parts }, async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      return client;
+    }),
+  );
+  const start = performance.now();
+  try {
+    await Promise.all(
+      clients.map((client, part) => {
+        // Halves of the id space by its first hex digit, as the migration's shards cut it.
+        const low = (16 / parts) * part;
+        const high = (16 / parts) * (part + 1);
+        return client.query(
+          `UPDATE jobs_baseline j SET micro_uuid = s.id
+           FROM micro_services s
+           WHERE s.slug = j.micro_id AND j.micro_uuid IS NULL
+             AND j.id >= ('${low.toString(16)}' || '0000000-0000-0000-0000-000000000000')::uuid
+             ${high < 16 ? `AND j.id < ('${high.toString(16)}' || '0000000-0000-0000-0000-000000000000')::uuid` : ''}`,
+        );
+      }),
+    );
+    return ms(start);
+  } finally {
+    await Promise.all(clients.map((client) => client.end()));
+  }
+}
+
+/**
+ * The median of five scrapes of the Postgres exporter (Debian's build) running
+ * the project's queries, without their 15 s cache, so each scrape runs the query.
+ */
+async function exporterScrapeMs(db: Database, url: string): Promise<{ median_ms: number; uuid_migration_total_jobs: number } | { skipped: string }> {
+  const role = `bench_exporter_${Math.random().toString(36).slice(2, 8)}`;
+  await createLogin(db, role, 'uuid_migration_monitor', 'not-used-under-trust-auth');
+  const port = await freePort();
+  const target = new URL(url);
+  const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-bench-'));
+  const queries = path.join(dir, 'queries.yml');
+  const shipped = readFileSync(new URL('../prometheus/postgres-exporter/queries.yml', import.meta.url), 'utf8');
+  writeFileSync(queries, shipped.replace(/^\s*cache_seconds: \d+\n/m, ''));
+  const exporter = spawn(
+    'prometheus-postgres-exporter',
+    [
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--extend.query-path=${queries}`,
+      '--disable-default-metrics',
+      '--disable-settings-metrics',
+    ],
+    { env: { ...process.env, DATA_SOURCE_NAME: `postgresql://${role}@${target.host}${target.pathname}?sslmode=disable` }, stdio: 'ignore' },
+  );
+  const failed = new Promise<'failed'>((resolve) => exporter.once('error', () => resolve('failed')));
+  try {
+    const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (let i = 0; ; i += 1) {
+      const ready = await Promise.race([scrape().then(() => 'up' as const, () => 'down' as const), failed]);
+      if (ready === 'up') break;
+      if (ready === 'failed' || i > 50) return { skipped: 'prometheus-postgres-exporter did not start' };
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const times: number[] = [];
+    let body = '';
+    for (let i = 0; i < 5; i += 1) {
+      const start = performance.now();
+      body = await scrape();
+      times.push(performance.now() - start);
+    }
+    times.sort((a, b) => a - b);
+    const total = /^uuid_migration_total_jobs(?:\{[^}]*\})? (\S+)$/m.exec(body)?.[1];
+    return { median_ms: Number((times[2] ?? 0).toFixed(1)), uuid_migration_total_jobs: Number(total) };
+  } finally {
+    exporter.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface SizeResult {
+  jobs: number;
+  connections: number;
+  bare_update_ms: number;
+  migration_ms: number;
+  ms_per_million_jobs: number;
+  ratio_to_bare_update: number;
+  slowest_batch_ms: number;
+  batches: number;
+  stats_call_median_ms?: number;
+  exporter_scrape?: unknown;
+}
+
+const results: SizeResult[] = [];
+for (const jobs of sizes) {
+  for (const connections of [1, 2]) {
+    const t = await serverTestDatabase();
+    try {
+      await seed(t.db, jobs);
+      const bareMs = await bareUpdate(t.url ?? '', connections);
+      await t.db.query('DROP TABLE jobs_baseline');
+      await t.db.query('CHECKPOINT');
+      const start = performance.now();
+      const run = await runJobUuidMigration(t.db, { batchSize, concurrency: connections });
+      const migrationMs = ms(start);
+      const result: SizeResult = {
+        jobs,
+        connections,
+        bare_update_ms: bareMs,
+        migration_ms: migrationMs,
+        ms_per_million_jobs: Math.round((migrationMs * 1_000_000) / jobs),
+        ratio_to_bare_update: Number((migrationMs / bareMs).toFixed(2)),
+        slowest_batch_ms: Math.round(run.slowestBatchMs),
+        batches: run.batches,
+      };
+      if (connections === 1) {
+        result.stats_call_median_ms = Number(
+          (await medianMillis(t.db, 'SELECT * FROM get_uuid_migration_stats()', 7)).toFixed(1),
+        );
+        const stats = await getUuidMigrationStats(t.db);
+        if (stats.total_jobs !== jobs || stats.jobs_without_uuid !== run.skipped) throw new Error(`stats disagree: ${JSON.stringify(stats)}`);
+        result.exporter_scrape = await exporterScrapeMs(t.db, t.url ?? '');
+      }
+      results.push(result);
+      process.stderr.write(`${JSON.stringify(result)}\n`);
+    } finally {
+      await t.dispose();
+    }
+  }
+}
+
+const per = (jobs: number, connections: number): number | undefined =>
+  results.find((r) => r.jobs === jobs && r.connections === connections)?.ms_per_million_jobs;
+const smallest = sizes[0] ?? 0;
+const largest = sizes[sizes.length - 1] ?? 0;
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      benchmark: 'migration',
+      batch_size: batchSize,
+      results,
+      growth_per_million: [1, 2].map((connections) => ({
+        connections,
+        from_jobs: smallest,
+        to_jobs: largest,
+        ratio: Number(((per(largest, connections) ?? 0) / (per(smallest, connections) ?? 1)).toFixed(2)),
+      })),
+      targets: { growth_per_million_max: 1.2, slowest_batch_ms_max: 1000, stats_call_ms_max: 10, exporter_scrape_ms_max: 50 },
+    },
+    null,
+    2,
+  )}\n`,
+);

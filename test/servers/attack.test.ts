@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Queryable } from '../../src/node/db/database.ts';
 import type { DatabaseError } from '../../src/node/db/database.ts';
-import { createLogin } from '../../src/cli/commands/db-command.ts';
+import { createLogin } from '../../src/node/db/logins.ts';
 import { runCliCaptured } from '../support/run-cli-captured.ts';
 import type { TestDatabase } from '../support/test-databases.ts';
 import { serverTestDatabase } from '../support/test-databases.ts';

@@ -14,7 +14,7 @@ import { grafanaAlertRules } from '../../src/mixin/grafana-alerts.ts';
 import { defaultMixinConfig } from '../../src/mixin/mixin-config.ts';
 import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
 import { specQueries } from '../../src/node/reports/spec-queries.ts';
-import { createLogin } from '../../src/cli/commands/db-command.ts';
+import { createLogin } from '../../src/node/db/logins.ts';
 import { startJsonWebhook } from '../support/json-webhook.ts';
 import type { RunningProcess } from '../support/processes.ts';
 import { freePort, startProcess, waitFor } from '../support/processes.ts';

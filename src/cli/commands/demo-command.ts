@@ -17,7 +17,7 @@ import { CliError } from '../cli-context.ts';
 import { integerBetween } from '../cli-options.ts';
 import { printRecord, printTable, printThresholdChecks } from '../output.ts';
 import { createProgress } from '../progress.ts';
-import { seedDatabase } from './db-command.ts';
+import { seedDatabase } from '../../node/schema/seed-database.ts';
 
 const REPORTS: ReportName[] = ['lookup-performance', 'slow-lookups', 'migration-progress', 'failures-by-error', 'missing-services'];
 

@@ -2,7 +2,7 @@
 // (default 5,000,000) spanning 30 days, read from the rollups, against the same
 // figures computed from the raw events, on the real server. Prints JSON: each
 // query's median time (target <= 200 ms for the reports).
-import { costliestServicesSql, journeyComparisonSql, patternsSql, regionsSql } from '../src/node/reports/lookup-analytics.ts';
+import { costliestServicesSql, journeyComparisonSql, patternsSql, regionsSql } from '../src/contract/analytics-queries.ts';
 import { serverTestDatabase } from '../test/support/test-databases.ts';
 import { loadLookupEvents, medianMillis } from './support/lookup-events.ts';
 

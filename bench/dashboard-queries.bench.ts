@@ -2,7 +2,7 @@
 // EVENTS analytics_events rows (default 5,000,000) spanning 30 days, with the
 // migrations' indexes and without them, on the real server. Prints JSON: each
 // query's median time and whether its plan uses an index.
-import { specQueries } from '../src/node/reports/spec-queries.ts';
+import { specQueries } from '../src/contract/spec-queries.ts';
 import { serverTestDatabase } from '../test/support/test-databases.ts';
 import { loadLookupEvents, medianMillis } from './support/lookup-events.ts';
 

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { AnalyticsSink } from '../src/core/analytics-sink.ts';
-import { LOOKUP_DURATION, LOOKUP_DURATION_BUCKETS_SECONDS, LOOKUPS } from '../src/core/metric-names.ts';
+import { LOOKUP_DURATION, LOOKUP_DURATION_BUCKETS_SECONDS, LOOKUPS } from '../src/contract/metrics.ts';
 import { createSlugResolver } from '../src/core/slug-resolver.ts';
 import { createUuidLookupLogger } from '../src/core/uuid-lookup-logger.ts';
 import { createPgAnalyticsSink } from '../src/node/sdk/pg-analytics-sink.ts';

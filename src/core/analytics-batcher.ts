@@ -1,7 +1,7 @@
 import type { AnalyticsSink, SinkResult } from './analytics-sink.ts';
 import type { UuidLookupEvent } from './lookup-event.ts';
 import { toAnalyticsRow } from './lookup-event.ts';
-import type { DropReason } from './metric-names.ts';
+import type { DropReason } from '../contract/metrics.ts';
 
 /** Options of {@link createAnalyticsBatcher}; units in the names. */
 export interface AnalyticsBatcherOptions {

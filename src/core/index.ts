@@ -10,7 +10,7 @@ export type { AnalyticsEventRow, UuidLookupEvent } from './lookup-event.ts';
 export { toAnalyticsRow } from './lookup-event.ts';
 export type { MemorySink } from './memory-sink.ts';
 export { createMemorySink } from './memory-sink.ts';
-export type { DropReason, PrometheusKind } from './metric-names.ts';
+export type { DropReason, PrometheusKind } from '../contract/metrics.ts';
 export {
   EVENTS_DROPPED,
   LOOKUP_DURATION,
@@ -18,7 +18,7 @@ export {
   LOOKUPS,
   prometheusName,
   UNKNOWN_SLUG_LABEL,
-} from './metric-names.ts';
+} from '../contract/metrics.ts';
 export { isUuid, randomUuid } from './random-uuid.ts';
 export { LIMITS, sanitizeLookup } from './sanitize-lookup.ts';
 export type { SlugResolver, SlugResolverOptions } from './slug-resolver.ts';
@@ -35,8 +35,8 @@ export {
   KEEPALIVE_BODY_BUDGET,
   withKeepalive,
 } from './supabase-analytics-sink.ts';
-export type { Severity, Threshold, ThresholdState } from './thresholds.ts';
-export { thresholdFor, thresholds, thresholdState } from './thresholds.ts';
+export type { Severity, Threshold, ThresholdState } from '../contract/thresholds.ts';
+export { thresholdFor, thresholds, thresholdState } from '../contract/thresholds.ts';
 export type { LookupContext, UUIDLookupMetrics, UuidLookupLogger, UuidLookupLoggerOptions } from './uuid-lookup-logger.ts';
 export { createUuidLookupLogger } from './uuid-lookup-logger.ts';
 

@@ -1,4 +1,4 @@
-import type { DropReason } from './metric-names.ts';
+import type { DropReason } from '../contract/metrics.ts';
 import { isUuid } from './random-uuid.ts';
 
 /** Limits the database enforces on uuid_lookup events (supabase/migrations, ..._analytics_event_contract.sql). */

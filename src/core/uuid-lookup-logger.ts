@@ -5,14 +5,14 @@ import { createAnalyticsBatcher } from './analytics-batcher.ts';
 import type { AnalyticsSink } from './analytics-sink.ts';
 import type { UuidLookupEvent } from './lookup-event.ts';
 import { eventId } from './lookup-event.ts';
-import type { DropReason } from './metric-names.ts';
+import type { DropReason } from '../contract/metrics.ts';
 import {
   EVENTS_DROPPED,
   LOOKUP_DURATION,
   LOOKUP_DURATION_BUCKETS_SECONDS,
   LOOKUPS,
   UNKNOWN_SLUG_LABEL,
-} from './metric-names.ts';
+} from '../contract/metrics.ts';
 import { isRegionCode, LIMITS, sanitizeLookup } from './sanitize-lookup.ts';
 
 /** The spec's metrics (section 1, "Metrics Tracked"). */

@@ -1,10 +1,12 @@
 import type { Dashboard, DataSourceRef, FieldColorModeId, Panel, ThresholdsConfig, ThresholdsMode } from '@grafana/schema';
-import type { Threshold } from '../core/thresholds.ts';
-import { thresholdFor } from '../core/thresholds.ts';
+import { PROMETHEUS_NAMES, recordingRuleNames } from '../contract/metrics.ts';
+import { migrationMetricName } from '../contract/migration.ts';
+import type { Threshold } from '../contract/thresholds.ts';
+import { thresholdFor } from '../contract/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
-import { analyticsPanelQueries } from '../node/reports/lookup-analytics.ts';
-import type { SpecQueryName } from '../node/reports/spec-queries.ts';
-import { specQueries } from '../node/reports/spec-queries.ts';
+import { analyticsPanelQueries } from '../contract/analytics-queries.ts';
+import type { SpecQueryName } from '../contract/spec-queries.ts';
+import { specQueries } from '../contract/spec-queries.ts';
 
 /** Datasource uids the provisioning files give the two datasources. */
 export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'prometheus' };
@@ -151,14 +153,15 @@ function dashboard(uid: string, title: string, description: string, panels: Pane
 export function lookupDashboard(config: MixinConfig): Dashboard {
   nextId = 1;
   const w = config.window;
+  const names = recordingRuleNames(w);
   const sel = `job="${config.lookupJob}"`;
   const q = (p: number) =>
-    `histogram_quantile(${p}, sum by (le) (rate(uuid_lookup_duration_seconds_bucket{${sel}}[${w}])))`;
+    `histogram_quantile(${p}, sum by (le) (rate(${PROMETHEUS_NAMES.lookupDuration}_bucket{${sel}}[${w}])))`;
   return dashboard('uuid-lookup-performance', 'UUID lookups', 'Slug-to-UUID lookups of the booking wizard: latency, failures, fallbacks (spec: Monitoring Dashboard Queries).', [
-    stat({ title: 'Lookups per second', x: 0, y: 0, w: 6, h: 4, expr: `uuid_lookup:lookups:rate${w}`, unit: 'reqps' }),
-    stat({ title: 'Average lookup time', x: 6, y: 0, w: 6, h: 4, expr: `uuid_lookup:duration_seconds:avg${w}`, unit: 's', key: 'lookup_latency', scale: 1 / 1000 }),
-    stat({ title: 'Failure rate', x: 12, y: 0, w: 6, h: 4, expr: `uuid_lookup:failure_ratio:rate${w}`, unit: 'percentunit', key: 'lookup_failure_rate', scale: 1 / 100 }),
-    stat({ title: 'Fallback rate', x: 18, y: 0, w: 6, h: 4, expr: `uuid_lookup:fallback_ratio:rate${w}`, unit: 'percentunit', key: 'lookup_fallback_rate', scale: 1 / 100 }),
+    stat({ title: 'Lookups per second', x: 0, y: 0, w: 6, h: 4, expr: names.lookupsRate, unit: 'reqps' }),
+    stat({ title: 'Average lookup time', x: 6, y: 0, w: 6, h: 4, expr: names.durationAvg, unit: 's', key: 'lookup_latency', scale: 1 / 1000 }),
+    stat({ title: 'Failure rate', x: 12, y: 0, w: 6, h: 4, expr: names.failureRatio, unit: 'percentunit', key: 'lookup_failure_rate', scale: 1 / 100 }),
+    stat({ title: 'Fallback rate', x: 18, y: 0, w: 6, h: 4, expr: names.fallbackRatio, unit: 'percentunit', key: 'lookup_fallback_rate', scale: 1 / 100 }),
     timeseries({
       title: 'Lookup time: average, p50, p95, p99',
       x: 0, y: 4, w: 12, h: 9,
@@ -166,7 +169,7 @@ export function lookupDashboard(config: MixinConfig): Dashboard {
       key: 'lookup_latency',
       scale: 1 / 1000,
       exprs: [
-        { expr: `uuid_lookup:duration_seconds:avg${w}`, legend: 'average' },
+        { expr: names.durationAvg, legend: 'average' },
         { expr: q(0.5), legend: 'p50' },
         { expr: q(0.95), legend: 'p95' },
         { expr: q(0.99), legend: 'p99' },
@@ -179,25 +182,25 @@ export function lookupDashboard(config: MixinConfig): Dashboard {
       key: 'lookup_failure_rate',
       scale: 1 / 100,
       exprs: [
-        { expr: `uuid_lookup:failure_ratio:rate${w}`, legend: 'failure rate' },
-        { expr: `uuid_lookup:fallback_ratio:rate${w}`, legend: 'fallback rate' },
+        { expr: names.failureRatio, legend: 'failure rate' },
+        { expr: names.fallbackRatio, legend: 'fallback rate' },
       ],
     }),
     promTable({
       title: 'By service (last 5 minutes)',
       x: 0, y: 13, w: 12, h: 9,
       exprs: [
-        { expr: `sum by (micro_slug) (rate(uuid_lookups_total{${sel}}[${w}]))`, legend: 'lookups/s' },
-        { expr: `sum by (micro_slug) (rate(uuid_lookup_duration_seconds_sum{${sel}}[${w}])) / sum by (micro_slug) (rate(uuid_lookup_duration_seconds_count{${sel}}[${w}]))`, legend: 'avg seconds' },
-        { expr: `sum by (micro_slug) (rate(uuid_lookups_total{${sel},outcome="failure"}[${w}])) / sum by (micro_slug) (rate(uuid_lookups_total{${sel}}[${w}]))`, legend: 'failure ratio' },
-        { expr: `sum by (micro_slug) (rate(uuid_lookups_total{${sel},fallback="true"}[${w}])) / sum by (micro_slug) (rate(uuid_lookups_total{${sel}}[${w}]))`, legend: 'fallback ratio' },
+        { expr: `sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel}}[${w}]))`, legend: 'lookups/s' },
+        { expr: `sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookupDuration}_sum{${sel}}[${w}])) / sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookupDuration}_count{${sel}}[${w}]))`, legend: 'avg seconds' },
+        { expr: `sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel},outcome="failure"}[${w}])) / sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel}}[${w}]))`, legend: 'failure ratio' },
+        { expr: `sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel},fallback="true"}[${w}])) / sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel}}[${w}]))`, legend: 'fallback ratio' },
       ],
     }),
     timeseries({
       title: 'Events dropped by the SDK, by reason',
       x: 12, y: 13, w: 12, h: 9,
       unit: 'short',
-      exprs: [{ expr: `sum by (reason) (increase(uuid_lookup_events_dropped_total{${sel}}[${w}]))`, legend: '{{reason}}' }],
+      exprs: [{ expr: `sum by (reason) (increase(${PROMETHEUS_NAMES.eventsDropped}{${sel}}[${w}]))`, legend: '{{reason}}' }],
     }),
     sqlTable({ title: specQueries.lookupPerformance.title, x: 0, y: 22, w: 12, h: 9, query: 'lookupPerformance' }),
     sqlTable({ title: specQueries.slowLookups.title, x: 12, y: 22, w: 12, h: 9, query: 'slowLookups' }),
@@ -209,18 +212,19 @@ export function lookupDashboard(config: MixinConfig): Dashboard {
 export function migrationDashboard(config: MixinConfig): Dashboard {
   nextId = 1;
   const mig = `job="${config.migrationJob}"`;
+  const names = recordingRuleNames(config.window);
   return dashboard('uuid-migration-progress', 'UUID migration', 'Back-fill of jobs.micro_uuid: progress, outcomes, failures (spec: Migration System, Operational Procedures).', [
-    stat({ title: 'Completion', x: 0, y: 0, w: 6, h: 4, expr: `uuid_migration_completion_percentage{${mig}}`, unit: 'percent' }),
-    stat({ title: 'Jobs without UUID', x: 6, y: 0, w: 6, h: 4, expr: `uuid_migration_jobs_without_uuid{${mig}}`, unit: 'short' }),
-    stat({ title: 'Total jobs', x: 12, y: 0, w: 6, h: 4, expr: `uuid_migration_total_jobs{${mig}}`, unit: 'short' }),
-    stat({ title: 'Migration failure rate', x: 18, y: 0, w: 6, h: 4, expr: 'uuid_migration:failure_ratio', unit: 'percentunit', key: 'migration_failure_rate', scale: 1 / 100 }),
+    stat({ title: 'Completion', x: 0, y: 0, w: 6, h: 4, expr: `${migrationMetricName('completion_percentage')}{${mig}}`, unit: 'percent' }),
+    stat({ title: 'Jobs without UUID', x: 6, y: 0, w: 6, h: 4, expr: `${migrationMetricName('jobs_without_uuid')}{${mig}}`, unit: 'short' }),
+    stat({ title: 'Total jobs', x: 12, y: 0, w: 6, h: 4, expr: `${migrationMetricName('total_jobs')}{${mig}}`, unit: 'short' }),
+    stat({ title: 'Migration failure rate', x: 18, y: 0, w: 6, h: 4, expr: names.migrationFailureRatio, unit: 'percentunit', key: 'migration_failure_rate', scale: 1 / 100 }),
     timeseries({
       title: 'Jobs with and without UUID',
       x: 0, y: 4, w: 12, h: 9,
       unit: 'short',
       exprs: [
-        { expr: `uuid_migration_jobs_with_uuid{${mig}}`, legend: 'with UUID' },
-        { expr: `uuid_migration_jobs_without_uuid{${mig}}`, legend: 'without UUID' },
+        { expr: `${migrationMetricName('jobs_with_uuid')}{${mig}}`, legend: 'with UUID' },
+        { expr: `${migrationMetricName('jobs_without_uuid')}{${mig}}`, legend: 'without UUID' },
       ],
     }),
     timeseries({
@@ -228,9 +232,9 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
       x: 12, y: 4, w: 12, h: 9,
       unit: 'short',
       exprs: [
-        { expr: `deriv(uuid_migration_successful_migrations{${mig}}[${config.window}])`, legend: 'success' },
-        { expr: `deriv(uuid_migration_skipped_migrations{${mig}}[${config.window}])`, legend: 'skipped' },
-        { expr: `deriv(uuid_migration_failed_migrations{${mig}}[${config.window}])`, legend: 'failed' },
+        { expr: `deriv(${migrationMetricName('successful_migrations')}{${mig}}[${config.window}])`, legend: 'success' },
+        { expr: `deriv(${migrationMetricName('skipped_migrations')}{${mig}}[${config.window}])`, legend: 'skipped' },
+        { expr: `deriv(${migrationMetricName('failed_migrations')}{${mig}}[${config.window}])`, legend: 'failed' },
       ],
     }),
     sqlTable({ title: specQueries.migrationStats.title, x: 0, y: 13, w: 24, h: 4, query: 'migrationStats' }),
@@ -272,7 +276,7 @@ export function analyticsDashboard(config: MixinConfig): Dashboard {
       title: 'Lookups per second by region (Prometheus label: known regions, else other)',
       x: 12, y: 19, w: 12, h: 10,
       unit: 'reqps',
-      exprs: [{ expr: `sum by (region) (rate(uuid_lookups_total{${sel}}[${config.window}]))`, legend: '{{region}}' }],
+      exprs: [{ expr: `sum by (region) (rate(${PROMETHEUS_NAMES.lookups}{${sel}}[${config.window}]))`, legend: '{{region}}' }],
     }),
     sqlPanel({ title: q.journeys.title, x: 0, y: 29, w: 12, h: 6, sql: q.journeys.sql }),
     sqlPanel({ title: q.costliest.title, x: 12, y: 29, w: 12, h: 10, sql: q.costliest.sql }),

@@ -1,5 +1,7 @@
-import type { Threshold } from '../core/thresholds.ts';
-import { thresholdFor } from '../core/thresholds.ts';
+import { PROMETHEUS_NAMES, recordingRuleNames } from '../contract/metrics.ts';
+import { migrationMetricName } from '../contract/migration.ts';
+import type { Threshold } from '../contract/thresholds.ts';
+import { MIN_LOOKUPS, thresholdFor } from '../contract/thresholds.ts';
 
 /**
  * The one configuration the monitoring files are generated from (the
@@ -29,7 +31,7 @@ export const defaultMixinConfig: MixinConfig = {
   lookupJob: 'uuid-lookup',
   migrationJob: 'uuid-migration',
   window: '5m',
-  minLookups: 20,
+  minLookups: MIN_LOOKUPS,
   minMigrationAttempts: 1,
   forDuration: { warning: '10m', critical: '5m', absent: '15m' },
   runbookUrl: 'docs/runbook.md',
@@ -42,8 +44,6 @@ export interface Signal {
   alert: string;
   /** Recording rule holding the value, in the unit compared below. */
   record: string;
-  /** PromQL of the value. */
-  expr: string;
   /** The threshold table's number converted to the value's unit (ms -> s, % -> ratio). */
   scale: number;
   /** Recording rule that must reach the minimum for the alert to be judged. */
@@ -56,46 +56,42 @@ export interface Signal {
 /** Recording rules (name -> PromQL), in dependency order. */
 export function recordingRules(config: MixinConfig): { record: string; expr: string }[] {
   const sel = `job="${config.lookupJob}"`;
-  const mig = `job="${config.migrationJob}"`;
   const w = config.window;
+  const names = recordingRuleNames(w);
+  const { lookups, lookupDuration } = PROMETHEUS_NAMES;
+  const [success, failed, skipped] = (['successful_migrations', 'failed_migrations', 'skipped_migrations'] as const).map(
+    (field) => `${migrationMetricName(field)}{job="${config.migrationJob}"}`,
+  );
   return [
-    { record: `uuid_lookup:lookups:increase${w}`, expr: `sum(increase(uuid_lookups_total{${sel}}[${w}]))` },
-    { record: `uuid_lookup:lookups:rate${w}`, expr: `sum(rate(uuid_lookups_total{${sel}}[${w}]))` },
+    { record: names.lookupsIncrease, expr: `sum(increase(${lookups}{${sel}}[${w}]))` },
+    { record: names.lookupsRate, expr: `sum(rate(${lookups}{${sel}}[${w}]))` },
     {
-      record: `uuid_lookup:duration_seconds:avg${w}`,
-      expr: `sum(rate(uuid_lookup_duration_seconds_sum{${sel}}[${w}])) / sum(rate(uuid_lookup_duration_seconds_count{${sel}}[${w}]))`,
+      record: names.durationAvg,
+      expr: `sum(rate(${lookupDuration}_sum{${sel}}[${w}])) / sum(rate(${lookupDuration}_count{${sel}}[${w}]))`,
     },
     {
-      record: `uuid_lookup:failure_ratio:rate${w}`,
-      expr: `sum(rate(uuid_lookups_total{${sel},outcome="failure"}[${w}])) / sum(rate(uuid_lookups_total{${sel}}[${w}]))`,
+      record: names.failureRatio,
+      expr: `sum(rate(${lookups}{${sel},outcome="failure"}[${w}])) / sum(rate(${lookups}{${sel}}[${w}]))`,
     },
     {
-      record: `uuid_lookup:fallback_ratio:rate${w}`,
-      expr: `sum(rate(uuid_lookups_total{${sel},fallback="true"}[${w}])) / sum(rate(uuid_lookups_total{${sel}}[${w}]))`,
+      record: names.fallbackRatio,
+      expr: `sum(rate(${lookups}{${sel},fallback="true"}[${w}])) / sum(rate(${lookups}{${sel}}[${w}]))`,
     },
-    {
-      record: 'uuid_migration:attempted',
-      expr: `sum(uuid_migration_successful_migrations{${mig}} + uuid_migration_failed_migrations{${mig}} + uuid_migration_skipped_migrations{${mig}})`,
-    },
-    {
-      record: 'uuid_migration:failure_ratio',
-      expr: `sum(uuid_migration_failed_migrations{${mig}}) / sum(uuid_migration_successful_migrations{${mig}} + uuid_migration_failed_migrations{${mig}} + uuid_migration_skipped_migrations{${mig}})`,
-    },
+    { record: names.migrationAttempted, expr: `sum(${success} + ${failed} + ${skipped})` },
+    { record: names.migrationFailureRatio, expr: `sum(${failed}) / sum(${success} + ${failed} + ${skipped})` },
   ];
 }
 
 /** The four signals of the spec's "Alert Thresholds" table. */
 export function signals(config: MixinConfig): Signal[] {
   const w = config.window;
-  const rules = new Map(recordingRules(config).map((r) => [r.record, r.expr]));
-  const expr = (record: string): string => rules.get(record) ?? '';
-  const lookups = `uuid_lookup:lookups:increase${w}`;
+  const names = recordingRuleNames(w);
+  const lookups = names.lookupsIncrease;
   return [
     {
       threshold: thresholdFor('lookup_latency'),
       alert: 'UuidLookupLatencyHigh',
-      record: `uuid_lookup:duration_seconds:avg${w}`,
-      expr: expr(`uuid_lookup:duration_seconds:avg${w}`),
+      record: names.durationAvg,
       scale: 1 / 1000,
       guardRecord: lookups,
       guardMin: config.minLookups,
@@ -106,8 +102,7 @@ export function signals(config: MixinConfig): Signal[] {
     {
       threshold: thresholdFor('lookup_failure_rate'),
       alert: 'UuidLookupFailureRateHigh',
-      record: `uuid_lookup:failure_ratio:rate${w}`,
-      expr: expr(`uuid_lookup:failure_ratio:rate${w}`),
+      record: names.failureRatio,
       scale: 1 / 100,
       guardRecord: lookups,
       guardMin: config.minLookups,
@@ -118,8 +113,7 @@ export function signals(config: MixinConfig): Signal[] {
     {
       threshold: thresholdFor('lookup_fallback_rate'),
       alert: 'UuidLookupFallbackRateHigh',
-      record: `uuid_lookup:fallback_ratio:rate${w}`,
-      expr: expr(`uuid_lookup:fallback_ratio:rate${w}`),
+      record: names.fallbackRatio,
       scale: 1 / 100,
       guardRecord: lookups,
       guardMin: config.minLookups,
@@ -130,10 +124,9 @@ export function signals(config: MixinConfig): Signal[] {
     {
       threshold: thresholdFor('migration_failure_rate'),
       alert: 'UuidMigrationFailureRateHigh',
-      record: 'uuid_migration:failure_ratio',
-      expr: expr('uuid_migration:failure_ratio'),
+      record: names.migrationFailureRatio,
       scale: 1 / 100,
-      guardRecord: 'uuid_migration:attempted',
+      guardRecord: names.migrationAttempted,
       guardMin: config.minMigrationAttempts,
       summary: 'Many jobs failed to migrate.',
       description: (severity, limit) =>

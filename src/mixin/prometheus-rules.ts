@@ -1,3 +1,4 @@
+import { migrationMetricName } from '../contract/migration.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
 
@@ -55,7 +56,7 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     },
     {
       alert: 'UuidMigrationStatsAbsent',
-      expr: `up{job="${config.migrationJob}"} == 1 unless on() uuid_migration_total_jobs{job="${config.migrationJob}"}`,
+      expr: `up{job="${config.migrationJob}"} == 1 unless on() ${migrationMetricName('total_jobs')}{job="${config.migrationJob}"}`,
       for: config.forDuration.absent,
       labels: { severity: 'warning' },
       annotations: {

@@ -15,7 +15,6 @@ export { applyMigrations } from './schema/apply-migrations.ts';
 export type { UuidMigrationStats } from './migration/migration-stats.ts';
 export { getUuidMigrationStats, migrationFailurePercent } from './migration/migration-stats.ts';
 export type {
-  MigrationMode,
   RunJobUuidMigrationOptions,
   UuidMigrationBatch,
   UuidMigrationRunResult,
@@ -29,7 +28,8 @@ export {
   previewJobUuidMigration,
   rollbackMigrationRun,
 } from './migration/migration-operations.ts';
-export { MIGRATION_MODES, MIGRATION_SHARDS } from './migration/run-job-uuid-migration.ts';
+export type { MigrationMode } from '../contract/migration.ts';
+export { MIGRATION_MODES, MIGRATION_SHARDS } from '../contract/migration.ts';
 export { classifyDatabaseError, createPgAnalyticsSink } from './sdk/pg-analytics-sink.ts';
 export { createPgSlugSource } from './sdk/pg-slug-source.ts';
 export type { NodeTelemetry, NodeTelemetryOptions } from './sdk/node-telemetry.ts';
@@ -45,6 +45,6 @@ export type { AnalyticsReportOptions, CostlyService, JourneyComparison, LookupFi
 export { lookupJourneys, lookupPatterns, lookupRegions } from './reports/lookup-analytics.ts';
 export type { ReportName } from './reports/run-report.ts';
 export { reportNames, runReport } from './reports/run-report.ts';
-export { specQueries } from './reports/spec-queries.ts';
+export { specQueries } from '../contract/spec-queries.ts';
 export type { MicroServiceInput } from './services/micro-services.ts';
 export { addMicroServices, parseServicesFile, ServiceInputError } from './services/micro-services.ts';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOOKUP_BUCKET_BOUNDS_MS, lookupJourneys, lookupPatterns, lookupRegions } from '../../src/node/reports/lookup-analytics.ts';
+import { LOOKUP_DURATION_BUCKETS_MS as LOOKUP_BUCKET_BOUNDS_MS } from '../../src/contract/metrics.ts';
+import { lookupJourneys, lookupPatterns, lookupRegions } from '../../src/node/reports/lookup-analytics.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
 // The Phase 6 reports read rollups kept by triggers; here they are compared with

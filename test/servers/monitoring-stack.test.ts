@@ -9,11 +9,11 @@ import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migra
 import type { NodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
 import { createNodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
 import { analyticsDashboard, HEATMAP_SQL, lookupDashboard, migrationDashboard } from '../../src/mixin/grafana-dashboards.ts';
-import { analyticsPanelQueries } from '../../src/node/reports/lookup-analytics.ts';
+import { analyticsPanelQueries } from '../../src/contract/analytics-queries.ts';
 import { grafanaAlertRules } from '../../src/mixin/grafana-alerts.ts';
 import { defaultMixinConfig } from '../../src/mixin/mixin-config.ts';
 import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
-import { specQueries } from '../../src/node/reports/spec-queries.ts';
+import { specQueries } from '../../src/contract/spec-queries.ts';
 import { createLogin } from '../../src/node/db/logins.ts';
 import { startJsonWebhook } from '../support/json-webhook.ts';
 import type { RunningProcess } from '../support/processes.ts';

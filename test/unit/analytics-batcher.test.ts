@@ -3,7 +3,7 @@ import type { AnalyticsSink, SinkResult } from '../../src/core/analytics-sink.ts
 import { createAnalyticsBatcher } from '../../src/core/analytics-batcher.ts';
 import type { AnalyticsEventRow, UuidLookupEvent } from '../../src/core/lookup-event.ts';
 import { createMemorySink } from '../../src/core/memory-sink.ts';
-import type { DropReason } from '../../src/core/metric-names.ts';
+import type { DropReason } from '../../src/contract/metrics.ts';
 
 let sequence = 0;
 function event(slug = 'wall-painting'): UuidLookupEvent {

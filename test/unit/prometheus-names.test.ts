@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENTS_DROPPED, LOOKUP_DURATION, LOOKUPS, prometheusName } from '../../src/core/metric-names.ts';
+import { EVENTS_DROPPED, LOOKUP_DURATION, LOOKUPS, prometheusName } from '../../src/contract/metrics.ts';
 import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import type { NodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
 import { createNodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';

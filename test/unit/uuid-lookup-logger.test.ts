@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Meter } from '@opentelemetry/api';
 import { createMemorySink } from '../../src/core/memory-sink.ts';
-import { LOOKUP_DURATION_BUCKETS_SECONDS, UNKNOWN_SLUG_LABEL } from '../../src/core/metric-names.ts';
+import { LOOKUP_DURATION_BUCKETS_SECONDS, UNKNOWN_SLUG_LABEL } from '../../src/contract/metrics.ts';
 import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import type { TestMetricReader } from '../support/metric-collection.ts';
 import { collectMetrics, counterValue, createTestMeter, histogramPoints } from '../support/metric-collection.ts';

@@ -6,8 +6,9 @@ import {
   previewJobUuidMigration,
   rollbackMigrationRun,
 } from '../../node/migration/migration-operations.ts';
-import type { MigrationMode } from '../../node/migration/run-job-uuid-migration.ts';
-import { MIGRATION_MODES, runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
+import type { MigrationMode } from '../../contract/migration.ts';
+import { MIGRATION_MODES } from '../../contract/migration.ts';
+import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { CliError, setExitCode, withDatabase } from '../cli-context.ts';
 import { databaseOptions, integerBetween } from '../cli-options.ts';

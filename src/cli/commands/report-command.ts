@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { Argument } from 'commander';
+import { MIN_LOOKUPS } from '../../contract/thresholds.ts';
 import { checkExitCode, checkThresholds } from '../../node/reports/check-thresholds.ts';
 import { runDoctor } from '../../node/reports/doctor.ts';
 import { lookupJourneys, lookupPatterns, lookupRegions } from '../../node/reports/lookup-analytics.ts';
@@ -91,7 +92,7 @@ export function registerReportCommands(program: Command): void {
           '(unreachable database, bad flag), as monitoring plugins do',
       )
       .option('--since <duration>', 'window of lookups judged: 90m, 24h, 30d', duration, 60)
-      .option('--min-lookups <n>', 'fewer lookups than this is no traffic, not a breach', integerBetween(1, 1_000_000), 20),
+      .option('--min-lookups <n>', 'fewer lookups than this is no traffic, not a breach', integerBetween(1, 1_000_000), MIN_LOOKUPS),
   ).action(async (options: DatabaseCommandOptions & { since: number; minLookups: number }) => {
     const code = await withDatabase(options, async (database) => {
       const checks = await checkThresholds(database, { sinceMinutes: options.since, minLookups: options.minLookups });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { thresholdFor, thresholdState } from '../../core/thresholds.ts';
+import { thresholdFor, thresholdState } from '../../contract/thresholds.ts';
 import type { Queryable } from '../../node/db/database.ts';
 import { getUuidMigrationStats, migrationFailurePercent } from '../../node/migration/migration-stats.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';

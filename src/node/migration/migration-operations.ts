@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.ts';
-import type { MigrationMode } from './run-job-uuid-migration.ts';
+import type { MigrationMode } from '../../contract/migration.ts';
 
 /** What a run would do, by slug (`preview_job_uuid_migration`). */
 export interface MigrationPreviewRow {

@@ -1,25 +1,10 @@
+import type { MigrationStatsField } from '../../contract/migration.ts';
+import { MIGRATION_STATS_FIELDS } from '../../contract/migration.ts';
 import type { Queryable } from '../db/database.ts';
 
-/** The spec's `get_uuid_migration_stats()` row, with numbers as numbers. */
-export interface UuidMigrationStats {
-  total_jobs: number;
-  jobs_with_uuid: number;
-  jobs_without_uuid: number;
-  successful_migrations: number;
-  failed_migrations: number;
-  skipped_migrations: number;
-  completion_percentage: number;
-}
+/** The spec's `get_uuid_migration_stats()` row (its seven fields), with numbers as numbers. */
+export type UuidMigrationStats = Record<MigrationStatsField, number>;
 
-const FIELDS = [
-  'total_jobs',
-  'jobs_with_uuid',
-  'jobs_without_uuid',
-  'successful_migrations',
-  'failed_migrations',
-  'skipped_migrations',
-  'completion_percentage',
-] as const;
 
 /**
  * Calls `get_uuid_migration_stats()`. bigint and numeric arrive as strings from
@@ -32,13 +17,13 @@ const FIELDS = [
  * ```
  */
 export async function getUuidMigrationStats(db: Queryable): Promise<UuidMigrationStats> {
-  const { rows } = await db.query<Record<(typeof FIELDS)[number], string | number>>(
+  const { rows } = await db.query<Record<MigrationStatsField, string | number>>(
     'SELECT * FROM public.get_uuid_migration_stats()',
   );
   const row = rows[0];
   if (row === undefined) throw new Error('uuid-lookup: get_uuid_migration_stats() returned no row');
   const stats = {} as UuidMigrationStats;
-  for (const field of FIELDS) stats[field] = Number(row[field]);
+  for (const field of MIGRATION_STATS_FIELDS) stats[field] = Number(row[field]);
   return stats;
 }
 

@@ -1,3 +1,5 @@
+import type { MigrationMode } from '../../contract/migration.ts';
+import { MIGRATION_MODES, MIGRATION_SHARDS } from '../../contract/migration.ts';
 import type { Database } from '../db/database.ts';
 import { DatabaseError } from '../db/database.ts';
 
@@ -51,14 +53,6 @@ export interface RunJobUuidMigrationOptions {
   concurrency?: number;
 }
 
-/** Which jobs a run visits: see {@link RunJobUuidMigrationOptions.mode}. */
-export type MigrationMode = 'all' | 'new' | 'retry';
-
-/** The modes, in the order `--help` lists them. */
-export const MIGRATION_MODES: readonly MigrationMode[] = ['all', 'new', 'retry'];
-
-/** The id space is cut into this many fixed shards (the first hex digit of jobs.id). */
-export const MIGRATION_SHARDS = 16;
 
 const MAX_TRANSIENT_RETRIES = 5;
 

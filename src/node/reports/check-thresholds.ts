@@ -1,5 +1,5 @@
-import type { Threshold, ThresholdState } from '../../core/thresholds.ts';
-import { thresholdFor, thresholdState } from '../../core/thresholds.ts';
+import type { Threshold, ThresholdState } from '../../contract/thresholds.ts';
+import { MIN_LOOKUPS, thresholdFor, thresholdState } from '../../contract/thresholds.ts';
 import type { Queryable } from '../db/database.ts';
 import { getUuidMigrationStats, migrationFailurePercent } from '../migration/migration-stats.ts';
 
@@ -19,7 +19,7 @@ export interface ThresholdCheck {
 export interface CheckThresholdsOptions {
   /** The window of analytics events judged. Default 60 minutes. */
   sinceMinutes?: number;
-  /** Fewer lookups than this is no traffic, never a breach (as in the alert rules). Default 20. */
+  /** Fewer lookups than this is no traffic, never a breach (as in the alert rules). Default {@link MIN_LOOKUPS}. */
   minLookups?: number;
 }
 
@@ -29,7 +29,7 @@ export interface CheckThresholdsOptions {
  */
 export async function checkThresholds(db: Queryable, options: CheckThresholdsOptions = {}): Promise<ThresholdCheck[]> {
   const since = options.sinceMinutes ?? 60;
-  const minLookups = options.minLookups ?? 20;
+  const minLookups = options.minLookups ?? MIN_LOOKUPS;
   const { rows } = await db.query<{ lookups: string; avg_ms: string | null; failures: string; fallbacks: string }>(
     `SELECT count(*) AS lookups,
             avg((event_properties->>'lookup_time_ms')::numeric) AS avg_ms,

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.ts';
-import type { SpecQueryName } from './spec-queries.ts';
-import { specQueries } from './spec-queries.ts';
+import type { SpecQueryName } from '../../contract/spec-queries.ts';
+import { specQueries } from '../../contract/spec-queries.ts';
 
 /** The CLI's report names for the spec's queries. */
 export const reportNames = {

@@ -4,7 +4,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { CollectionResult, MetricReader } from '@opentelemetry/sdk-metrics';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { prometheusName } from '../../core/metric-names.ts';
+import { prometheusName } from '../../contract/metrics.ts';
 
 /**
  * The in-process Prometheus pull exporter, naming metrics as the Collector's

@@ -1,3 +1,4 @@
+import { WORKER_METRIC_NAMES } from '../../contract/migration.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -57,30 +58,30 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const runs = new Counter({
-    name: 'uuid_migration_worker_runs_total',
+    name: WORKER_METRIC_NAMES.runs,
     help: 'Migration runs of the worker, by kind (new jobs or retries) and result.',
     labelNames: ['kind', 'result'] as const,
     registers: [registry],
   });
   const jobs = new Counter({
-    name: 'uuid_migration_worker_jobs_total',
+    name: WORKER_METRIC_NAMES.jobs,
     help: 'Jobs processed by the worker, by outcome.',
     labelNames: ['status'] as const,
     registers: [registry],
   });
   const batchSeconds = new Histogram({
-    name: 'uuid_migration_worker_batch_duration_seconds',
+    name: WORKER_METRIC_NAMES.batchDuration,
     help: 'Time of one migration batch (one transaction).',
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   const lastSuccess = new Gauge({
-    name: 'uuid_migration_worker_last_success_timestamp_seconds',
+    name: WORKER_METRIC_NAMES.lastSuccess,
     help: 'When a run last finished without error (Unix time).',
     registers: [registry],
   });
   const remaining = new Gauge({
-    name: 'uuid_migration_worker_jobs_without_uuid',
+    name: WORKER_METRIC_NAMES.jobsWithoutUuid,
     help: 'Jobs still without micro_uuid after the last run.',
     registers: [registry],
   });

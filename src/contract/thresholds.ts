@@ -1,3 +1,9 @@
+/**
+ * Fewer lookups than this in a window is no traffic, never a breach: the alert
+ * rules, the dashboards and `uuid-lookup check` judge alike.
+ */
+export const MIN_LOOKUPS = 20;
+
 /** Severity of a threshold breach, as the alert rules label it. */
 export type Severity = 'warning' | 'critical';
 
@@ -18,7 +24,7 @@ export interface Threshold {
 
 /**
  * The single source of the spec's alert thresholds (spec: "Alert Thresholds";
- * DESIGN.md: "Thresholds"). Alert rules, dashboards and the CLI's checks derive
+ * docs/architecture.md: "Contracts"). Alert rules, dashboards and the CLI's checks derive
  * from this table.
  *
  * @example

@@ -3,8 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { supabaseDir } from '../src/node/schema/migration-files.ts';
-import { serverTestDatabase } from '../test/support/test-databases.ts';
+import { supabaseDir } from '../../src/node/schema/migration-files.ts';
+import { serverTestDatabase } from '../support/test-databases.ts';
 
 const testDir = path.join(supabaseDir, 'tests');
 const files = readdirSync(testDir).filter((name) => name.endsWith('.sql')).map((name) => path.join(testDir, name));

@@ -1,6 +1,7 @@
 /**
- * The metrics contract (DESIGN.md, "Metrics contract"): OpenTelemetry instrument
- * names and units, and the Prometheus names they become.
+ * The metrics contract (docs/architecture.md, "Contracts"): OpenTelemetry
+ * instrument names and units, the Prometheus names they become, the histogram
+ * buckets, and the names of the recording rules built on them.
  */
 
 /** Lookup latency, in seconds (OTel semantic conventions); Prometheus: `uuid_lookup_duration_seconds`. */
@@ -18,6 +19,14 @@ export const EVENTS_DROPPED = { name: 'uuid.lookup.events.dropped', unit: '{even
 export const LOOKUP_DURATION_BUCKETS_SECONDS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ]);
+
+/**
+ * The same boundaries in milliseconds: the SDK's API, the analytics rows and the
+ * hourly rollup's `duration_buckets` (a test holds the rollup SQL to this list).
+ */
+export const LOOKUP_DURATION_BUCKETS_MS: readonly number[] = Object.freeze(
+  LOOKUP_DURATION_BUCKETS_SECONDS.map((seconds) => Math.round(seconds * 1_000_000) / 1000),
+);
 
 /** The `micro_slug` label of a slug that is not a known service: keeps cardinality bounded. */
 export const UNKNOWN_SLUG_LABEL = '__unknown__';
@@ -62,4 +71,24 @@ export function prometheusName(name: string, unit: string, kind: PrometheusKind)
   if (word !== '' && !result.endsWith(`_${word}`)) result = `${result}_${word}`;
   if (kind === 'counter' && !result.endsWith('_total')) result = `${result}_total`;
   return result;
+}
+
+/** The Prometheus names of the SDK's instruments, as both paths (collector, pull exporter) expose them. */
+export const PROMETHEUS_NAMES = Object.freeze({
+  lookupDuration: prometheusName(LOOKUP_DURATION.name, LOOKUP_DURATION.unit, 'histogram'),
+  lookups: prometheusName(LOOKUPS.name, LOOKUPS.unit, 'counter'),
+  eventsDropped: prometheusName(EVENTS_DROPPED.name, EVENTS_DROPPED.unit, 'counter'),
+});
+
+/** The recording rules' names for a rate window (`5m`): what rules, alerts and dashboards share. */
+export function recordingRuleNames(window: string) {
+  return {
+    lookupsIncrease: `uuid_lookup:lookups:increase${window}`,
+    lookupsRate: `uuid_lookup:lookups:rate${window}`,
+    durationAvg: `uuid_lookup:duration_seconds:avg${window}`,
+    failureRatio: `uuid_lookup:failure_ratio:rate${window}`,
+    fallbackRatio: `uuid_lookup:fallback_ratio:rate${window}`,
+    migrationAttempted: 'uuid_migration:attempted',
+    migrationFailureRatio: 'uuid_migration:failure_ratio',
+  } as const;
 }

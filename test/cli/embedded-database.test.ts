@@ -77,24 +77,47 @@ describe('the embedded database, one process at a time', () => {
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('refuses a second process at once, naming the holder, and is never corrupted', async () => {
+  it('lets two processes started together in one at a time, and is never corrupted', async () => {
     for (let round = 0; round < 4; round += 1) {
-      const started = Date.now();
       const [a, b] = await Promise.all([
         cli(['migrate', '--batch-size', '700', '--data-dir', dataDir, '--json']),
         cli([round % 2 === 0 ? 'migrate' : 'stats', '--data-dir', dataDir, '--json']),
       ]);
+      // Started together they usually overlap, and then exactly one is refused;
+      // on a loaded machine the first may be done before the second looks.
       const refused = [a, b].filter((run) => run.code !== 0);
-      // Started together, they overlap: exactly one gets the folder.
-      expect(refused.length, `round ${round}: ${a.stderr} ${b.stderr}`).toBe(1);
+      expect(refused.length, `round ${round}: ${a.stderr} ${b.stderr}`).toBeLessThanOrEqual(1);
       for (const run of refused) {
         expect(run.code).toBe(1);
-        const lines = run.stderr.trim().split('\n');
-        expect(lines).toHaveLength(1);
-        expect(lines[0]).toMatch(/^uuid-lookup: the embedded database in .+ is in use by pid \d+ on .+ \(uuid-lookup (migrate|stats) .+, since .+\); one process at a time/);
+        expect(run.stderr.trim().split('\n')).toHaveLength(1);
+        expect(run.stderr).toMatch(/^uuid-lookup: the embedded database in .+ is in use by pid \d+ on .+ \(uuid-lookup (migrate|stats) .+, since .+\); one process at a time/);
       }
-      expect(Date.now() - started).toBeLessThan(60_000);
     }
+    await statsAreExact(dataDir, JOBS);
+  });
+
+  it('refuses every other process while one holds the folder, naming it, and lets them in after', async () => {
+    const holder = spawn(process.execPath, [main, 'worker', '--data-dir', dataDir, '--metrics-port', '0', '--interval', '3600'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let said = '';
+    holder.stderr.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!said.includes('metrics at') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (const command of [['migrate'], ['stats'], ['db', 'apply']]) {
+        const started = Date.now();
+        const run = await cli([...command, '--data-dir', dataDir]);
+        expect(run.code, run.stderr).toBe(1);
+        expect(run.stderr).toMatch(new RegExp(`^uuid-lookup: the embedded database in .+ is in use by pid ${holder.pid} on .+ \\(uuid-lookup worker --data-dir`));
+        expect(Date.now() - started).toBeLessThan(15_000);
+      }
+    } finally {
+      holder.kill('SIGTERM');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    const after = await cli(['stats', '--data-dir', dataDir, '--json']);
+    expect(after.code, after.stderr).toBe(0);
     await statsAreExact(dataDir, JOBS);
   });
 

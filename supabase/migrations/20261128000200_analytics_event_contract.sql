@@ -1,4 +1,4 @@
--- The uuid_lookup event contract (DESIGN.md, "Analytics event contract"), enforced
+-- The uuid_lookup event contract (docs/architecture.md, "Analytics event"), enforced
 -- by the database, not only by the SDK: the public insert path (anon and
 -- authenticated through PostgREST) is reachable by anyone holding the anon key.
 
@@ -34,7 +34,7 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION public.uuid_lookup_event_properties_valid(jsonb) IS
-  'True when event_properties is a well-formed uuid_lookup event (see DESIGN.md, Analytics event contract).';
+  'True when event_properties is a well-formed uuid_lookup event (see docs/architecture.md, Analytics event).';
 
 -- NOT VALID: rows written before this migration (other phases, other event names)
 -- are not re-checked; every new or updated row is.

@@ -4,7 +4,7 @@ import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import type { NodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
 import { createNodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
 
-// DESIGN.md, "Metrics contract": the names Prometheus stores, through both paths.
+// docs/architecture.md, "Metrics": the names Prometheus stores, through both paths.
 const CONTRACT = {
   duration: 'uuid_lookup_duration_seconds',
   lookups: 'uuid_lookups_total',

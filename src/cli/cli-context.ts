@@ -73,16 +73,14 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-let exitCode = 0;
-
-/** Sets the status the command ends with, without an error (check: 1 warning, 2 critical). */
-export function setExitCode(code: number): void {
-  exitCode = code;
-}
-
-/** The status set by the command, reset for the next one. */
-export function takeExitCode(): number {
-  const code = exitCode;
-  exitCode = 0;
-  return code;
+/**
+ * A command's non-zero status when nothing went wrong (check: 1 warning, 2
+ * critical; migrate stopped by a signal: 130): thrown after the command has
+ * printed its result, caught by runCli, which returns the code and prints nothing.
+ */
+export class ExitStatus {
+  readonly code: number;
+  constructor(code: number) {
+    this.code = code;
+  }
 }

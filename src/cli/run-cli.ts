@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { CliError, describeError, takeExitCode } from './cli-context.ts';
+import { CliError, describeError, ExitStatus } from './cli-context.ts';
 import { registerDbCommands } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerMigrateCommand } from './commands/migrate-command.ts';
@@ -44,9 +44,9 @@ export async function runCli(argv: string[]): Promise<number> {
   const isCheck = argv[2] === 'check';
   try {
     await buildProgram().parseAsync(argv);
-    return takeExitCode();
+    return 0;
   } catch (error) {
-    takeExitCode();
+    if (error instanceof ExitStatus) return error.code;
     if (error instanceof CommanderError) {
       // Commander has printed the message (and --help / --version their text).
       if (error.exitCode === 0) return 0;

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { createSlugResolver } from '../../core/slug-resolver.ts';
-import { createUuidLookupLogger } from '../../core/uuid-lookup-logger.ts';
 import { describeServer, openDatabase } from '../../node/db/open-database.ts';
 import { loadDemoData } from '../../node/demo/demo-data.ts';
+import { runWizardTraffic, seededRandom } from '../../node/demo/wizard-traffic.ts';
 import { countMigrationCandidates } from '../../node/migration/migration-operations.ts';
 import { getUuidMigrationStats } from '../../node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
@@ -11,8 +10,6 @@ import { lookupJourneys, lookupRegions } from '../../node/reports/lookup-analyti
 import type { ReportName } from '../../node/reports/run-report.ts';
 import { runReport } from '../../node/reports/run-report.ts';
 import { applyMigrations } from '../../node/schema/apply-migrations.ts';
-import { createPgAnalyticsSink } from '../../node/sdk/pg-analytics-sink.ts';
-import { createPgSlugSource } from '../../node/sdk/pg-slug-source.ts';
 import { CliError } from '../cli-context.ts';
 import { integerBetween } from '../cli-options.ts';
 import { printRecord, printTable, printThresholdChecks } from '../output.ts';
@@ -61,39 +58,9 @@ export function registerDemoCommand(program: Command): void {
         const data = await loadDemoData(db, { jobs: options.jobs });
         say(`data: ${data.services} micro_services, ${data.jobs} jobs without micro_uuid`);
 
-        // Wizard traffic through the SDK: each lookup a real query (no cache),
-        // unknown slugs fail, legacy slugs resolve through the fallback map.
-        const { rows: services } = await db.query<{ id: string; slug: string }>('SELECT id, slug FROM public.micro_services ORDER BY slug');
-        // Wizard sessions of five lookups each, from a handful of regions; most end
-        // in a submitted job, fewer after a failure or fallback.
-        const regions = ['DE', 'FR', 'ES', 'IT', 'NL'];
-        let session = { id: '', region: '' };
-        const logger = createUuidLookupLogger({
-          sink: createPgAnalyticsSink({ db }),
-          knownSlugs: services.map((s) => s.slug),
-          knownRegions: regions,
-          maxQueueSize: 100_000,
-          context: () => ({ sessionId: session.id, region: session.region }),
-        });
-        const fallback = new Map([['wall_painting', services[0]!.id], ['paint-walls', services[1]!.id]]);
-        const resolver = createSlugResolver({ source: createPgSlugSource(db), logger, cacheTtlMillis: 0, negativeCacheTtlMillis: 0, fallback });
-        let troubled = false;
-        for (let i = 0; i < options.lookups; i += 1) {
-          if (i % 5 === 0) {
-            session = { id: `demo-session-${i / 5}`, region: regions[(i / 5) % regions.length] ?? 'DE' };
-            troubled = false;
-          }
-          const slug =
-            i % 25 === 0 ? `unknown-service-${i % 7}` : i % 10 === 0 ? (i % 20 === 0 ? 'wall_painting' : 'paint-walls') : services[(i * 31) % services.length]!.slug;
-          const uuid = await resolver.resolve(slug).catch(() => null);
-          troubled ||= uuid === null || fallback.has(slug);
-          if (i % 5 === 4 && (i / 5) % (troubled ? 3 : 5) !== 0 && uuid !== null) {
-            await db.query('INSERT INTO public.jobs (micro_id, micro_uuid, session_id, title) VALUES ($1, $2, $3, $4)', [slug, uuid, session.id, 'Demo booking']);
-          }
-        }
-        await logger.shutdown();
-        const sdk = logger.getMetrics();
-        say(`traffic: ${sdk.totalLookups} lookups, ${sdk.failedLookups} failed, ${sdk.fallbackRate.toFixed(1)} % fallbacks, ${sdk.averageLookupTime.toFixed(2)} ms average`);
+        // Wizard sessions through the SDK, from a handful of regions; most end in a submitted job.
+        const sdk = await runWizardTraffic(db, { lookups: options.lookups, submitJobs: true, random: seededRandom(42) });
+        say(`traffic: ${sdk.totalLookups} lookups, ${sdk.failedLookups} failed, ${sdk.fallbackRate.toFixed(1)} % fallbacks, ${sdk.averageLookupTime.toFixed(2)} ms average, ${sdk.jobsSubmitted} jobs submitted`);
 
         const total = await countMigrationCandidates(db);
         const progress = createProgress(total, { json });

@@ -10,7 +10,9 @@ import type { MigrationMode } from '../../contract/migration.ts';
 import { MIGRATION_MODES } from '../../contract/migration.ts';
 import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
-import { CliError, setExitCode, withDatabase } from '../cli-context.ts';
+import { isUuid } from '../../core/random-uuid.ts';
+import { MIGRATION_SHARDS } from '../../contract/migration.ts';
+import { CliError, ExitStatus, withDatabase } from '../cli-context.ts';
 import { databaseOptions, integerBetween } from '../cli-options.ts';
 import { printRecord, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
@@ -26,8 +28,6 @@ interface MigrateOptions extends DatabaseCommandOptions {
 /** The exit status of a run stopped before it was done: 128 + the signal's number, as shells report it. */
 const STOPPED_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function registerMigrateCommand(program: Command): void {
   const migrate = databaseOptions(
     program
@@ -37,7 +37,7 @@ export function registerMigrateCommand(program: Command): void {
           'batch and exits 130 (143); twice abandons the batch, which rolls back whole. Run again to resume.',
       )
       .option('--batch-size <n>', 'jobs per batch', integerBetween(1, 100_000), 5000)
-      .option('--concurrency <n>', 'batches at once, one connection each (a server; 1 on the embedded database)', integerBetween(1, 16), 1)
+      .option('--concurrency <n>', 'batches at once, one connection each (a server; 1 on the embedded database)', integerBetween(1, MIGRATION_SHARDS), 1)
       .addOption(
         new Option(
           '--mode <mode>',
@@ -99,7 +99,7 @@ export function registerMigrateCommand(program: Command): void {
           options.json,
         );
         // Stopped before it was done: a script's `migrate && next` must not go on.
-        if (result.aborted && stoppedBy !== undefined) setExitCode(STOPPED_EXIT[stoppedBy]);
+        if (result.aborted && stoppedBy !== undefined) throw new ExitStatus(STOPPED_EXIT[stoppedBy]);
       } finally {
         progress.stop();
         process.off('SIGINT', onSignal);
@@ -123,7 +123,7 @@ export function registerMigrateCommand(program: Command): void {
       .command('rollback <run-id>')
       .description('undo a run: its jobs lose the UUID it gave them (where unchanged since) and count as never attempted'),
   ).action(async (runId: string, options: DatabaseCommandOptions) => {
-    if (!UUID.test(runId)) throw new CliError(`run id must be a UUID (see uuid-lookup migrate runs), got ${JSON.stringify(runId)}`);
+    if (!isUuid(runId)) throw new CliError(`run id must be a UUID (see uuid-lookup migrate runs), got ${JSON.stringify(runId)}`);
     await withDatabase(options, async (database) => {
       const result = await rollbackMigrationRun(database, runId);
       printRecord({ run_id: runId, jobs_reverted: result.jobsReverted, jobs_changed_since: result.jobsChangedSince }, options.json);

@@ -7,7 +7,7 @@ import { lookupJourneys, lookupPatterns, lookupRegions } from '../../node/report
 import type { ReportName } from '../../node/reports/run-report.ts';
 import { DEFAULT_EVENT_WINDOW_MINUTES, formatWindow, reportNames, runReport } from '../../node/reports/run-report.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
-import { CliError, setExitCode, withDatabase } from '../cli-context.ts';
+import { CliError, ExitStatus, withDatabase } from '../cli-context.ts';
 import { databaseOptions, duration, integerBetween } from '../cli-options.ts';
 import { InvalidArgumentError } from 'commander';
 import { printRecord, printTable, printThresholdChecks } from '../output.ts';
@@ -100,7 +100,7 @@ export function registerReportCommands(program: Command): void {
       else printThresholdChecks(checks, { basis: true });
       return checkExitCode(checks);
     });
-    setExitCode(code);
+    if (code !== 0) throw new ExitStatus(code);
   });
 
   databaseOptions(program.command('doctor').description("the spec's troubleshooting as checks: indexes, statistics, RLS, roles, grants")).action(

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { createSlugResolver } from '../../core/slug-resolver.ts';
-import { createUuidLookupLogger } from '../../core/uuid-lookup-logger.ts';
-import { createPgAnalyticsSink } from '../../node/sdk/pg-analytics-sink.ts';
-import { createPgSlugSource } from '../../node/sdk/pg-slug-source.ts';
+import { runWizardTraffic } from '../../node/demo/wizard-traffic.ts';
 import { createNodeTelemetry } from '../../node/sdk/node-telemetry.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { CliError, withDatabase } from '../cli-context.ts';
@@ -19,10 +16,9 @@ interface TrafficOptions extends DatabaseCommandOptions {
 }
 
 /**
- * Simulated wizard traffic through the SDK: real lookups against micro_services
- * (no cache, so each one is timed and logged), with unknown slugs for failures
- * and legacy slugs that only the fallback map knows. Metrics go to the collector
- * (OTLP) and/or a pull endpoint; events to analytics_events.
+ * Simulated wizard traffic through the SDK (src/node/demo/wizard-traffic.ts) at
+ * a rate, until stopped: metrics go to the collector (OTLP) and/or a pull
+ * endpoint; events to analytics_events.
  */
 export function registerTrafficCommand(program: Command): void {
   databaseOptions(
@@ -40,37 +36,27 @@ export function registerTrafficCommand(program: Command): void {
       throw new CliError('give --otlp-url, --prometheus-port, or both: the metrics must go somewhere');
     }
     await withDatabase(options, async (db) => {
-      const { rows } = await db.query<{ id: string; slug: string }>('SELECT id, slug FROM public.micro_services ORDER BY slug');
-      if (rows.length === 0) throw new CliError('micro_services is empty: run `uuid-lookup db seed` first');
       const telemetry = createNodeTelemetry({
         serviceName: 'uuid-lookup-traffic',
         otlp: options.otlpUrl === undefined ? false : { url: options.otlpUrl, exportIntervalMillis: 10_000 },
         ...(options.prometheusPort === undefined ? {} : { prometheus: { port: options.prometheusPort } }),
       });
-      const logger = createUuidLookupLogger({ meter: telemetry.meter, sink: createPgAnalyticsSink({ db }), knownSlugs: rows.map((r) => r.slug) });
-      const fallback = new Map(['painting-legacy', 'tiles-legacy', 'handyman-legacy'].map((slug, i) => [slug, rows[i % rows.length]!.id]));
-      const resolver = createSlugResolver({ source: createPgSlugSource(db), logger, cacheTtlMillis: 0, negativeCacheTtlMillis: 0, fallback });
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());
-      const until = options.duration === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.duration * 1000;
-      const interval = 1000 / options.rate;
-      let sent = 0;
-      while (!stop.signal.aborted && Date.now() < until) {
-        const dice = Math.random();
-        const slug =
-          dice < options.failureRatio
-            ? `unknown-service-${Math.floor(Math.random() * 5)}`
-            : dice < options.failureRatio + options.fallbackRatio
-              ? [...fallback.keys()][Math.floor(Math.random() * fallback.size)]!
-              : rows[Math.floor(Math.random() * rows.length)]!.slug;
-        await resolver.resolve(slug).catch(() => null);
-        sent += 1;
-        await new Promise((resolve) => setTimeout(resolve, interval));
+      try {
+        const result = await runWizardTraffic(db, {
+          meter: telemetry.meter,
+          rate: options.rate,
+          signal: stop.signal,
+          failureRatio: options.failureRatio,
+          fallbackRatio: options.fallbackRatio,
+          ...(options.duration === undefined ? {} : { durationMillis: options.duration * 1000 }),
+        });
+        printRecord({ lookups: result.totalLookups, ...result }, options.json);
+      } finally {
+        await telemetry.shutdown();
       }
-      await logger.shutdown();
-      await telemetry.shutdown();
-      printRecord({ lookups: sent, ...logger.getMetrics() }, options.json);
     });
   });
 }

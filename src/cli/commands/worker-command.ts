@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { MIGRATION_SHARDS } from '../../contract/migration.ts';
 import { createMigrationWorker } from '../../node/worker/migration-worker.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { openCommandDatabase } from '../cli-context.ts';
@@ -12,7 +13,7 @@ export function registerWorkerCommand(program: Command): void {
       .option('--interval <seconds>', 'between runs for new jobs', integerBetween(1, 86_400), 300)
       .option('--retry-interval <seconds>', 'between retries of failed jobs', integerBetween(1, 604_800), 3600)
       .option('--batch-size <n>', 'jobs per batch', integerBetween(1, 100_000), 5000)
-      .option('--concurrency <n>', 'batches at once (a server)', integerBetween(1, 16), 1)
+      .option('--concurrency <n>', 'batches at once (a server)', integerBetween(1, MIGRATION_SHARDS), 1)
       .option('--metrics-port <port>', 'serve /metrics on this port (0: any free port)', integerBetween(0, 65_535), 9465)
       .option('--metrics-host <address>', 'the address /metrics listens on (0.0.0.0: every interface, as in a container)', '127.0.0.1')
       .option('--notify-url <url>', 'POST a JSON summary of each run here'),

@@ -1,39 +1,81 @@
-// npm run bench:dashboard: the spec's dashboard and report queries over
-// EVENTS analytics_events rows (default 5,000,000) spanning 30 days, with the
-// migrations' indexes and without them, on the real server. Prints JSON: each
-// query's median time and whether its plan uses an index.
+// npm run bench:dashboard: every SQL panel of every provisioned dashboard, and
+// the spec's lookup-performance query verbatim on the raw events (the limit the
+// rollup removes), over SIZES analytics_events rows (default 1,000,000 and
+// 5,000,000) spanning 30 days, on the real server. Prints JSON: each query's
+// median time at each size, its growth from the smallest to the largest size,
+// and the slow-lookups query with and without its index.
+import { readdirSync, readFileSync } from 'node:fs';
 import { specQueries } from '../src/contract/spec-queries.ts';
 import { serverTestDatabase } from '../test/support/test-databases.ts';
 import { loadLookupEvents, medianMillis } from './support/lookup-events.ts';
 
-const events = Number(process.env.EVENTS ?? 5_000_000);
+const sizes = (process.env.SIZES ?? '1000000,5000000').split(',').map(Number);
 const runs = 7;
-const queries = { lookupPerformance: specQueries.lookupPerformance.sql, slowLookups: specQueries.slowLookups.sql };
-const indexes = ['idx_analytics_events_uuid_lookup_created_at', 'idx_analytics_events_uuid_lookup_time'];
 
-const t = await serverTestDatabase();
-const { db } = t;
-try {
-  const loadStart = performance.now();
-  await loadLookupEvents(db, { events, sessions: Math.max(1, Math.floor(events / 8)) });
-  await db.query('VACUUM ANALYZE analytics_events');
-  const loadSeconds = (performance.now() - loadStart) / 1000;
-
-  const measure = async (sql: string): Promise<{ median_ms: number; uses_index: boolean }> => {
-    const { rows } = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`);
-    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
-    const medianMs = await medianMillis(db, sql, runs);
-    return { median_ms: medianMs, uses_index: /Index|Bitmap/.test(plan) };
-  };
-
-  const result: Record<string, unknown> = {};
-  for (const [name, sql] of Object.entries(queries)) result[name] = { with_indexes: await measure(sql) };
-  await db.exec(indexes.map((index) => `DROP INDEX ${index};`).join('\n'));
-  for (const [name, sql] of Object.entries(queries)) {
-    const entry = result[name] as Record<string, unknown>;
-    entry.without_indexes = await measure(sql);
-  }
-  process.stdout.write(`${JSON.stringify({ benchmark: 'dashboard-queries', events, span_days: 30, load_seconds: Number(loadSeconds.toFixed(1)), runs_per_query: runs, queries: result }, null, 2)}\n`);
-} finally {
-  await t.dispose();
+/** The SQL panels of the generated dashboards, by dashboard and title. */
+function sqlPanels(): { name: string; sql: string }[] {
+  const folder = new URL('../grafana/dashboards/', import.meta.url);
+  return readdirSync(folder)
+    .filter((file) => file.endsWith('.json'))
+    .flatMap((file) => {
+      const dashboard = JSON.parse(readFileSync(new URL(file, folder), 'utf8')) as {
+        uid: string;
+        panels: { title: string; targets?: { rawSql?: string }[] }[];
+      };
+      return dashboard.panels.flatMap((panel) =>
+        (panel.targets ?? []).filter((t) => t.rawSql !== undefined).map((t) => ({ name: `${dashboard.uid}: ${panel.title}`, sql: t.rawSql ?? '' })),
+      );
+    });
 }
+
+const panels = sqlPanels();
+const figures: Record<string, Record<number, number>> = {};
+const record = (name: string, size: number, ms: number): void => {
+  figures[name] = { ...(figures[name] ?? {}), [size]: ms };
+};
+const extra: Record<number, unknown> = {};
+
+for (const events of sizes) {
+  const t = await serverTestDatabase();
+  try {
+    const loadStart = performance.now();
+    await loadLookupEvents(t.db, { events, sessions: Math.max(1, Math.floor(events / 8)) });
+    await t.db.query('VACUUM ANALYZE');
+    const loadSeconds = Number(((performance.now() - loadStart) / 1000).toFixed(1));
+    for (const panel of panels) record(panel.name, events, await medianMillis(t.db, panel.sql, runs));
+    record("spec's lookup performance, verbatim on the raw events", events, await medianMillis(t.db, specQueries.lookupPerformance.sql, runs));
+    const slowWithIndex = await medianMillis(t.db, specQueries.slowLookups.sql, runs);
+    await t.db.exec('DROP INDEX idx_analytics_events_uuid_lookup_time');
+    const slowWithoutIndex = await medianMillis(t.db, specQueries.slowLookups.sql, runs);
+    extra[events] = { load_seconds: loadSeconds, slow_lookups_ms: { with_index: slowWithIndex, without_index: slowWithoutIndex } };
+    process.stderr.write(`${events} events loaded in ${loadSeconds} s, measured\n`);
+  } finally {
+    await t.dispose();
+  }
+}
+
+const smallest = sizes[0] ?? 0;
+const largest = sizes[sizes.length - 1] ?? 0;
+const queries = Object.entries(figures).map(([name, bySize]) => ({
+  query: name,
+  median_ms: bySize,
+  growth: Number(((bySize[largest] ?? 0) / Math.max(bySize[smallest] ?? 0, 0.1)).toFixed(2)),
+}));
+const panelNames = new Set(panels.map((p) => p.name));
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      benchmark: 'dashboard-queries',
+      sizes,
+      span_days: 30,
+      runs_per_query: runs,
+      queries,
+      slowest_panel_ms_at_largest: Math.max(...queries.filter((q) => panelNames.has(q.query)).map((q) => q.median_ms[largest] ?? 0)),
+      largest_panel_growth: Math.max(...queries.filter((q) => panelNames.has(q.query)).map((q) => q.growth)),
+      by_size: extra,
+      targets: { panel_ms_max: 100, panel_growth_max: 1.5 },
+    },
+    null,
+    2,
+  )}\n`,
+);

@@ -18,6 +18,26 @@ WHERE event_name = 'uuid_lookup'
 GROUP BY service
 ORDER BY lookups DESC`,
   },
+  /**
+   * The same figures from the hourly rollup per service (20261128001300): what
+   * the dashboard panel and `uuid-lookup report lookup-performance` run, in
+   * constant time. The window counts whole hours; slugs with no service are
+   * one row, `__unknown__`, as in the metrics.
+   */
+  lookupPerformanceRollup: {
+    title: 'Lookup performance by service (7 days)',
+    sql: `SELECT
+  micro_slug as service,
+  SUM(lookups) as lookups,
+  SUM(total_ms) / SUM(lookups) as avg_time_ms,
+  SUM(successful) as successful,
+  SUM(fallbacks) as fallbacks
+FROM analytics_lookup_service_hourly
+WHERE bucket >= date_trunc('hour', NOW() - INTERVAL '7 days')
+GROUP BY service
+HAVING SUM(lookups) > 0
+ORDER BY lookups DESC`,
+  },
   slowLookups: {
     title: 'Slow lookups (> 100 ms)',
     sql: `SELECT

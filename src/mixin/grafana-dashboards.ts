@@ -202,7 +202,12 @@ export function lookupDashboard(config: MixinConfig): Dashboard {
       unit: 'short',
       exprs: [{ expr: `sum by (reason) (increase(${PROMETHEUS_NAMES.eventsDropped}{${sel}}[${w}]))`, legend: '{{reason}}' }],
     }),
-    sqlTable({ title: specQueries.lookupPerformance.title, x: 0, y: 22, w: 12, h: 9, query: 'lookupPerformance' }),
+    sqlTable({
+      title: specQueries.lookupPerformanceRollup.title,
+      x: 0, y: 22, w: 12, h: 9,
+      query: 'lookupPerformanceRollup',
+      description: `The spec's lookup performance by service, from the hourly rollup per service (whole hours; slugs with no service as __unknown__):\n\n${specQueries.lookupPerformanceRollup.sql}`,
+    }),
     sqlTable({ title: specQueries.slowLookups.title, x: 12, y: 22, w: 12, h: 9, query: 'slowLookups' }),
     alertList({ title: 'Firing alerts', x: 0, y: 31, w: 24, h: 6 }),
   ]);

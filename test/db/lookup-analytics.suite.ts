@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOOKUP_DURATION_BUCKETS_MS as LOOKUP_BUCKET_BOUNDS_MS } from '../../src/contract/metrics.ts';
+import { specQueries } from '../../src/contract/spec-queries.ts';
 import { lookupJourneys, lookupPatterns, lookupRegions } from '../../src/node/reports/lookup-analytics.ts';
+import { runReport } from '../../src/node/reports/run-report.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
 // The Phase 6 reports read rollups kept by triggers; here they are compared with
@@ -41,6 +43,8 @@ export function describeLookupAnalytics(label: string, factory: TestDatabaseFact
     let t: TestDatabase;
     beforeAll(async () => {
       t = await factory();
+      // Services for six of the seven slugs: service-6 stands for a slug no service has.
+      await t.db.exec(`INSERT INTO micro_services (slug) SELECT 'service-' || g FROM generate_series(0, 5) g`);
       await t.db.exec(EVENTS);
       // Jobs submitted in a third of the sessions, minutes after their first lookup.
       await t.db.exec(`INSERT INTO jobs (micro_id, session_id) SELECT 'service-1', 'session-' || s FROM generate_series(0, 149, 3) s`);
@@ -62,6 +66,34 @@ export function describeLookupAnalytics(label: string, factory: TestDatabaseFact
       );
       return new Map(rows.map((r) => [r.key, r]));
     };
+
+    /** The spec's lookup-performance query, verbatim on the raw events, against the report that reads the rollup. */
+    const expectPerformanceAgrees = async (): Promise<void> => {
+      const raw = (await t.db.query<Record<string, string>>(specQueries.lookupPerformance.sql)).rows;
+      const served = await runReport(t.db, 'lookup-performance');
+      const services = new Set(Array.from({ length: 6 }, (_, i) => `service-${i}`));
+      const known = raw.filter((r) => services.has(r.service ?? ''));
+      const unknown = raw.filter((r) => !services.has(r.service ?? ''));
+      expect(served.rows).toHaveLength(known.length + (unknown.length > 0 ? 1 : 0));
+      const bySlug = new Map(served.rows.map((r) => [String(r.service), r]));
+      const totals = (rows: Record<string, unknown>[]) => ({
+        lookups: rows.reduce((n, r) => n + Number(r.lookups), 0),
+        successful: rows.reduce((n, r) => n + Number(r.successful), 0),
+        fallbacks: rows.reduce((n, r) => n + Number(r.fallbacks), 0),
+      });
+      for (const row of known) {
+        const got = bySlug.get(row.service ?? '');
+        expect(got, row.service).toBeDefined();
+        expect(totals([got!])).toEqual(totals([row]));
+        expect(Number(got?.avg_time_ms)).toBeCloseTo(Number(row.avg_time_ms), 9);
+      }
+      if (unknown.length > 0) expect(totals([bySlug.get('__unknown__')!])).toEqual(totals(unknown));
+    };
+
+    it("serves the spec's lookup performance from the hourly rollup per service, as its query says on the raw events", async () => {
+      await expectPerformanceAgrees();
+      expect((await runReport(t.db, 'lookup-performance')).title).toBe('Lookup performance by service (last 7d)');
+    });
 
     it('reports patterns by hour and day in a time zone exactly as the raw events say', async () => {
       const rows = await lookupPatterns(t.db, { timeZone: 'Europe/Berlin' });
@@ -132,6 +164,7 @@ export function describeLookupAnalytics(label: string, factory: TestDatabaseFact
 
     it('stays exact when events are deleted (retention)', async () => {
       await t.db.exec("DELETE FROM analytics_events WHERE region = 'FR'");
+      await expectPerformanceAgrees();
       const rows = await lookupRegions(t.db);
       const raw = await rawGroups("coalesce(region, '(none)')");
       expect(rows.map((r) => r.region).sort()).toEqual([...raw.keys()].sort());

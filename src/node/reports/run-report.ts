@@ -4,7 +4,7 @@ import { specQueries } from '../../contract/spec-queries.ts';
 
 /** The CLI's report names for the spec's queries. */
 export const reportNames = {
-  'lookup-performance': 'lookupPerformance',
+  'lookup-performance': 'lookupPerformanceRollup',
   'slow-lookups': 'slowLookups',
   'migration-progress': 'migrationProgress',
   'failures-by-error': 'failuresByError',
@@ -57,7 +57,7 @@ export interface ReportResult {
  * seven days of lookup performance become the window.
  */
 function windowed(sql: string, table: WindowedTable): string {
-  const within = sql.replace("NOW() - INTERVAL '7 days'", 'NOW() - make_interval(mins => $1::int)');
+  const within = sql.replaceAll("NOW() - INTERVAL '7 days'", 'NOW() - make_interval(mins => $1::int)');
   if (within !== sql) return within;
   return sql.replace(
     new RegExp(`FROM ${table}\\b`),

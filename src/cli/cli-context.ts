@@ -24,7 +24,7 @@ export class CliError extends Error {
 }
 
 /** The embedded database's folder when no URL is given: kept between commands. */
-export function defaultDataDir(): string {
+function defaultDataDir(): string {
   return process.env.UUID_LOOKUP_DATA_DIR ?? path.join(process.cwd(), '.uuid-lookup', 'pglite');
 }
 

@@ -10,7 +10,7 @@ import { registerTrafficCommand } from './commands/traffic-command.ts';
 import { registerWorkerCommand } from './commands/worker-command.ts';
 
 /** The `uuid-lookup` command line. */
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('uuid-lookup')
     // Errors come back to runCli instead of ending the process (and tests run it in-process).
     .exitOverride()

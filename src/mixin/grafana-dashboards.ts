@@ -1,6 +1,6 @@
 import type { Dashboard, DataSourceRef, FieldColorModeId, Panel, ThresholdsConfig, ThresholdsMode } from '@grafana/schema';
 import { PROMETHEUS_NAMES, recordingRuleNames } from '../contract/metrics.ts';
-import { migrationMetricName } from '../contract/migration.ts';
+import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
 import type { Threshold } from '../contract/thresholds.ts';
 import { thresholdFor } from '../contract/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
@@ -249,7 +249,40 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
     sqlTable({ title: specQueries.failedJobs.title, x: 0, y: 25, w: 12, h: 8, query: 'failedJobs' }),
     sqlTable({ title: specQueries.reviewFailures.title, x: 12, y: 25, w: 12, h: 8, query: 'reviewFailures' }),
     alertList({ title: 'Firing alerts', x: 0, y: 33, w: 24, h: 6 }),
+    ...workerRow(config, 39),
   ]);
+}
+
+/**
+ * The scheduled worker, as batched background migration frameworks show theirs:
+ * jobs processed per minute, the time left at that pace, runs by result, and
+ * how long since a run last succeeded.
+ */
+function workerRow(config: MixinConfig, y: number): Panel[] {
+  if (config.workerJob === '') return [];
+  const worker = `job="${config.workerJob}"`;
+  const mig = `job="${config.migrationJob}"`;
+  const w = config.window;
+  const perMinute = `sum(rate(${WORKER_METRIC_NAMES.jobs}{${worker}}[${w}])) * 60`;
+  const pending =
+    `(sum(${migrationMetricName('jobs_without_uuid')}{${mig}}) - sum(${migrationMetricName('skipped_migrations')}{${mig}})` +
+    ` - sum(${migrationMetricName('failed_migrations')}{${mig}}))`;
+  return [
+    timeseries({
+      title: 'Worker: jobs processed per minute, by outcome',
+      x: 0, y, w: 12, h: 8,
+      unit: 'short',
+      exprs: [{ expr: `sum by (status) (rate(${WORKER_METRIC_NAMES.jobs}{${worker}}[${w}])) * 60`, legend: '{{status}}' }],
+    }),
+    stat({ title: 'Worker: time left at this pace', x: 12, y, w: 6, h: 4, expr: `${pending} / (${perMinute} / 60)`, unit: 's' }),
+    stat({ title: 'Worker: since the last successful run', x: 18, y, w: 6, h: 4, expr: `time() - max(${WORKER_METRIC_NAMES.lastSuccess}{${worker}})`, unit: 's' }),
+    timeseries({
+      title: 'Worker: runs by kind and result',
+      x: 12, y: y + 4, w: 12, h: 4,
+      unit: 'short',
+      exprs: [{ expr: `sum by (kind, result) (increase(${WORKER_METRIC_NAMES.runs}{${worker}}[${w}]))`, legend: '{{kind}} {{result}}' }],
+    }),
+  ];
 }
 
 /** Phase 6 analytics: time of day, geography, user journeys. */

@@ -13,6 +13,10 @@ export interface MixinConfig {
   lookupJob: string;
   /** Prometheus job of the Postgres exporter with the uuid_migration_* metrics. */
   migrationJob: string;
+  /** Prometheus job of the scheduled migration worker (`uuid-lookup worker`); '' when none runs (no worker alerts or row). */
+  workerJob: string;
+  /** The worker is stalled when never-attempted jobs remain and it processed none for this long. */
+  stalledAfter: string;
   /** Rate window of every rule and panel. */
   window: string;
   /** Fewer lookups than this in the window is "no traffic", never a breach. */
@@ -21,20 +25,28 @@ export interface MixinConfig {
   minMigrationAttempts: number;
   /** How long a breach must last before the alert fires, by severity: no flapping on one bad scrape. */
   forDuration: { warning: string; critical: string; absent: string };
-  /** Where the runbook lives; each alert links to its section. */
+  /** The runbook's absolute URL (http or https); each alert links to its section. */
   runbookUrl: string;
   /** Rule evaluation interval of the generated groups. */
   evaluationInterval: string;
 }
 
+/**
+ * The runbook in the project's repository (package.json `repository`), on the
+ * default branch: a test holds the two together.
+ */
+export const DEFAULT_RUNBOOK_URL = 'https://github.com/uuid-lookup/uuid-lookup-observability/blob/main/docs/runbook.md';
+
 export const defaultMixinConfig: MixinConfig = {
   lookupJob: 'uuid-lookup',
   migrationJob: 'uuid-migration',
+  workerJob: 'uuid-migration-worker',
+  stalledAfter: '30m',
   window: '5m',
   minLookups: MIN_LOOKUPS,
   minMigrationAttempts: 1,
   forDuration: { warning: '10m', critical: '5m', absent: '15m' },
-  runbookUrl: 'docs/runbook.md',
+  runbookUrl: DEFAULT_RUNBOOK_URL,
   evaluationInterval: '30s',
 };
 
@@ -141,7 +153,17 @@ export function formatLimit(threshold: Threshold, severity: 'warning' | 'critica
   return threshold.unit === 'ms' ? `${value} ms` : `${value}%`;
 }
 
-/** The runbook section of an alert (GitHub-style anchors: lower case). */
+/** The runbook section of an alert (GitHub-style anchors: lower case). A relative base is refused: the link would go nowhere in a page or a ticket. */
 export function runbookUrl(config: MixinConfig, alert: string): string {
-  return `${config.runbookUrl}#${alert.toLowerCase()}`;
+  let base: URL;
+  try {
+    base = new URL(config.runbookUrl);
+  } catch {
+    throw new Error(`uuid-lookup mixin: runbookUrl must be an absolute http(s) URL, got ${JSON.stringify(config.runbookUrl)}`);
+  }
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+    throw new Error(`uuid-lookup mixin: runbookUrl must be an absolute http(s) URL, got ${JSON.stringify(config.runbookUrl)}`);
+  }
+  base.hash = alert.toLowerCase();
+  return base.toString();
 }

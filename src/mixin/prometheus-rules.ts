@@ -1,4 +1,4 @@
-import { migrationMetricName } from '../contract/migration.ts';
+import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
 
@@ -31,6 +31,9 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       });
     }
   }
+  const mig = `job="${config.migrationJob}"`;
+  const worker = `job="${config.workerJob}"`;
+  const workerAlerts = (rules: AlertRule[]): AlertRule[] => (config.workerJob === '' ? [] : rules);
   const absence: AlertRule[] = [
     {
       alert: 'UuidLookupMetricsTargetDown',
@@ -65,6 +68,38 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
         runbook_url: runbookUrl(config, 'UuidMigrationStatsAbsent'),
       },
     },
+    ...workerAlerts([
+      {
+        alert: 'UuidMigrationWorkerDown',
+        expr: `up{job="${config.workerJob}"} == 0 or absent(up{job="${config.workerJob}"})`,
+        for: config.forDuration.absent,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'The migration worker cannot be scraped.',
+          description: `Prometheus has no working target for job ${config.workerJob}: new jobs are not back-filled on schedule.`,
+          runbook_url: runbookUrl(config, 'UuidMigrationWorkerDown'),
+        },
+      },
+      {
+        alert: 'UuidMigrationStalled',
+        // Never-attempted jobs (without a UUID, and neither skipped nor failed) remain,
+        // the worker is up, and it processed none for stalledAfter.
+        expr:
+          `(sum(${migrationMetricName('jobs_without_uuid')}{${mig}}) - sum(${migrationMetricName('skipped_migrations')}{${mig}})` +
+          ` - sum(${migrationMetricName('failed_migrations')}{${mig}})) > 0` +
+          ` and on() sum(increase(${WORKER_METRIC_NAMES.jobs}{${worker}}[${config.stalledAfter}])) == 0` +
+          ` and on() sum(up{${worker}}) > 0`,
+        for: config.forDuration.warning,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'The migration worker makes no progress.',
+          description:
+            `{{ $value }} jobs were never attempted, and the worker processed none in ${config.stalledAfter} while it is up: ` +
+            'its runs fail or hang.',
+          runbook_url: runbookUrl(config, 'UuidMigrationStalled'),
+        },
+      },
+    ]),
   ];
   return {
     groups: [

@@ -30,7 +30,7 @@ export {
 } from './migration/migration-operations.ts';
 export type { MigrationMode } from '../contract/migration.ts';
 export { MIGRATION_MODES, MIGRATION_SHARDS } from '../contract/migration.ts';
-export { classifyDatabaseError, createPgAnalyticsSink } from './sdk/pg-analytics-sink.ts';
+export { createPgAnalyticsSink } from './sdk/pg-analytics-sink.ts';
 export { createPgSlugSource } from './sdk/pg-slug-source.ts';
 export type { NodeTelemetry, NodeTelemetryOptions } from './sdk/node-telemetry.ts';
 export { CollectorNamedPrometheusExporter, createNodeTelemetry } from './sdk/node-telemetry.ts';

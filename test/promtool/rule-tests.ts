@@ -26,7 +26,7 @@ const counter = (perStep: number) => `0+${perStep}x${STEPS}`;
 const lookups = (labels: string) => `uuid_lookups_total{${JOB},${labels}}`;
 const up = (job: string, value: string) => ({ [`up{job="${job}"}`]: value });
 
-const RUNBOOK = 'docs/runbook.md#';
+const RUNBOOK = 'https://github.com/uuid-lookup/uuid-lookup-observability/blob/main/docs/runbook.md#';
 const annotations = {
   UuidLookupLatencyHigh: { summary: 'Slug-to-UUID lookups are slow.', runbook: 'uuidlookuplatencyhigh' },
   UuidLookupFailureRateHigh: { summary: 'Many slug lookups fail.', runbook: 'uuidlookupfailureratehigh' },
@@ -35,6 +35,8 @@ const annotations = {
   UuidLookupMetricsTargetDown: { summary: 'The lookup metrics cannot be scraped.', runbook: 'uuidlookupmetricstargetdown' },
   UuidMigrationExporterDown: { summary: 'The Postgres exporter cannot be scraped.', runbook: 'uuidmigrationexporterdown' },
   UuidMigrationStatsAbsent: { summary: 'The exporter is up but returns no migration statistics.', runbook: 'uuidmigrationstatsabsent' },
+  UuidMigrationWorkerDown: { summary: 'The migration worker cannot be scraped.', runbook: 'uuidmigrationworkerdown' },
+  UuidMigrationStalled: { summary: 'The migration worker makes no progress.', runbook: 'uuidmigrationstalled' },
 } as const;
 
 /** Lookups: `perStep` a step, `failing`/`fallback` of them, each taking `seconds`. */
@@ -147,6 +149,20 @@ const cases: Case[] = [
 ];
 
 const LOOKUP_DOWN = "Prometheus has no working target for job uuid-lookup (the collector or the app's pull endpoint): lookup alerts are blind.";
+const WORKER_DOWN = 'Prometheus has no working target for job uuid-migration-worker: new jobs are not back-filled on schedule.';
+const stalled = (jobs: number): string =>
+  `${jobs} jobs were never attempted, and the worker processed none in 30m while it is up: its runs fail or hang.`;
+
+/** The exporter's stats with `pending` never-attempted jobs (beside 3 skipped, 2 failed), and a worker up processing `perStep` jobs a step. */
+function worker(pending: number, perStep: number): Record<string, string> {
+  const gauge = (v: number) => `${v}x${STEPS}`;
+  return {
+    ...migration(100, 2, 3),
+    [`uuid_migration_jobs_without_uuid{${MIG}}`]: gauge(pending + 3 + 2),
+    [`uuid_migration_worker_jobs_total{job="uuid-migration-worker",status="success"}`]: counter(perStep),
+    ...up('uuid-migration-worker', `1x${STEPS}`),
+  };
+}
 const EXPORTER_DOWN = 'Prometheus has no working target for job uuid-migration: migration progress and failures are not visible.';
 const STATS_ABSENT = 'get_uuid_migration_stats() fails for the exporter: the migrations are not applied, or its role lacks EXECUTE.';
 
@@ -177,6 +193,21 @@ cases.push(
     expect: [{ severity: 'warning', description: STATS_ABSENT, labels: { job: 'uuid-migration' } }],
   },
   { name: 'exporter: stays quiet when statistics arrive', series: migration(5, 0, 0), alertname: 'UuidMigrationStatsAbsent', expect: [] },
+  {
+    name: 'worker: fires when the worker target is down',
+    series: { ...migration(5, 0, 0), ...up('uuid-migration-worker', `0x${STEPS}`) },
+    alertname: 'UuidMigrationWorkerDown',
+    expect: [{ severity: 'warning', description: WORKER_DOWN, labels: { job: 'uuid-migration-worker' } }],
+  },
+  { name: 'worker: stays quiet while it is up', series: { ...migration(5, 0, 0), ...up('uuid-migration-worker', `1x${STEPS}`) }, alertname: 'UuidMigrationWorkerDown', expect: [] },
+  {
+    name: 'worker: stalled when 40 jobs were never attempted and it processed none for 30 minutes',
+    series: { ...worker(40, 0) },
+    alertname: 'UuidMigrationStalled',
+    expect: [{ severity: 'warning', description: stalled(40) }],
+  },
+  { name: 'worker: not stalled while it processes jobs', series: worker(40, 50), alertname: 'UuidMigrationStalled', expect: [] },
+  { name: 'worker: not stalled when only skipped and failed jobs remain', series: worker(0, 0), alertname: 'UuidMigrationStalled', expect: [] },
 );
 
 /** The promtool test file, as YAML. */

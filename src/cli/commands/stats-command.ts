@@ -8,7 +8,7 @@ import { databaseOptions } from '../cli-options.ts';
 import { printRecord } from '../output.ts';
 
 /** Prints get_uuid_migration_stats() with the migration-failure threshold's state. */
-export async function printStats(db: Queryable, json: boolean | undefined): Promise<void> {
+async function printStats(db: Queryable, json: boolean | undefined): Promise<void> {
   const stats = await getUuidMigrationStats(db);
   const failure = migrationFailurePercent(stats);
   const state = thresholdState(thresholdFor('migration_failure_rate'), failure);

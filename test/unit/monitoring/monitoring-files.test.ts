@@ -30,6 +30,7 @@ describe('generated monitoring files', () => {
       new Set([
         'UuidLookupLatencyHigh', 'UuidLookupFailureRateHigh', 'UuidLookupFallbackRateHigh', 'UuidMigrationFailureRateHigh',
         'UuidLookupMetricsTargetDown', 'UuidMigrationExporterDown', 'UuidMigrationStatsAbsent',
+        'UuidMigrationWorkerDown', 'UuidMigrationStalled',
       ]),
     );
     for (const alert of alerts) {

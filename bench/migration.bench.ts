@@ -4,7 +4,7 @@
 // UPDATE split over two connections (two halves of the id space at once).
 // Then the cost of what is read often: get_uuid_migration_stats() and the
 // Postgres exporter's scrape of it.
-// Prints JSON. Options: SIZES=1000000,10000000 BATCH_SIZE=25000 TEST_PG_URL=postgres://...
+// Prints JSON. Options: SIZES=1000000,10000000 BATCH_SIZE=10000 TEST_PG_URL=postgres://...
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { serverTestDatabase } from '../test/support/test-databases.ts';
 import { medianMillis } from './support/lookup-events.ts';
 
 const sizes = (process.env.SIZES ?? '1000000').split(',').map(Number);
-const batchSize = Number(process.env.BATCH_SIZE ?? 25_000);
+const batchSize = Number(process.env.BATCH_SIZE ?? 10_000);
 const services = 1000;
 const ms = (start: number): number => Math.round(performance.now() - start);
 

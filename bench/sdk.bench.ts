@@ -144,7 +144,7 @@ try {
 
   const throughput = async (batchSize: number): Promise<number> => {
     const pgSink = createPgAnalyticsSink({ db: t.db });
-    const sinkLogger = createUuidLookupLogger({ meter: loggerMeter, sink: pgSink, maxBatchSize: batchSize, maxQueueSize: events });
+    const sinkLogger = createUuidLookupLogger({ meter: loggerMeter, sink: pgSink, maxExportBatchSize: batchSize, maxQueueSize: events });
     const begin = performance.now();
     for (let i = 0; i < events; i += 1) sinkLogger.logSuccess(SLUGS[i % 50] as string, UUID, 25, false);
     await sinkLogger.shutdown({ timeoutMillis: 600_000 });

@@ -1,4 +1,7 @@
-import type { AnalyticsSink, SinkResult } from './analytics-sink.ts';
+import type { AnalyticsSink } from './analytics-sink.ts';
+import { deliver } from './batching/delivery.ts';
+import { createEventQueue } from './batching/event-queue.ts';
+import { createRetryPolicy } from './batching/retry-policy.ts';
 import type { UuidLookupEvent } from './lookup-event.ts';
 import { toAnalyticsRow } from './lookup-event.ts';
 import type { DropReason } from '../contract/metrics.ts';
@@ -6,10 +9,10 @@ import type { DropReason } from '../contract/metrics.ts';
 /** Options of {@link createAnalyticsBatcher}; units in the names. */
 export interface AnalyticsBatcherOptions {
   sink?: AnalyticsSink | undefined;
-  /** Rows per write; a full batch is written at once. Default 10 (the spec's). */
-  maxBatchSize?: number;
-  /** A partial batch is written after this long. Default 5000. */
-  flushIntervalMillis?: number;
+  /** Rows per write (OpenTelemetry's BatchProcessor name); a full batch is written at once. Default 10 (the spec's). At most maxQueueSize. */
+  maxExportBatchSize?: number;
+  /** A partial batch is written after this long (OpenTelemetry's name). Default 5000. */
+  scheduledDelayMillis?: number;
   /** Rows held at most; beyond, new rows are refused (see {@link AnalyticsBatcher.enqueue}). Default 1000. */
   maxQueueSize?: number;
   /** First retry delay after a retryable failure; doubles per attempt, with full jitter. Default 500. */
@@ -65,8 +68,6 @@ const positive = (name: string, value: number | undefined, fallback: number): nu
   return value;
 };
 
-const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
-
 const unref = (timer: unknown): void => {
   (timer as { unref?: () => void } | undefined)?.unref?.();
 };
@@ -74,41 +75,42 @@ const unref = (timer: unknown): void => {
 /**
  * @example
  * ```ts
- * const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 10, onDrop: (reason, n) => dropped.add(n, { reason }) });
+ * const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 10, onDrop: (reason, n) => dropped.add(n, { reason }) });
  * batcher.enqueue(event);
  * await batcher.shutdown();
  * ```
  */
 export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): AnalyticsBatcher {
-  const maxBatchSize = Math.floor(positive('maxBatchSize', options.maxBatchSize, 10));
-  const flushIntervalMillis = positive('flushIntervalMillis', options.flushIntervalMillis, 5000);
+  const batchSize = Math.floor(positive('maxExportBatchSize', options.maxExportBatchSize, 10));
+  const delayMillis = positive('scheduledDelayMillis', options.scheduledDelayMillis, 5000);
   const maxQueueSize = Math.floor(positive('maxQueueSize', options.maxQueueSize, 1000));
-  const initialRetryDelayMillis = positive('initialRetryDelayMillis', options.initialRetryDelayMillis, 500);
-  const maxRetryDelayMillis = positive('maxRetryDelayMillis', options.maxRetryDelayMillis, 30_000);
-  const random = options.random ?? Math.random;
+  if (batchSize > maxQueueSize) {
+    throw new RangeError(`uuid-lookup: maxExportBatchSize (${batchSize}) must not exceed maxQueueSize (${maxQueueSize})`);
+  }
+  const retryPolicy = createRetryPolicy({
+    initialDelayMillis: positive('initialRetryDelayMillis', options.initialRetryDelayMillis, 500),
+    maxDelayMillis: positive('maxRetryDelayMillis', options.maxRetryDelayMillis, 30_000),
+    random: options.random ?? Math.random,
+  });
   const onDrop = options.onDrop ?? (() => {});
   const onRetry = options.onRetry ?? (() => {});
 
   let sink = options.sink;
-  const queue: UuidLookupEvent[] = [];
+  const queue = createEventQueue(maxQueueSize);
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerDue = 0;
   let backoffUntil = 0;
-  let attempt = 0;
   let inFlight: Promise<FlushResult> | undefined;
   let closed = false;
   let shutdownPromise: Promise<void> | undefined;
   let batchQueued = false;
-  // Events already handed to the page-hide path: visibilitychange and pagehide
-  // both fire when a tab goes away, and each event needs sending once.
-  const handedOff = new WeakSet<UuidLookupEvent>();
 
   // One timer; a sooner need (a retry after a short backoff) moves it earlier.
-  const schedule = (delayMillis: number): void => {
+  const schedule = (inMillis: number): void => {
     if (closed) return;
     // An armed timer is never due later than one flush interval from now.
-    if (timer !== undefined && delayMillis >= flushIntervalMillis) return;
-    const due = Date.now() + delayMillis;
+    if (timer !== undefined && inMillis >= delayMillis) return;
+    const due = Date.now() + inMillis;
     if (timer !== undefined) {
       if (timerDue <= due) return;
       clearTimeout(timer);
@@ -117,79 +119,29 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
     timer = setTimeout(() => {
       timer = undefined;
       void flush();
-    }, delayMillis);
+    }, inMillis);
     unref(timer);
-  };
-
-  const remove = (rows: readonly UuidLookupEvent[]): void => {
-    // Batches are taken from the front: the common case is a prefix.
-    if (rows.length <= queue.length && rows.every((row, i) => queue[i] === row)) {
-      queue.splice(0, rows.length);
-      return;
-    }
-    const gone = new Set(rows);
-    let kept = 0;
-    for (const row of queue) if (!gone.has(row)) queue[kept++] = row;
-    queue.length = kept;
-  };
-
-  const write = async (rows: readonly UuidLookupEvent[]): Promise<SinkResult> => {
-    if (sink === undefined) return { status: 'retryable', error: new Error('no sink configured') };
-    try {
-      // Rows are built here, when written, not on the logger's hot path.
-      return await sink.write(rows.map(toAnalyticsRow));
-    } catch (error) {
-      // A sink that throws breaks its contract; treat it as transient, not as data loss.
-      return { status: 'retryable', error: asError(error) };
-    }
-  };
-
-  // Writes rows; a rejected batch is split until the rejected rows are isolated.
-  // Returns how many landed, or the retryable failure that stopped it.
-  const writeIsolating = async (
-    rows: readonly UuidLookupEvent[],
-  ): Promise<{ sent: number; retry?: { error: Error; retryAfterMillis?: number } }> => {
-    const result = await write(rows);
-    if (result.status === 'success') {
-      remove(rows);
-      return { sent: rows.length };
-    }
-    if (result.status === 'retryable') {
-      return { sent: 0, retry: { error: result.error, ...(result.retryAfterMillis === undefined ? {} : { retryAfterMillis: result.retryAfterMillis }) } };
-    }
-    if (rows.length === 1) {
-      remove(rows);
-      onDrop('rejected', 1, result.error);
-      return { sent: 0 };
-    }
-    const half = Math.ceil(rows.length / 2);
-    const first = await writeIsolating(rows.slice(0, half));
-    if (first.retry) return first;
-    const second = await writeIsolating(rows.slice(half));
-    return { sent: first.sent + second.sent, ...(second.retry ? { retry: second.retry } : {}) };
   };
 
   // all = false: only full batches (a batch filled up); true: everything (interval, flush, shutdown).
   const pump = async (all: boolean): Promise<FlushResult> => {
     let sent = 0;
-    while (queue.length >= (all ? 1 : maxBatchSize)) {
-      if (sink === undefined) break;
-      const batch = queue.slice(0, maxBatchSize);
-      const outcome = await writeIsolating(batch);
-      sent += outcome.sent;
-      if (outcome.retry) {
-        attempt += 1;
-        const ceiling = Math.min(maxRetryDelayMillis, initialRetryDelayMillis * 2 ** (attempt - 1));
-        // Full jitter (AWS architecture blog), floored by a server's Retry-After.
-        const delay = Math.max(outcome.retry.retryAfterMillis ?? 0, random() * ceiling);
+    while (sink !== undefined && queue.size >= (all ? 1 : batchSize)) {
+      const delivery = await deliver(sink, queue.peek(batchSize));
+      queue.remove(delivery.landed);
+      queue.remove(delivery.rejected.map((r) => r.event));
+      for (const { error } of delivery.rejected) onDrop('rejected', 1, error);
+      sent += delivery.landed.length;
+      if (delivery.retry) {
+        const delay = retryPolicy.nextDelay(delivery.retry.retryAfterMillis);
         backoffUntil = Date.now() + delay;
-        onRetry(outcome.retry.error, delay);
+        onRetry(delivery.retry.error, delay);
         schedule(delay);
         break;
       }
-      attempt = 0;
+      retryPolicy.reset();
     }
-    return { sent, pending: queue.length };
+    return { sent, pending: queue.size };
   };
 
   const run = (all: boolean): Promise<FlushResult> => {
@@ -200,7 +152,7 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
     }
     inFlight = pump(all).finally(() => {
       inFlight = undefined;
-      if (queue.length > 0 && sink !== undefined) schedule(Math.max(flushIntervalMillis, backoffUntil - Date.now()));
+      if (queue.size > 0 && sink !== undefined) schedule(Math.max(delayMillis, backoffUntil - Date.now()));
     });
     return inFlight;
   };
@@ -212,13 +164,12 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
         onDrop('shutdown', 1);
         return false;
       }
-      if (queue.length >= maxQueueSize) {
+      if (!queue.push(event)) {
         onDrop('queue_full', 1);
         return false;
       }
-      queue.push(event);
       if (sink === undefined) return true;
-      if (queue.length >= maxBatchSize && inFlight === undefined && !batchQueued && Date.now() >= backoffUntil) {
+      if (queue.size >= batchSize && inFlight === undefined && !batchQueued && Date.now() >= backoffUntil) {
         // Off the caller's stack: building and sending the batch is not the
         // lookup's cost.
         batchQueued = true;
@@ -227,15 +178,15 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
           void run(false);
         });
       } else {
-        schedule(flushIntervalMillis);
+        schedule(delayMillis);
       }
       return true;
     },
     flush,
     flushOnPageHide(): void {
-      const fresh = queue.filter((event) => !handedOff.has(event));
-      if (sink?.writeOnPageHide === undefined || fresh.length === 0) return;
-      for (const event of fresh) handedOff.add(event);
+      if (sink?.writeOnPageHide === undefined) return;
+      const fresh = queue.takeNotHandedOff();
+      if (fresh.length === 0) return;
       try {
         sink.writeOnPageHide(fresh.map(toAnalyticsRow));
       } catch {
@@ -246,12 +197,12 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
       if (shutdownPromise !== undefined) return shutdownPromise;
       const deadline = Date.now() + (shutdownOptions.timeoutMillis ?? 5000);
       shutdownPromise = (async () => {
-        while (queue.length > 0 && sink !== undefined && Date.now() < deadline) {
+        while (queue.size > 0 && sink !== undefined && Date.now() < deadline) {
           if (inFlight !== undefined) await inFlight;
-          const before = queue.length;
+          const before = queue.size;
           await flush();
-          if (queue.length === 0) break;
-          if (queue.length === before) {
+          if (queue.size === 0) break;
+          if (queue.size === before) {
             // Retryable failure: wait for the backoff, but not past the deadline.
             const wait = Math.min(Math.max(backoffUntil - Date.now(), 0), deadline - Date.now());
             // Not unref'd: a process awaiting shutdown must not exit before it ends.
@@ -261,19 +212,17 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
         closed = true;
         if (timer !== undefined) clearTimeout(timer);
         timer = undefined;
-        if (queue.length > 0) {
-          onDrop('shutdown', queue.length);
-          queue.length = 0;
-        }
+        const abandoned = queue.clear();
+        if (abandoned > 0) onDrop('shutdown', abandoned);
       })();
       return shutdownPromise;
     },
     setSink(next: AnalyticsSink): void {
       sink = next;
-      if (queue.length > 0) schedule(0);
+      if (queue.size > 0) schedule(0);
     },
     get size(): number {
-      return queue.length;
+      return queue.size;
     },
   };
 }

@@ -36,10 +36,10 @@ export interface LookupContext {
 export interface UuidLookupLoggerOptions {
   /** Where events go (`analytics_events`); can be set later with `setSink`. */
   sink?: AnalyticsSink;
-  /** Events per analytics write. Default 10 (the spec's). */
-  maxBatchSize?: number;
-  /** A partial batch is written after this long. Default 5000. */
-  flushIntervalMillis?: number;
+  /** Events per analytics write (OpenTelemetry's BatchProcessor name). Default 10 (the spec's). */
+  maxExportBatchSize?: number;
+  /** A partial batch is written after this long (OpenTelemetry's name). Default 5000. */
+  scheduledDelayMillis?: number;
   /** Events held for the sink at most; beyond, new events are dropped and counted. Default 1000. */
   maxQueueSize?: number;
   /** Meter for the histogram and counters. Default: the global MeterProvider's, resolved at first use. */
@@ -167,8 +167,8 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
 
   const batcher: AnalyticsBatcher = createAnalyticsBatcher({
     sink: options.sink,
-    ...(options.maxBatchSize === undefined ? {} : { maxBatchSize: options.maxBatchSize }),
-    ...(options.flushIntervalMillis === undefined ? {} : { flushIntervalMillis: options.flushIntervalMillis }),
+    ...(options.maxExportBatchSize === undefined ? {} : { maxExportBatchSize: options.maxExportBatchSize }),
+    ...(options.scheduledDelayMillis === undefined ? {} : { scheduledDelayMillis: options.scheduledDelayMillis }),
     ...(options.maxQueueSize === undefined ? {} : { maxQueueSize: options.maxQueueSize }),
     ...(options.initialRetryDelayMillis === undefined ? {} : { initialRetryDelayMillis: options.initialRetryDelayMillis }),
     ...(options.maxRetryDelayMillis === undefined ? {} : { maxRetryDelayMillis: options.maxRetryDelayMillis }),

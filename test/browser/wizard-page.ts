@@ -11,7 +11,7 @@ const supabase = createClient(location.origin, 'test-anon-key', {
 });
 const logger = createUuidLookupLogger({
   sink: createSupabaseAnalyticsSink({ client: supabase }),
-  flushIntervalMillis: 600_000,
+  scheduledDelayMillis: 600_000,
   context: () => ({ sessionId: 'browser-session', region: 'eu-west' }),
 });
 installPageHideFlush({ logger });

@@ -44,8 +44,8 @@ describe('analytics sink faults (the network to PostgreSQL cut)', () => {
     const logger = createUuidLookupLogger({
       meter: createTestMeter().provider.getMeter('t'),
       sink: createPgAnalyticsSink({ db }),
-      maxBatchSize: 25,
-      flushIntervalMillis: 20,
+      maxExportBatchSize: 25,
+      scheduledDelayMillis: 20,
       maxQueueSize: 10_000,
       initialRetryDelayMillis: 20,
       maxRetryDelayMillis: 200,

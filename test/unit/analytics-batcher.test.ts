@@ -53,7 +53,7 @@ describe('analytics batcher', () => {
 
   it('writes a full batch of 10 at once and a partial one after the flush interval', async () => {
     const sink = createMemorySink();
-    const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 10, flushIntervalMillis: 5000, onDrop });
+    const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 10, scheduledDelayMillis: 5000, onDrop });
     for (let i = 0; i < 13; i += 1) batcher.enqueue(event());
     await vi.advanceTimersByTimeAsync(0);
     expect(sink.rows).toHaveLength(10);
@@ -70,7 +70,7 @@ describe('analytics batcher', () => {
     const delays: number[] = [];
     const batcher = createAnalyticsBatcher({
       sink,
-      maxBatchSize: 10,
+      maxExportBatchSize: 10,
       initialRetryDelayMillis: 100,
       random: () => 1,
       onRetry: (_error, delay) => delays.push(delay),
@@ -91,7 +91,7 @@ describe('analytics batcher', () => {
 
   it('honours a Retry-After longer than its own backoff', async () => {
     const { sink, landed } = scriptedSink([() => ({ status: 'retryable', error: new Error('429'), retryAfterMillis: 2000 })]);
-    const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 1, initialRetryDelayMillis: 10, onDrop });
+    const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 1, initialRetryDelayMillis: 10, onDrop });
     batcher.enqueue(event());
     await vi.advanceTimersByTimeAsync(1999);
     expect(landed.size).toBe(0);
@@ -104,7 +104,7 @@ describe('analytics batcher', () => {
     const rejectBad = (rows: readonly AnalyticsEventRow[]): SinkResult | undefined =>
       rows.some((row) => row.id === bad.id) ? { status: 'rejected', error: new Error('23514 check violation') } : undefined;
     const { sink, landed } = scriptedSink(Array.from({ length: 10 }, () => rejectBad));
-    const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 10, onDrop });
+    const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 10, onDrop });
     const good = Array.from({ length: 9 }, () => event());
     for (const e of [...good.slice(0, 4), bad, ...good.slice(4)]) batcher.enqueue(e);
     await vi.advanceTimersByTimeAsync(0);
@@ -115,7 +115,7 @@ describe('analytics batcher', () => {
 
   it('refuses new rows when full, counts them, and still delivers every accepted row', async () => {
     const { sink, landed } = scriptedSink([retryable]);
-    const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 5, maxQueueSize: 5, initialRetryDelayMillis: 50, random: () => 1, onDrop });
+    const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 5, maxQueueSize: 5, initialRetryDelayMillis: 50, random: () => 1, onDrop });
     const accepted = Array.from({ length: 5 }, () => event());
     expect(accepted.map((e) => batcher.enqueue(e))).toEqual([true, true, true, true, true]);
     expect(batcher.enqueue(event())).toBe(false);
@@ -138,7 +138,7 @@ describe('analytics batcher', () => {
         return { status: 'success' };
       },
     };
-    const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 1, initialRetryDelayMillis: 10, random: () => 1, onDrop });
+    const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 1, initialRetryDelayMillis: 10, random: () => 1, onDrop });
     const e = event();
     batcher.enqueue(e);
     await vi.advanceTimersByTimeAsync(20);
@@ -147,7 +147,7 @@ describe('analytics batcher', () => {
 
   it('shares one write between concurrent flushes', async () => {
     const { sink, calls } = scriptedSink([]);
-    const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 10, onDrop });
+    const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 10, onDrop });
     batcher.enqueue(event());
     batcher.enqueue(event());
     const results = await Promise.all([batcher.flush(), batcher.flush()]);
@@ -157,7 +157,7 @@ describe('analytics batcher', () => {
 
   it('flushes on shutdown, is safe to call twice, and refuses rows after it', async () => {
     const sink = createMemorySink();
-    const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 10, onDrop });
+    const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 10, onDrop });
     batcher.enqueue(event());
     batcher.enqueue(event());
     const first = batcher.shutdown();
@@ -170,7 +170,7 @@ describe('analytics batcher', () => {
 
   it('gives up at the shutdown deadline when the sink stays down, counting what it drops', async () => {
     const { sink, landed } = scriptedSink(Array.from({ length: 100 }, () => retryable));
-    const batcher = createAnalyticsBatcher({ sink, maxBatchSize: 10, initialRetryDelayMillis: 100, onDrop });
+    const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 10, initialRetryDelayMillis: 100, onDrop });
     for (let i = 0; i < 3; i += 1) batcher.enqueue(event());
     const done = batcher.shutdown({ timeoutMillis: 1000 });
     await vi.advanceTimersByTimeAsync(1500);
@@ -180,7 +180,7 @@ describe('analytics batcher', () => {
   });
 
   it('holds rows until a sink is set, then delivers them', async () => {
-    const batcher = createAnalyticsBatcher({ maxBatchSize: 10, onDrop });
+    const batcher = createAnalyticsBatcher({ maxExportBatchSize: 10, onDrop });
     batcher.enqueue(event());
     await vi.advanceTimersByTimeAsync(10_000);
     const sink = createMemorySink();
@@ -190,7 +190,7 @@ describe('analytics batcher', () => {
   });
 
   it('rejects configuration errors at construction with a prefixed message', () => {
-    expect(() => createAnalyticsBatcher({ maxBatchSize: 0 })).toThrow('uuid-lookup: maxBatchSize must be a positive number, got 0');
+    expect(() => createAnalyticsBatcher({ maxExportBatchSize: 0 })).toThrow('uuid-lookup: maxExportBatchSize must be a positive number, got 0');
     expect(() => createAnalyticsBatcher({ maxQueueSize: Number.NaN })).toThrow(/uuid-lookup: maxQueueSize/);
   });
 });

@@ -193,6 +193,6 @@ describe('uuid lookup logger', () => {
 
   it('rejects configuration errors at construction with a prefixed message', () => {
     expect(() => createUuidLookupLogger({ recentEventsSize: -1 })).toThrow('uuid-lookup: recentEventsSize must be a whole number >= 0, got -1');
-    expect(() => createUuidLookupLogger({ maxBatchSize: 0 })).toThrow('uuid-lookup: maxBatchSize must be a positive number, got 0');
+    expect(() => createUuidLookupLogger({ maxExportBatchSize: 0 })).toThrow('uuid-lookup: maxExportBatchSize must be a positive number, got 0');
   });
 });

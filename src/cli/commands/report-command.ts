@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Argument } from 'commander';
+import { Argument, Option } from 'commander';
 import { MIN_LOOKUPS } from '../../contract/thresholds.ts';
 import { checkExitCode, checkThresholds } from '../../node/reports/check-thresholds.ts';
 import { runDoctor } from '../../node/reports/doctor.ts';
@@ -91,7 +91,7 @@ export function registerReportCommands(program: Command): void {
         'the thresholds against current data; exit 0 ok, 1 warning, 2 critical, 3 unknown: no measurement ' +
           '(unreachable database, bad flag), as monitoring plugins do',
       )
-      .option('--since <duration>', 'window of lookups judged: 90m, 24h, 30d', duration, 60)
+      .addOption(new Option('--since <duration>', 'window of lookups judged: 90m, 24h, 30d').argParser(duration).default(60, '60m'))
       .option('--min-lookups <n>', 'fewer lookups than this is no traffic, not a breach', integerBetween(1, 1_000_000), MIN_LOOKUPS),
   ).action(async (options: DatabaseCommandOptions & { since: number; minLookups: number }) => {
     const code = await withDatabase(options, async (database) => {

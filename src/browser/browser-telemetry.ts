@@ -2,6 +2,7 @@ import type { Meter } from '@opentelemetry/api';
 import { AggregationTemporalityPreference, OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { positiveMillis, reportExportFailures, settleWithin, warnOnConsole } from '../core/export-failures.ts';
 
 /** Options of {@link createBrowserTelemetry}. */
 export interface BrowserTelemetryOptions {
@@ -11,6 +12,15 @@ export interface BrowserTelemetryOptions {
   headers?: Record<string, string>;
   /** Default 30000: browsers are many; each exports deltas. */
   exportIntervalMillis?: number;
+  /** One export, retries included. Default: the OTLP exporter's (10000, at most the interval). */
+  timeoutMillis?: number;
+  /** How long `shutdown()` waits at most for the last export. Default 2000. */
+  shutdownTimeoutMillis?: number;
+  /**
+   * Told when metric exports start failing: once, and again only after they have
+   * recovered. Default: one line on the console (`console.warn`).
+   */
+  onExportError?: (error: Error) => void;
 }
 
 /** What {@link createBrowserTelemetry} made. */
@@ -19,7 +29,8 @@ export interface BrowserTelemetry {
   meter: Meter;
   /** Exports pending deltas now (the page-hide hook calls it). */
   forceFlush(): Promise<void>;
-  shutdown(): Promise<void>;
+  /** Exports what is pending and stops, within `timeoutMillis` (default: `shutdownTimeoutMillis`). Safe to call twice. */
+  shutdown(options?: { timeoutMillis?: number }): Promise<void>;
 }
 
 /**
@@ -36,23 +47,33 @@ export interface BrowserTelemetry {
  * ```
  */
 export function createBrowserTelemetry(options: BrowserTelemetryOptions): BrowserTelemetry {
+  const shutdownTimeoutMillis = positiveMillis('shutdownTimeoutMillis', options.shutdownTimeoutMillis, 2_000);
+  const exportIntervalMillis = positiveMillis('exportIntervalMillis', options.exportIntervalMillis, 30_000);
+  const timeoutMillis =
+    options.timeoutMillis === undefined ? undefined : Math.min(positiveMillis('timeoutMillis', options.timeoutMillis, 0), exportIntervalMillis);
+  const exporter = reportExportFailures(
+    new OTLPMetricExporter({
+      url: options.otlpUrl,
+      ...(options.headers === undefined ? {} : { headers: options.headers }),
+      ...(timeoutMillis === undefined ? {} : { timeoutMillis }),
+      temporalityPreference: AggregationTemporalityPreference.DELTA,
+    }),
+    { onError: options.onExportError ?? warnOnConsole(`OTLP metrics export to ${options.otlpUrl}`), ...(timeoutMillis === undefined ? {} : { timeoutMillis }) },
+  );
   const meterProvider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    readers: [
-      new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter({
-          url: options.otlpUrl,
-          ...(options.headers === undefined ? {} : { headers: options.headers }),
-          temporalityPreference: AggregationTemporalityPreference.DELTA,
-        }),
-        exportIntervalMillis: options.exportIntervalMillis ?? 30_000,
-      }),
-    ],
+    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis })],
   });
+  let stopped: Promise<void> | undefined;
   return {
     meterProvider,
     meter: meterProvider.getMeter('uuid-lookup-observability'),
     forceFlush: () => meterProvider.forceFlush(),
-    shutdown: () => meterProvider.shutdown(),
+    shutdown(shutdownOptions = {}) {
+      const bound = positiveMillis('timeoutMillis', shutdownOptions.timeoutMillis, shutdownTimeoutMillis);
+      return (stopped ??= settleWithin(meterProvider.shutdown(), bound).then((outcome) => {
+        if (outcome === 'timed-out') exporter.fail(new Error(`metrics shutdown did not finish within ${bound} ms; the last export was abandoned`));
+      }));
+    },
   };
 }

@@ -35,6 +35,7 @@ export const UNKNOWN_SLUG_LABEL = '__unknown__';
 export type DropReason =
   | 'invalid_slug'
   | 'invalid_duration'
+  /** No longer produced: a success whose UUID is not one is counted and kept (`micro_uuid_raw`). Kept for compatibility. */
   | 'invalid_uuid'
   | 'queue_full'
   | 'rejected'

@@ -26,6 +26,14 @@ export { createSlugResolver } from './slug-resolver.ts';
 export type { SlugSource } from './slug-source.ts';
 export { createSupabaseSlugSource, SlugLookupError } from './slug-source.ts';
 export type { SubmitJobOptions, SubmitJobResult } from './submit-job.ts';
+export type {
+  PostgrestErrorLike,
+  PostgrestInFilter,
+  PostgrestResponseLike,
+  PostgrestSelectLike,
+  PostgrestTableLike,
+  SupabaseClientLike,
+} from './supabase-client.ts';
 export { submitJob } from './submit-job.ts';
 export type { SupabaseAnalyticsSinkOptions } from './supabase-analytics-sink.ts';
 export {

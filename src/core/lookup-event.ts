@@ -8,8 +8,13 @@ export interface UuidLookupEvent {
    */
   id?: string;
   microSlug: string;
-  /** The resolved UUID; null on failure. */
+  /** The resolved UUID; null on failure, and on a success whose value was not a UUID. */
   microUuid: string | null;
+  /**
+   * A success whose value was not a UUID (e.g. the spec's `'uuid-123'`): that
+   * value as text, at most 128 characters. Absent otherwise.
+   */
+  microUuidRaw?: string;
   lookupTimeMs: number;
   success: boolean;
   fallbackUsed: boolean;
@@ -28,6 +33,8 @@ export interface AnalyticsEventRow {
   event_properties: {
     micro_slug: string;
     micro_uuid: string | null;
+    /** Only on a success whose value was not a UUID (then `micro_uuid` is null). */
+    micro_uuid_raw?: string;
     lookup_time_ms: number;
     success: boolean;
     fallback_used: boolean;
@@ -58,6 +65,7 @@ export function toAnalyticsRow(event: UuidLookupEvent): AnalyticsEventRow {
     },
     client_created_at: new Date(event.createdAtMillis).toISOString(),
   };
+  if (event.microUuidRaw !== undefined) row.event_properties.micro_uuid_raw = event.microUuidRaw;
   if (event.errorMessage !== undefined) row.event_properties.error_message = event.errorMessage;
   if (event.sessionId !== undefined) row.session_id = event.sessionId;
   if (event.region !== undefined) row.region = event.region;

@@ -8,6 +8,8 @@ export const LIMITS = Object.freeze({
   /** Ten minutes: a longer "lookup" is not a measurement. */
   maxLookupTimeMs: 600_000,
   sessionIdLength: 128,
+  /** A success's UUID that is not one is kept as text (`micro_uuid_raw`), cut to this length. */
+  uuidRawLength: 128,
 });
 
 // The database's analytics_events_context_shape: a coarse code, never an address.
@@ -20,7 +22,17 @@ export function isRegionCode(value: unknown): value is string {
 
 /** A lookup's input after checking: usable, with what was changed, or dropped with a reason. */
 export type SanitizedLookup =
-  | { ok: true; slug: string; uuid: string | null; lookupTimeMs: number; errorMessage?: string; clamped: boolean }
+  | {
+      ok: true;
+      slug: string;
+      /** The canonical (lower-case) UUID; null on failure and when the app's value is not a UUID. */
+      uuid: string | null;
+      /** On a success whose value is not a UUID: that value as text (see {@link uuidRawText}). */
+      uuidRaw?: string;
+      lookupTimeMs: number;
+      errorMessage?: string;
+      clamped: boolean;
+    }
   | { ok: false; reason: DropReason };
 
 // C0/C1 control characters and lone surrogates: they break logs and JSON consumers.
@@ -39,12 +51,36 @@ function cleanText(value: string, maxLength: number): string {
 }
 
 /**
+ * The text kept for a success's UUID that is not a UUID (`micro_uuid_raw`):
+ * a string as given, without control characters, cut to 128 characters; a
+ * number, boolean, bigint, null or undefined as `String(value)`; anything else
+ * as its type in brackets (`[object]`, `[function]`, `[symbol]`), never by
+ * calling its `toString`.
+ */
+export function uuidRawText(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return cleanText(value, LIMITS.uuidRawLength);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+    case 'undefined':
+      return String(value).slice(0, LIMITS.uuidRawLength);
+    default:
+      return value === null ? 'null' : `[${typeof value}]`;
+  }
+}
+
+/**
  * Checks one lookup. Never throws: bad input is dropped (with the reason the
  * dropped-events counter gets) or clamped/truncated (and flagged).
  * - slug: a non-empty string after trimming and removing control characters;
  *   truncated to 200 characters.
  * - duration: a finite number >= 0; above ten minutes it is clamped to ten minutes.
- * - uuid: on success a canonical UUID, else the event is dropped.
+ * - uuid: on success, a UUID (any case) becomes `uuid`, lower-cased. Any other
+ *   value still counts as a successful lookup (the app says it resolved): `uuid`
+ *   is null and `uuidRaw` keeps the value as text (the spec's own example passes
+ *   `'uuid-123'`).
  */
 export function sanitizeLookup(input: {
   slug: unknown;
@@ -67,13 +103,18 @@ export function sanitizeLookup(input: {
     clamped = true;
   }
   let uuid: string | null = null;
+  let uuidRaw: string | undefined;
   if (input.success) {
     const given = input.uuid;
     if (typeof given === 'string' && LOWER_UUID.test(given)) uuid = given;
     else if (isUuid(given)) uuid = given.toLowerCase();
-    else return { ok: false, reason: 'invalid_uuid' };
+    else {
+      uuidRaw = uuidRawText(given);
+      if (typeof given === 'string' && uuidRaw.length !== given.length) clamped = true;
+    }
   }
   const result: SanitizedLookup = { ok: true, slug, uuid, lookupTimeMs, clamped };
+  if (uuidRaw !== undefined) result.uuidRaw = uuidRaw;
   if (!input.success) {
     const message = input.errorMessage;
     const text = typeof message === 'string' ? message : message instanceof Error ? message.message : 'lookup failed';

@@ -1,4 +1,4 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
+import type { PostgrestInFilter, SupabaseClientLike } from './supabase-client.ts';
 
 /** Where slugs are looked up: `micro_services` through supabase-js or node-postgres. */
 export interface SlugSource {
@@ -29,7 +29,7 @@ const IN_FILTER_CHUNK = 100;
  * const resolver = createSlugResolver({ source: createSupabaseSlugSource(supabase) });
  * ```
  */
-export function createSupabaseSlugSource(client: Pick<SupabaseClient, 'from'>, table = 'micro_services'): SlugSource {
+export function createSupabaseSlugSource(client: SupabaseClientLike, table = 'micro_services'): SlugSource {
   const toMap = (rows: { id: string; slug: string }[] | null, into: Map<string, string>): void => {
     for (const row of rows ?? []) into.set(row.slug, row.id);
   };
@@ -37,7 +37,8 @@ export function createSupabaseSlugSource(client: Pick<SupabaseClient, 'from'>, t
     async lookup(slugs) {
       const found = new Map<string, string>();
       for (let i = 0; i < slugs.length; i += IN_FILTER_CHUNK) {
-        const { data, error } = await client.from(table).select('id, slug').in('slug', slugs.slice(i, i + IN_FILTER_CHUNK));
+        const query = client.from(table).select('id, slug');
+        const { data, error } = await (query.in as PostgrestInFilter).call(query, 'slug', slugs.slice(i, i + IN_FILTER_CHUNK));
         if (error) throw new SlugLookupError(error.message, error.code);
         toMap(data as { id: string; slug: string }[] | null, found);
       }
@@ -50,7 +51,7 @@ export function createSupabaseSlugSource(client: Pick<SupabaseClient, 'from'>, t
         const { data, error } = await client.from(table).select('id, slug').order('slug').range(from, from + page - 1);
         if (error) throw new SlugLookupError(error.message, error.code);
         toMap(data as { id: string; slug: string }[] | null, found);
-        if ((data?.length ?? 0) < page) return found;
+        if (((data as unknown[] | null)?.length ?? 0) < page) return found;
       }
     },
   };

@@ -1,9 +1,9 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
 import type { SlugResolver } from './slug-resolver.ts';
+import type { SupabaseClientLike } from './supabase-client.ts';
 
 /** Options of {@link submitJob}. */
 export interface SubmitJobOptions {
-  client: Pick<SupabaseClient, 'from'>;
+  client: SupabaseClientLike;
   resolver: Pick<SlugResolver, 'resolve'>;
   /** The service slug the wizard chose, e.g. `wall-painting`. */
   microSlug: string;

@@ -1,11 +1,11 @@
-import type { SupabaseClient } from '@supabase/supabase-js';
 import type { AnalyticsSink, SinkResult } from './analytics-sink.ts';
 import type { AnalyticsEventRow } from './lookup-event.ts';
+import type { SupabaseClientLike } from './supabase-client.ts';
 
 /** Options of {@link createSupabaseAnalyticsSink}. */
 export interface SupabaseAnalyticsSinkOptions {
   /** A supabase-js client (anon or signed-in: inserts work under the RLS of the migrations, without SELECT). */
-  client: Pick<SupabaseClient, 'from'>;
+  client: SupabaseClientLike;
   /** Default `analytics_events`. */
   table?: string;
 }

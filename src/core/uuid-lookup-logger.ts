@@ -65,7 +65,11 @@ export interface UuidLookupLoggerOptions {
 
 /** The logger: the spec's API plus lifecycle. */
 export interface UuidLookupLogger {
-  /** Records a successful lookup (`lookupTimeMs` in milliseconds). Never throws. */
+  /**
+   * Records a successful lookup (`lookupTimeMs` in milliseconds). Never throws.
+   * It counts whatever `microUuid` is: a value that is not a UUID is kept as
+   * text in the event (`micro_uuid_raw`, with `micro_uuid` null).
+   */
   logSuccess(microSlug: string, microUuid: string, lookupTimeMs: number, fallbackUsed?: boolean): void;
   /** Records a failed lookup. Never throws. */
   logFailure(microSlug: string, lookupTimeMs: number, errorMessage?: string | Error): void;
@@ -237,6 +241,7 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
         fallbackUsed,
         createdAtMillis: Date.now(),
       };
+      if (checked.uuidRaw !== undefined) event.microUuidRaw = checked.uuidRaw;
       if (checked.errorMessage !== undefined) event.errorMessage = checked.errorMessage;
       if (context !== undefined) {
         const ctx = context();
@@ -259,7 +264,9 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
       batcher.enqueue(event);
       if (debugEnabled) {
         log.debug(
-          `[uuid-lookup] ${success ? 'success' : 'failure'} ${checked.slug} ${checked.lookupTimeMs.toFixed(1)} ms${fallbackUsed ? ' (fallback)' : ''}`,
+          `[uuid-lookup] ${success ? 'success' : 'failure'} ${checked.slug} ${checked.lookupTimeMs.toFixed(1)} ms${fallbackUsed ? ' (fallback)' : ''}${
+            checked.uuidRaw === undefined ? '' : ` (not a UUID: ${JSON.stringify(checked.uuidRaw)})`
+          }`,
         );
       }
     } catch (error) {

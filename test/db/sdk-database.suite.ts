@@ -59,6 +59,89 @@ export function describeSdkDatabase(label: string, factory: TestDatabaseFactory)
       expect(times.rows[0]?.server).toBe(true);
     });
 
+    it("lands the spec's usage example as written: 'uuid-123' counts as a successful lookup, in the spec's query and the rollups", async () => {
+      const uuidLookupLogger = newLogger();
+      const printed: unknown[] = [];
+      const console = { log: (value: unknown) => void printed.push(value) };
+
+      // The spec's usage block, verbatim (its import line aside).
+      // Log successful lookup
+      uuidLookupLogger.logSuccess(
+        'wall-painting',
+        'uuid-123',
+        25, // lookup time in ms
+        false // fallback used?
+      );
+
+      // Log failed lookup
+      uuidLookupLogger.logFailure(
+        'unknown-service',
+        15,
+        'Service not found'
+      );
+
+      // Get current metrics
+      const metrics = uuidLookupLogger.getMetrics();
+      console.log({
+        totalLookups: metrics.totalLookups,
+        successRate: (metrics.successfulLookups / metrics.totalLookups) * 100,
+        avgTime: metrics.averageLookupTime,
+        fallbackRate: metrics.fallbackRate
+      });
+      // End of the spec's block.
+
+      expect(printed).toEqual([{ totalLookups: 2, successRate: 50, avgTime: 20, fallbackRate: 0 }]);
+      await uuidLookupLogger.shutdown();
+      expect(uuidLookupLogger.getDroppedCounts()).toMatchObject({ rejected: 0, shutdown: 0 });
+      const stored = await db.query<{ p: Record<string, unknown> }>(
+        "SELECT event_properties AS p FROM analytics_events WHERE event_name = 'uuid_lookup' ORDER BY event_properties->>'micro_slug' DESC",
+      );
+      expect(stored.rows.map((r) => r.p)).toEqual([
+        { micro_slug: 'wall-painting', micro_uuid: null, micro_uuid_raw: 'uuid-123', lookup_time_ms: 25, success: true, fallback_used: false },
+        { micro_slug: 'unknown-service', micro_uuid: null, lookup_time_ms: 15, success: false, fallback_used: false, error_message: 'Service not found' },
+      ]);
+      // The spec's lookup-performance query (one lookup each: sorted by service here).
+      const { rows } = await db.query<Record<string, string>>(SPEC_LOOKUP_PERFORMANCE);
+      const byService = rows
+        .map((r) => [r.service, Number(r.lookups), Number(r.avg_time_ms), Number(r.successful), Number(r.fallbacks)])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+      expect(byService).toEqual([
+        ['unknown-service', 1, 15, 0, 0],
+        ['wall-painting', 1, 25, 1, 0],
+      ]);
+      // The Phase 6 rollups count it the same way.
+      const hourly = await db.query<{ lookups: number; failures: number; fallbacks: number }>(
+        'SELECT sum(lookups)::int AS lookups, sum(failures)::int AS failures, sum(fallbacks)::int AS fallbacks FROM analytics_lookup_hourly',
+      );
+      expect(hourly.rows[0]).toEqual({ lookups: 2, failures: 1, fallbacks: 0 });
+    });
+
+    // The event CHECK (analytics_events_uuid_lookup_shape) with the raw-UUID shape of 20261128001000.
+    const shape = (properties: Record<string, unknown>): AnalyticsEventRow => ({
+      id: crypto.randomUUID(),
+      event_name: 'uuid_lookup',
+      event_category: 'wizard_flow',
+      event_properties: { micro_slug: 'a', micro_uuid: null, lookup_time_ms: 3, success: true, fallback_used: false, ...properties } as AnalyticsEventRow['event_properties'],
+      client_created_at: new Date().toISOString(),
+    });
+    const shapes: [string, 'success' | 'rejected', Record<string, unknown>][] = [
+      ['a success with the app\'s text and no UUID', 'success', { micro_uuid_raw: 'uuid-123' }],
+      ['a success with an empty text', 'success', { micro_uuid_raw: '' }],
+      ['a text of 128 characters', 'success', { micro_uuid_raw: 'x'.repeat(128) }],
+      ['a text of 129 characters', 'rejected', { micro_uuid_raw: 'x'.repeat(129) }],
+      ['a text that is not a string', 'rejected', { micro_uuid_raw: 123 }],
+      ['both a UUID and a text', 'rejected', { micro_uuid: '3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90', micro_uuid_raw: 'uuid-123' }],
+      ['a failure with a text', 'rejected', { success: false, micro_uuid_raw: 'uuid-123' }],
+      ['a success with neither', 'rejected', {}],
+      ['a non-UUID in micro_uuid', 'rejected', { micro_uuid: 'uuid-123' }],
+    ];
+    it('takes a success whose UUID is not one as micro_uuid null plus micro_uuid_raw, and nothing looser', async () => {
+      const sink = createPgAnalyticsSink({ db });
+      const outcomes: [string, string][] = [];
+      for (const [name, , properties] of shapes) outcomes.push([name, (await sink.write([shape(properties)])).status]);
+      expect(outcomes).toEqual(shapes.map(([name, expected]) => [name, expected]));
+    });
+
     it('lands a retried batch once', async () => {
       const sink = createPgAnalyticsSink({ db });
       const row: AnalyticsEventRow = {

@@ -115,7 +115,7 @@ describe('the stack on loopback', () => {
         if (i % 4 === 0) logger.logFailure('service-1', 150, 'Service not found'); // 25 % failures
         else logger.logSuccess('service-1', uuid, 150, i % 2 === 1); // 50 % fallbacks, 150 ms
       }
-      logger.logSuccess('service-1', 'uuid-123', 5); // malformed: dropped and counted
+      logger.logSuccess('service-1', uuid, Number.NaN); // not a duration: dropped and counted
     };
     burst();
     traffic = setInterval(burst, 250);

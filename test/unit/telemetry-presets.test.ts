@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBrowserTelemetry } from '../../src/browser/browser-telemetry.ts';
@@ -85,5 +86,36 @@ describe('telemetry presets, as a collector receives them', () => {
     expect(instance(exports[0])).toMatch(/^[0-9a-f-]{36}$/);
     expect(instance(exports[2])).toMatch(/^[0-9a-f-]{36}$/);
     expect(instance(exports[2])).not.toBe(instance(exports[0]));
+  });
+});
+
+describe('browser preset without a collector', () => {
+  it('reports a failing export once per outage and bounds shutdown', async () => {
+    // A collector that accepts the connection and never answers.
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      held.add(socket);
+      socket.on('error', () => {});
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const errors: string[] = [];
+    const telemetry = createBrowserTelemetry({
+      serviceName: 'wizard',
+      otlpUrl: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/v1/metrics`,
+      exportIntervalMillis: 3_600_000,
+      timeoutMillis: 200,
+      onExportError: (error) => errors.push(error.message),
+    });
+    createUuidLookupLogger({ meter: telemetry.meter }).logSuccess('wall-painting', UUID, 20);
+    await telemetry.forceFlush();
+    await telemetry.forceFlush();
+    expect(errors).toHaveLength(1);
+    const started = performance.now();
+    await telemetry.shutdown({ timeoutMillis: 300 });
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(errors).toHaveLength(1);
+    for (const socket of held) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
   });
 });

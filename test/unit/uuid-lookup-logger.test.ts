@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Meter } from '@opentelemetry/api';
+import type { UuidLookupEvent } from '../../src/core/lookup-event.ts';
 import { createMemorySink } from '../../src/core/memory-sink.ts';
 import { LOOKUP_DURATION_BUCKETS_SECONDS, UNKNOWN_SLUG_LABEL } from '../../src/contract/metrics.ts';
 import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
@@ -96,7 +97,7 @@ describe('uuid lookup logger', () => {
   });
 
   // Bad input: clamped, truncated or dropped, counted, never thrown.
-  const badInputs: { name: string; act: (l: ReturnType<typeof createUuidLookupLogger>) => void; dropped?: string; check?: (e: { microSlug: string; lookupTimeMs: number; errorMessage?: string }) => void }[] = [
+  const badInputs: { name: string; act: (l: ReturnType<typeof createUuidLookupLogger>) => void; dropped?: string; check?: (e: UuidLookupEvent) => void }[] = [
     { name: 'NaN duration', act: (l) => l.logSuccess('a', UUID, Number.NaN), dropped: 'invalid_duration' },
     { name: 'negative duration', act: (l) => l.logSuccess('a', UUID, -1), dropped: 'invalid_duration' },
     { name: 'Infinity duration', act: (l) => l.logFailure('a', Number.POSITIVE_INFINITY, 'x'), dropped: 'invalid_duration' },
@@ -112,7 +113,14 @@ describe('uuid lookup logger', () => {
     { name: 'control characters', act: (l) => l.logFailure('wall\u0000-\u001bpainting', 5, 'x'), check: (e) => expect(e.microSlug).toBe('wall-painting') },
     { name: 'emoji and accents', act: (l) => l.logFailure('peinture-murale-é🎨', 5, 'x'), check: (e) => expect(e.microSlug).toBe('peinture-murale-é🎨') },
     { name: 'SQL metacharacters, kept verbatim', act: (l) => l.logFailure("x'; DROP TABLE jobs; --", 5, 'x'), check: (e) => expect(e.microSlug).toBe("x'; DROP TABLE jobs; --") },
-    { name: 'a success with a malformed UUID', act: (l) => l.logSuccess('a', 'uuid-123', 5), dropped: 'invalid_uuid' },
+    // A success whose UUID is not one still counts (the spec's own example passes 'uuid-123'); the text is kept apart.
+    { name: 'a success whose UUID is not one', act: (l) => l.logSuccess('a', 'uuid-123', 5), check: (e) => expect([e.microUuid, e.microUuidRaw, e.success]).toEqual([null, 'uuid-123', true]) },
+    { name: 'a success with a 100 KB UUID', act: (l) => l.logSuccess('a', 'u'.repeat(100_000), 5), check: (e) => expect(e.microUuidRaw).toHaveLength(128) },
+    { name: 'a success with control characters in its UUID', act: (l) => l.logSuccess('a', 'id\u0000\u001b-7', 5), check: (e) => expect(e.microUuidRaw).toBe('id-7') },
+    { name: 'a success with no UUID', act: (l) => l.logSuccess('a', undefined as unknown as string, 5), check: (e) => expect([e.microUuid, e.microUuidRaw]).toEqual([null, 'undefined']) },
+    { name: 'a success with a numeric UUID', act: (l) => l.logSuccess('a', 42 as unknown as string, 5), check: (e) => expect(e.microUuidRaw).toBe('42') },
+    { name: 'a success with an object as UUID', act: (l) => l.logSuccess('a', { toString: () => { throw new Error('boom'); } } as unknown as string, 5), check: (e) => expect(e.microUuidRaw).toBe('[object]') },
+    { name: 'a success with an upper-case UUID', act: (l) => l.logSuccess('a', UUID.toUpperCase(), 5), check: (e) => expect([e.microUuid, e.microUuidRaw]).toEqual([UUID, undefined]) },
     { name: 'an Error as the failure message', act: (l) => l.logFailure('a', 5, new Error('connection reset')), check: (e) => expect(e.errorMessage).toBe('connection reset') },
   ];
 

@@ -5,6 +5,8 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { CollectionResult, MetricReader } from '@opentelemetry/sdk-metrics';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { prometheusName } from '../../contract/metrics.ts';
+import type { ReportingExporter } from '../../core/export-failures.ts';
+import { positiveMillis, reportExportFailures, settleWithin, warnOnConsole } from '../../core/export-failures.ts';
 
 /**
  * The in-process Prometheus pull exporter, naming metrics as the Collector's
@@ -33,10 +35,23 @@ export interface NodeTelemetryOptions {
   serviceName: string;
   /** `service.instance.id`: unique per process (the default, a random UUID), so cumulative series never collide. */
   serviceInstanceId?: string;
-  /** OTLP/HTTP export to a collector; `false` turns it off. Default: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` or the SDK's default. */
-  otlp?: false | { url?: string; headers?: Record<string, string>; exportIntervalMillis?: number };
+  /**
+   * OTLP/HTTP export to a collector; `false` turns it off. Default: `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
+   * or the SDK's default. `timeoutMillis` bounds one export, retries included (default 2000, or
+   * `OTEL_EXPORTER_OTLP_METRICS_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT`; at most the interval): it is
+   * also how long an export in flight can keep the process alive. Series are cumulative, so an
+   * export that fails loses nothing; the next one carries the totals.
+   */
+  otlp?: false | { url?: string; headers?: Record<string, string>; exportIntervalMillis?: number; timeoutMillis?: number };
   /** A Prometheus pull endpoint in this process; off unless given. */
   prometheus?: { port?: number; host?: string; endpoint?: string };
+  /** How long `shutdown()` waits at most for the last export. Default 2000. */
+  shutdownTimeoutMillis?: number;
+  /**
+   * Told when metric exports start failing: once, and again only after they have
+   * recovered. Default: one line on the console (`console.warn`).
+   */
+  onExportError?: (error: Error) => void;
 }
 
 /** What {@link createNodeTelemetry} made. */
@@ -45,14 +60,34 @@ export interface NodeTelemetry {
   meter: Meter;
   /** The pull endpoint, when asked for. */
   prometheus?: CollectorNamedPrometheusExporter;
-  /** Exports what is pending and stops. */
-  shutdown(): Promise<void>;
+  /**
+   * Exports what is pending and stops, within `timeoutMillis` (default: the
+   * `shutdownTimeoutMillis` option), whatever the collector does: an export cut
+   * short is reported, not thrown. Safe to call twice.
+   */
+  shutdown(options?: { timeoutMillis?: number }): Promise<void>;
+}
+
+const DEFAULT_EXPORT_TIMEOUT_MILLIS = 2_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 2_000;
+
+// OpenTelemetry's own variables for the export timeout, read only when the option is not given.
+function timeoutFromEnvironment(): number | undefined {
+  for (const name of ['OTEL_EXPORTER_OTLP_METRICS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
+    const value = Number(process.env[name] ?? Number.NaN);
+    if (Number.isFinite(value) && value > 0) return value;
+  }
+  return undefined;
 }
 
 /**
  * The Node preset: cumulative temporality (one process, one writer per series,
  * told apart by a unique `service.instance.id`), OTLP/HTTP to the collector, and
  * optionally a Prometheus pull endpoint.
+ *
+ * Without a collector it stays out of the way: an export gives up after its
+ * timeout (2 s), no timer of its own keeps the process alive, `shutdown()`
+ * returns within its bound (2 s), and the failure is reported once.
  *
  * @example
  * ```ts
@@ -62,17 +97,33 @@ export interface NodeTelemetry {
  */
 export function createNodeTelemetry(options: NodeTelemetryOptions): NodeTelemetry {
   if (options.serviceName === '') throw new Error('uuid-lookup: serviceName must not be empty');
+  const shutdownTimeoutMillis = positiveMillis('shutdownTimeoutMillis', options.shutdownTimeoutMillis, DEFAULT_SHUTDOWN_TIMEOUT_MILLIS);
   const readers: MetricReader[] = [];
+  let reporting: ReportingExporter<OTLPMetricExporter> | undefined;
   if (options.otlp !== false) {
     const otlp = options.otlp ?? {};
+    const exportIntervalMillis = positiveMillis('otlp.exportIntervalMillis', otlp.exportIntervalMillis, 15_000);
+    const timeoutMillis = Math.min(
+      positiveMillis('otlp.timeoutMillis', otlp.timeoutMillis, timeoutFromEnvironment() ?? DEFAULT_EXPORT_TIMEOUT_MILLIS),
+      exportIntervalMillis,
+    );
+    const exporter = new OTLPMetricExporter({
+      ...(otlp.url === undefined ? {} : { url: otlp.url }),
+      ...(otlp.headers === undefined ? {} : { headers: otlp.headers }),
+      temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
+      // Bounds the exporter's own retries (and their timers) as well as each request.
+      timeoutMillis,
+    });
+    reporting = reportExportFailures(exporter, {
+      timeoutMillis,
+      onError: options.onExportError ?? warnOnConsole(`OTLP metrics export${otlp.url === undefined ? '' : ` to ${otlp.url}`}`),
+    });
     readers.push(
       new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter({
-          ...(otlp.url === undefined ? {} : { url: otlp.url }),
-          ...(otlp.headers === undefined ? {} : { headers: otlp.headers }),
-          temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
-        }),
-        exportIntervalMillis: otlp.exportIntervalMillis ?? 15_000,
+        exporter: reporting,
+        exportIntervalMillis,
+        // The wrapper answers within timeoutMillis; the reader's own limit is only a backstop.
+        exportTimeoutMillis: Math.min(timeoutMillis + 1_000, exportIntervalMillis),
       }),
     );
   }
@@ -92,10 +143,18 @@ export function createNodeTelemetry(options: NodeTelemetryOptions): NodeTelemetr
     }),
     readers,
   });
+  let stopped: Promise<void> | undefined;
   return {
     meterProvider,
     meter: meterProvider.getMeter('uuid-lookup-observability'),
     ...(prometheus === undefined ? {} : { prometheus }),
-    shutdown: () => meterProvider.shutdown(),
+    shutdown(shutdownOptions = {}) {
+      const bound = positiveMillis('timeoutMillis', shutdownOptions.timeoutMillis, shutdownTimeoutMillis);
+      return (stopped ??= settleWithin(meterProvider.shutdown(), bound).then((outcome) => {
+        if (outcome === 'timed-out') {
+          reporting?.fail(new Error(`metrics shutdown did not finish within ${bound} ms; the last export was abandoned`));
+        }
+      }));
+    },
   };
 }

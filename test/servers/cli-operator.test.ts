@@ -115,6 +115,9 @@ describe('the demo and the worker on a shell with a DATABASE_URL', () => {
       const run = await cli(['worker', '--database-url', t.url ?? '', '--metrics-port', String(port)]);
       expect(run.code).toBe(1);
       expect(run.stderr).toBe(`uuid-lookup: the metrics port 127.0.0.1:${port} is in use: pick another with --metrics-port\n`);
+      const traffic = await cli(['traffic', '--database-url', t.url ?? '', '--prometheus-port', String(port), '--duration', '5']);
+      expect(traffic.code).toBe(1);
+      expect(traffic.stderr).toBe(`uuid-lookup: the metrics port 127.0.0.1:${port} is in use: pick another with --prometheus-port\n`);
     } finally {
       taken.close();
     }

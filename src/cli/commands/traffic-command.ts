@@ -9,6 +9,7 @@ import { printRecord } from '../output.ts';
 interface TrafficOptions extends DatabaseCommandOptions {
   otlpUrl?: string;
   prometheusPort?: number;
+  prometheusHost: string;
   rate: number;
   duration?: number;
   failureRatio: number;
@@ -27,6 +28,7 @@ export function registerTrafficCommand(program: Command): void {
       .description('drive the SDK with simulated wizard lookups, so dashboards and alerts have data')
       .option('--otlp-url <url>', 'OTLP/HTTP metrics endpoint of the collector, e.g. http://localhost:4318/v1/metrics')
       .option('--prometheus-port <port>', 'serve the metrics for Prometheus on this port', integerBetween(1, 65_535))
+      .option('--prometheus-host <address>', 'the address the metrics listen on (0.0.0.0: every interface, as in a container)', '127.0.0.1')
       .option('--rate <n>', 'lookups per second', numberBetween(0.1, 10_000), 5)
       .option('--duration <seconds>', 'stop after this long (default: run until Ctrl-C)', integerBetween(1, 31_536_000))
       .option('--failure-ratio <r>', 'share of lookups for slugs that match no service', numberBetween(0, 1), 0.03)
@@ -39,8 +41,15 @@ export function registerTrafficCommand(program: Command): void {
       const telemetry = createNodeTelemetry({
         serviceName: 'uuid-lookup-traffic',
         otlp: options.otlpUrl === undefined ? false : { url: options.otlpUrl, exportIntervalMillis: 10_000 },
-        ...(options.prometheusPort === undefined ? {} : { prometheus: { port: options.prometheusPort } }),
+        ...(options.prometheusPort === undefined ? {} : { prometheus: { port: options.prometheusPort, host: options.prometheusHost } }),
       });
+      try {
+        await telemetry.ready;
+      } catch (error) {
+        await telemetry.shutdown();
+        const message = (error as Error).message.replace(/^uuid-lookup: /, '');
+        throw new CliError(message.endsWith('is in use') ? `${message}: pick another with --prometheus-port` : message);
+      }
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       process.once('SIGTERM', () => stop.abort());

@@ -58,6 +58,12 @@ export interface NodeTelemetryOptions {
 export interface NodeTelemetry {
   meterProvider: MeterProvider;
   meter: Meter;
+  /**
+   * Settles when the Prometheus endpoint listens (at once without one); rejects,
+   * with one line to show, when its port is taken or its address cannot be bound.
+   * Awaiting it is optional: an unawaited failure does not crash the process.
+   */
+  ready: Promise<void>;
   /** The pull endpoint, when asked for. */
   prometheus?: CollectorNamedPrometheusExporter;
   /**
@@ -133,9 +139,23 @@ export function createNodeTelemetry(options: NodeTelemetryOptions): NodeTelemetr
       port: options.prometheus.port ?? 9464,
       ...(options.prometheus.host === undefined ? {} : { host: options.prometheus.host }),
       endpoint: options.prometheus.endpoint ?? '/metrics',
+      // Started below, so that a port in use is an answer, not a log line.
+      preventServerStart: true,
     });
     readers.push(prometheus);
   }
+  const where = `${options.prometheus?.host ?? 'localhost'}:${options.prometheus?.port ?? 9464}`;
+  const ready =
+    prometheus === undefined
+      ? Promise.resolve()
+      : prometheus.startServer().catch((error: NodeJS.ErrnoException) => {
+          throw new Error(
+            error.code === 'EADDRINUSE'
+              ? `uuid-lookup: the metrics port ${where} is in use`
+              : `uuid-lookup: cannot serve metrics on ${where}: ${error.message}`,
+          );
+        });
+  ready.catch(() => {}); // handled here too: a caller that never awaits it is not crashed
   const meterProvider = new MeterProvider({
     resource: resourceFromAttributes({
       'service.name': options.serviceName,
@@ -147,6 +167,7 @@ export function createNodeTelemetry(options: NodeTelemetryOptions): NodeTelemetr
   return {
     meterProvider,
     meter: meterProvider.getMeter('uuid-lookup-observability'),
+    ready,
     ...(prometheus === undefined ? {} : { prometheus }),
     shutdown(shutdownOptions = {}) {
       const bound = positiveMillis('timeoutMillis', shutdownOptions.timeoutMillis, shutdownTimeoutMillis);

@@ -1,30 +1,16 @@
-import type { Attributes, Counter, Histogram, Meter, ObservableCounter } from '@opentelemetry/api';
-import { metrics } from '@opentelemetry/api';
+import type { Meter } from '@opentelemetry/api';
+import type { DropReason } from '../contract/metrics.ts';
 import type { AnalyticsBatcher } from './analytics-batcher.ts';
 import { createAnalyticsBatcher } from './analytics-batcher.ts';
 import type { AnalyticsSink } from './analytics-sink.ts';
 import type { UuidLookupEvent } from './lookup-event.ts';
-import { eventId } from './lookup-event.ts';
-import type { DropReason } from '../contract/metrics.ts';
-import {
-  EVENTS_DROPPED,
-  LOOKUP_DURATION,
-  LOOKUP_DURATION_BUCKETS_SECONDS,
-  LOOKUPS,
-  UNKNOWN_SLUG_LABEL,
-} from '../contract/metrics.ts';
+import { createLookupInstruments } from './logging/lookup-instruments.ts';
+import type { UUIDLookupMetrics } from './logging/lookup-stats.ts';
+import { createLookupStats } from './logging/lookup-stats.ts';
+import { createRecentEvents } from './logging/recent-events.ts';
 import { isRegionCode, LIMITS, sanitizeLookup } from './sanitize-lookup.ts';
 
-/** The spec's metrics (section 1, "Metrics Tracked"). */
-export interface UUIDLookupMetrics {
-  totalLookups: number;
-  successfulLookups: number;
-  failedLookups: number;
-  /** Milliseconds, over all lookups, failures included (the alert's average is the same). */
-  averageLookupTime: number;
-  /** Percentage of all lookups that used a fallback. */
-  fallbackRate: number;
-}
+export type { UUIDLookupMetrics } from './logging/lookup-stats.ts';
 
 /** Per-lookup context: the wizard session and a coarse region, both optional. */
 export interface LookupContext {
@@ -87,38 +73,6 @@ export interface UuidLookupLogger {
   getDroppedCounts(): Readonly<Record<DropReason, number>>;
 }
 
-interface Instruments {
-  duration: Histogram;
-  lookups: ObservableCounter;
-  dropped: Counter;
-}
-
-// uuid.lookups is an asynchronous counter over counts the logger keeps anyway
-// (per cached attributes object): a synchronous counter.add would hash the same
-// attributes a second time on every lookup, which is most of the cost of
-// recording (OTel JS hashAttributes). Prometheus sees the same monotonic sum.
-function createInstruments(meter: Meter, lookupCounts: ReadonlyMap<Attributes, number>): Instruments {
-  const lookups = meter.createObservableCounter(LOOKUPS.name, {
-    unit: LOOKUPS.unit,
-    description: 'Slug lookups, by outcome and whether a fallback was used.',
-  });
-  lookups.addCallback((result) => {
-    for (const [attributes, count] of lookupCounts) result.observe(count, attributes);
-  });
-  return {
-    duration: meter.createHistogram(LOOKUP_DURATION.name, {
-      unit: LOOKUP_DURATION.unit,
-      description: 'Time to resolve a micro-service slug to its UUID.',
-      advice: { explicitBucketBoundaries: [...LOOKUP_DURATION_BUCKETS_SECONDS] },
-    }),
-    lookups,
-    dropped: meter.createCounter(EVENTS_DROPPED.name, {
-      unit: EVENTS_DROPPED.unit,
-      description: 'Lookup events not recorded or not delivered to analytics, by reason.',
-    }),
-  };
-}
-
 const NOOP_CONSOLE: Pick<Console, 'debug' | 'warn'> = { debug: () => {}, warn: () => {} };
 
 /**
@@ -145,12 +99,14 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
   const debugEnabled = log !== NOOP_CONSOLE;
   const context = options.context;
 
-  // Cumulative lookup counts by attribute set, observed by the uuid.lookups counter.
-  const lookupCounts = new Map<Attributes, number>();
-  let instruments: Instruments | undefined =
-    options.meter === undefined ? undefined : createInstruments(options.meter, lookupCounts);
-  const getInstruments = (): Instruments =>
-    (instruments ??= createInstruments(metrics.getMeter('uuid-lookup-observability'), lookupCounts));
+  const instruments = createLookupInstruments({
+    meter: options.meter,
+    knownSlugs: options.knownSlugs,
+    maxSlugLabels,
+    knownRegions: options.knownRegions,
+  });
+  const stats = createLookupStats();
+  const recent = createRecentEvents(recentSize);
 
   const dropped: Record<DropReason, number> = {
     invalid_slug: 0,
@@ -160,12 +116,9 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
     rejected: 0,
     shutdown: 0,
   };
-  const dropAttributes = new Map<DropReason, Attributes>();
   const countDrop = (reason: DropReason, count: number, error?: Error): void => {
     dropped[reason] += count;
-    let attributes = dropAttributes.get(reason);
-    if (attributes === undefined) dropAttributes.set(reason, (attributes = { reason }));
-    getInstruments().dropped.add(count, attributes);
+    instruments.recordDrop(reason, count);
     log.warn(`[uuid-lookup] dropped ${count} event(s): ${reason}${error ? ` (${error.message})` : ''}`);
   };
 
@@ -179,44 +132,6 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
     onDrop: countDrop,
     onRetry: (error, delay) => log.warn(`[uuid-lookup] analytics write failed, retrying in ${Math.round(delay)} ms: ${error.message}`),
   });
-
-  // Bounded label cardinality: slugs seen resolving, up to maxSlugLabels.
-  const knownSlugs = new Set<string>();
-  for (const slug of options.knownSlugs ?? []) if (knownSlugs.size < maxSlugLabels) knownSlugs.add(slug);
-  // Regions as a bounded label too (Phase 6 geography): a known list, else `other`.
-  const knownRegions = new Set(options.knownRegions ?? []);
-  const regionLabel = (region: string | undefined): string =>
-    region === undefined ? 'unknown' : knownRegions.has(region) ? region : 'other';
-
-  // One attributes object per label combination, made once: no allocation and
-  // no string building per lookup. Index: outcome * 2 + fallback.
-  const attributeCache = new Map<string, Attributes[]>();
-  const attributesFor = (slug: string, success: boolean, fallback: boolean, region: string | undefined): Attributes => {
-    if (success && !knownSlugs.has(slug) && knownSlugs.size < maxSlugLabels) knownSlugs.add(slug);
-    const label = knownSlugs.has(slug) ? slug : UNKNOWN_SLUG_LABEL;
-    const regionValue = regionLabel(region);
-    const key = regionValue === 'unknown' ? label : `${label}\u0000${regionValue}`;
-    let variants = attributeCache.get(key);
-    if (variants === undefined) {
-      variants = [false, true].flatMap((ok) =>
-        [false, true].map((fb) => ({
-          outcome: ok ? 'success' : 'failure',
-          fallback: fb ? 'true' : 'false',
-          micro_slug: label,
-          region: regionValue,
-        })),
-      );
-      attributeCache.set(key, variants);
-    }
-    return variants[(success ? 2 : 0) + (fallback ? 1 : 0)] as Attributes;
-  };
-
-  let total = 0;
-  let successes = 0;
-  let fallbacks = 0;
-  let totalTimeMs = 0;
-  const recent: UuidLookupEvent[] = [];
-  let recentNext = 0;
 
   const record = (
     slugInput: unknown,
@@ -249,18 +164,9 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
         if (isRegionCode(ctx.region)) event.region = ctx.region;
       }
 
-      const attributes = attributesFor(checked.slug, success, fallbackUsed, event.region);
-      getInstruments().duration.record(checked.lookupTimeMs / 1000, attributes);
-      lookupCounts.set(attributes, (lookupCounts.get(attributes) ?? 0) + 1);
-
-      total += 1;
-      if (success) successes += 1;
-      if (fallbackUsed) fallbacks += 1;
-      totalTimeMs += checked.lookupTimeMs;
-      if (recentSize > 0) {
-        recent[recentNext] = event;
-        recentNext = (recentNext + 1) % recentSize;
-      }
+      instruments.recordLookup(checked.slug, success, fallbackUsed, event.region, checked.lookupTimeMs);
+      stats.add(success, fallbackUsed, checked.lookupTimeMs);
+      recent.add(event);
       batcher.enqueue(event);
       if (debugEnabled) {
         log.debug(
@@ -286,20 +192,8 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
     logFailure(microSlug, lookupTimeMs, errorMessage): void {
       record(microSlug, null, lookupTimeMs, false, false, errorMessage);
     },
-    getMetrics(): UUIDLookupMetrics {
-      return {
-        totalLookups: total,
-        successfulLookups: successes,
-        failedLookups: total - successes,
-        averageLookupTime: total === 0 ? 0 : totalTimeMs / total,
-        fallbackRate: total === 0 ? 0 : (100 * fallbacks) / total,
-      };
-    },
-    getRecentEvents(): UuidLookupEvent[] {
-      const ordered = recent.length < recentSize ? recent.slice() : [...recent.slice(recentNext), ...recent.slice(0, recentNext)];
-      for (const event of ordered) eventId(event);
-      return ordered;
-    },
+    getMetrics: stats.snapshot,
+    getRecentEvents: recent.list,
     async flush(): Promise<void> {
       await batcher.flush();
     },

@@ -4,7 +4,7 @@
 // UPDATE split over two connections (two halves of the id space at once).
 // Then the cost of what is read often: get_uuid_migration_stats() and the
 // Postgres exporter's scrape of it.
-// Prints JSON. Options: SIZES=1000000,10000000 BATCH_SIZE=10000 TEST_PG_URL=postgres://...
+// Prints JSON. Options: SIZES=1000000,10000000 CONNECTIONS=1,2 BATCH_SIZE=10000 TEST_PG_URL=postgres://...
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ import { serverTestDatabase } from '../test/support/test-databases.ts';
 import { medianMillis } from './support/lookup-events.ts';
 
 const sizes = (process.env.SIZES ?? '1000000').split(',').map(Number);
+const connectionCounts = (process.env.CONNECTIONS ?? '1,2').split(',').map(Number);
 const batchSize = Number(process.env.BATCH_SIZE ?? 10_000);
 const services = 1000;
 const ms = (start: number): number => Math.round(performance.now() - start);
@@ -135,7 +136,7 @@ interface SizeResult {
 
 const results: SizeResult[] = [];
 for (const jobs of sizes) {
-  for (const connections of [1, 2]) {
+  for (const connections of connectionCounts) {
     const t = await serverTestDatabase();
     try {
       await seed(t.db, jobs);
@@ -181,7 +182,7 @@ process.stdout.write(
       benchmark: 'migration',
       batch_size: batchSize,
       results,
-      growth_per_million: [1, 2].map((connections) => ({
+      growth_per_million: connectionCounts.map((connections) => ({
         connections,
         from_jobs: smallest,
         to_jobs: largest,

@@ -31,5 +31,6 @@ describe("the README's first two commands, from a clean clone", () => {
     const test = spawnSync('sh', ['-c', commands[1] ?? 'false'], { cwd: clone, env, encoding: 'utf8', timeout: 600_000 });
     expect(test.status, `${test.stdout.slice(-3000)}\n${test.stderr.slice(-2000)}`).toBe(0);
     expect(test.stdout).toMatch(/Tests\s+.*\d+ passed/);
-  });
+    // Two npm ci (each builds dist/), the demo and the whole unit suite: minutes on two busy cores.
+  }, 900_000);
 });

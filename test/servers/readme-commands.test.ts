@@ -31,6 +31,6 @@ describe("the README's first two commands, from a clean clone", () => {
     const test = spawnSync('sh', ['-c', commands[1] ?? 'false'], { cwd: clone, env, encoding: 'utf8', timeout: 600_000 });
     expect(test.status, `${test.stdout.slice(-3000)}\n${test.stderr.slice(-2000)}`).toBe(0);
     expect(test.stdout).toMatch(/Tests\s+.*\d+ passed/);
-    // A clone's npm ci, npm start and npm test, each bounded above: minutes on a busy machine.
+    // Two npm ci (each builds dist/), the demo and the whole unit suite: minutes on two busy cores.
   }, 900_000);
 });

@@ -37,9 +37,7 @@ async function runChild(config: Record<string, unknown>): Promise<ChildRun> {
   const exitedAt = performance.now();
   const line = stdout.split('\n').find((l) => l.includes('"done"'));
   if (line === undefined || doneAt === undefined) throw new Error(`the child did not finish its work (exit ${code}):\n${stdout}\n${stderr}`);
-  const run = { result: JSON.parse(line) as ChildRun['result'], lingerMillis: exitedAt - doneAt, stderr, code };
-  if (process.env.DEBUG_TELEMETRY_CHILD) console.log(JSON.stringify(config), JSON.stringify(run));
-  return run;
+  return { result: JSON.parse(line) as ChildRun['result'], lingerMillis: exitedAt - doneAt, stderr, code };
 }
 
 /** Lines of the child's stderr that tell of a failing export (our report, or OpenTelemetry's diagnostics). */

@@ -133,10 +133,35 @@ BEGIN
 END
 $$;
 
+-- Retires the current outcomes of these jobs: each moves from the log to the
+-- history with the reason ('superseded' by a new attempt, or 'rolled_back').
+-- One set-based statement. Every read is an index probe by job_id (sequential
+-- scans off), so its cost follows the jobs given, never the log's size or its
+-- statistics.
+CREATE OR REPLACE FUNCTION public._uuid_migration_retire(p_job_ids uuid[], p_reason text)
+RETURNS bigint
+LANGUAGE sql
+SET search_path = ''
+SET enable_seqscan = off
+AS $$
+  WITH retired AS (
+    DELETE FROM public.uuid_migration_log l WHERE l.job_id = ANY (p_job_ids)
+    RETURNING l.*
+  ), archived AS (
+    INSERT INTO public.uuid_migration_log_history
+      (id, job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code,
+       migrated_at, created_at, retired_reason)
+    SELECT r.id, r.job_id, r.run_id, r.micro_slug, r.micro_uuid, r.migration_status, r.error_message,
+           r.error_code, r.migrated_at, r.created_at, p_reason
+    FROM retired r
+    RETURNING 1
+  )
+  SELECT pg_catalog.count(*) FROM archived
+$$;
+
 -- Records the outcome of an attempt on jobs the caller holds locked: the job's
--- earlier outcome, if any, moves to the history, and the new one takes its
--- place. One statement, set-based; the history insert reads the log as it was
--- before the statement.
+-- earlier outcome, if any, is retired first, and the new one takes its place.
+-- Jobs picked as never attempted have none: no probe for them.
 --
 -- One set-based statement for a list of jobs the caller has locked, with the
 -- row addresses (ctid) and slugs it read when it locked them, so jobs is not
@@ -153,6 +178,9 @@ AS $$
 DECLARE
   v_result public.uuid_migration_batch_summary;
 BEGIN
+  IF p_mode <> 'new' THEN
+    PERFORM public._uuid_migration_retire(p_job_ids, 'superseded');
+  END IF;
   WITH target AS (
     SELECT k.id, k.row_ctid, k.micro_id FROM unnest(p_job_ids, p_ctids, p_slugs) AS k (id, row_ctid, micro_id)
   ), service AS (
@@ -168,15 +196,6 @@ BEGIN
     FROM resolved r
     WHERE j.ctid = r.row_ctid AND j.id = r.id AND r.matches = 1
     RETURNING j.id
-  ), superseded AS (
-    -- Jobs picked as never attempted have no earlier outcome: skip the probe.
-    INSERT INTO public.uuid_migration_log_history
-      (id, job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code,
-       migrated_at, created_at, retired_reason)
-    SELECT l.id, l.job_id, l.run_id, l.micro_slug, l.micro_uuid, l.migration_status, l.error_message,
-           l.error_code, l.migrated_at, l.created_at, 'superseded'
-    FROM public.uuid_migration_log l
-    WHERE p_mode <> 'new' AND l.job_id IN (SELECT t.id FROM target t)
   ), logged AS (
     INSERT INTO public.uuid_migration_log AS l
       (job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code, migrated_at)
@@ -192,11 +211,6 @@ BEGIN
            CASE WHEN u.id IS NULL AND r.matches > 1 THEN 'P0001' END,
            CASE WHEN u.id IS NOT NULL THEN pg_catalog.now() END
     FROM resolved r LEFT JOIN updated u ON u.id = r.id
-    ON CONFLICT (job_id) DO UPDATE SET
-      id = excluded.id, run_id = excluded.run_id, micro_slug = excluded.micro_slug,
-      micro_uuid = excluded.micro_uuid, migration_status = excluded.migration_status,
-      error_message = excluded.error_message, error_code = excluded.error_code,
-      migrated_at = excluded.migrated_at, created_at = excluded.created_at
     RETURNING l.migration_status
   )
   SELECT pg_catalog.count(*)::integer,
@@ -246,22 +260,11 @@ BEGIN
       RAISE;
     END IF;
     IF v_n = 1 THEN
-      WITH superseded AS (
-        INSERT INTO public.uuid_migration_log_history
-          (id, job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code,
-           migrated_at, created_at, retired_reason)
-        SELECT l.id, l.job_id, l.run_id, l.micro_slug, l.micro_uuid, l.migration_status, l.error_message,
-               l.error_code, l.migrated_at, l.created_at, 'superseded'
-        FROM public.uuid_migration_log l WHERE l.job_id = p_job_ids[1]
-      )
-      INSERT INTO public.uuid_migration_log AS l
+      PERFORM public._uuid_migration_retire(p_job_ids, 'superseded');
+      INSERT INTO public.uuid_migration_log
         (job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code)
       SELECT j.id, p_run_id, COALESCE(j.micro_id, ''), NULL, 'failed', pg_catalog.left(v_msg, 1000), v_state
-      FROM public.jobs j WHERE j.id = p_job_ids[1]
-      ON CONFLICT (job_id) DO UPDATE SET
-        id = excluded.id, run_id = excluded.run_id, micro_slug = excluded.micro_slug,
-        micro_uuid = NULL, migration_status = 'failed', error_message = excluded.error_message,
-        error_code = excluded.error_code, migrated_at = NULL, created_at = excluded.created_at;
+      FROM public.jobs j WHERE j.id = p_job_ids[1];
       RETURN ROW(1, 0, 0, 1, NULL)::public.uuid_migration_batch_summary;
     END IF;
     v_half := v_n / 2;
@@ -492,8 +495,9 @@ LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
+  v_ids      uuid[];
   v_reverted bigint;
-  v_changed bigint;
+  v_changed  bigint;
 BEGIN
   IF p_run_id IS NULL THEN
     RAISE EXCEPTION 'uuid migration: run id must not be null' USING ERRCODE = '22004';
@@ -514,20 +518,9 @@ BEGIN
     WHERE l.run_id = p_run_id AND l.migration_status = 'success'
       AND j.id = l.job_id AND j.micro_uuid = l.micro_uuid
     RETURNING j.id
-  ), retired AS (
-    DELETE FROM public.uuid_migration_log l
-    USING reverted r WHERE l.job_id = r.id AND l.run_id = p_run_id
-    RETURNING l.*
-  ), archived AS (
-    INSERT INTO public.uuid_migration_log_history
-      (id, job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code,
-       migrated_at, created_at, retired_reason)
-    SELECT r.id, r.job_id, r.run_id, r.micro_slug, r.micro_uuid, r.migration_status, r.error_message,
-           r.error_code, r.migrated_at, r.created_at, 'rolled_back'
-    FROM retired r
-    RETURNING 1
   )
-  SELECT pg_catalog.count(*) INTO v_reverted FROM archived;
+  SELECT pg_catalog.array_agg(r.id) INTO v_ids FROM reverted r;
+  v_reverted := public._uuid_migration_retire(COALESCE(v_ids, '{}'), 'rolled_back');
 
   SELECT pg_catalog.count(*) INTO v_changed
   FROM public.uuid_migration_log l JOIN public.jobs j ON j.id = l.job_id
@@ -550,6 +543,7 @@ AS $$
 DECLARE
   v_run     uuid := pg_catalog.gen_random_uuid();
   v_service uuid;
+  v_ids     uuid[];
   v_mapped  bigint;
 BEGIN
   IF p_job_slug IS NULL OR p_service_slug IS NULL THEN
@@ -568,24 +562,12 @@ BEGIN
     UPDATE public.jobs j SET micro_uuid = v_service
     WHERE j.micro_uuid IS NULL AND j.micro_id = p_job_slug
     RETURNING j.id
-  ), superseded AS (
-    INSERT INTO public.uuid_migration_log_history
-      (id, job_id, run_id, micro_slug, micro_uuid, migration_status, error_message, error_code,
-       migrated_at, created_at, retired_reason)
-    SELECT l.id, l.job_id, l.run_id, l.micro_slug, l.micro_uuid, l.migration_status, l.error_message,
-           l.error_code, l.migrated_at, l.created_at, 'superseded'
-    FROM public.uuid_migration_log l WHERE l.job_id IN (SELECT m.id FROM mapped m)
-  ), logged AS (
-    INSERT INTO public.uuid_migration_log AS l
-      (job_id, run_id, micro_slug, micro_uuid, migration_status, migrated_at)
-    SELECT m.id, v_run, p_job_slug, v_service, 'success', pg_catalog.now() FROM mapped m
-    ON CONFLICT (job_id) DO UPDATE SET
-      id = excluded.id, run_id = excluded.run_id, micro_slug = excluded.micro_slug,
-      micro_uuid = excluded.micro_uuid, migration_status = 'success', error_message = NULL,
-      error_code = NULL, migrated_at = excluded.migrated_at, created_at = excluded.created_at
-    RETURNING 1
   )
-  SELECT pg_catalog.count(*) INTO v_mapped FROM logged;
+  SELECT pg_catalog.array_agg(m.id) INTO v_ids FROM mapped m;
+  PERFORM public._uuid_migration_retire(COALESCE(v_ids, '{}'), 'superseded');
+  INSERT INTO public.uuid_migration_log (job_id, run_id, micro_slug, micro_uuid, migration_status, migrated_at)
+  SELECT k.id, v_run, p_job_slug, v_service, 'success', pg_catalog.now() FROM pg_catalog.unnest(v_ids) AS k (id);
+  v_mapped := COALESCE(pg_catalog.cardinality(v_ids), 0);
   RETURN QUERY SELECT v_run, v_mapped;
 END
 $$;
@@ -601,6 +583,7 @@ CREATE POLICY uuid_migration_log_history_read_monitoring ON public.uuid_migratio
   FOR SELECT TO uuid_lookup_reader USING (true);
 
 REVOKE EXECUTE ON FUNCTION
+  public._uuid_migration_retire(uuid[], text),
   public._uuid_migration_mode(text),
   public._uuid_migration_apply(uuid[], tid[], text[], uuid, text),
   public._uuid_migration_apply_isolating(uuid[], tid[], text[], uuid, text),
@@ -613,6 +596,7 @@ REVOKE EXECUTE ON FUNCTION
   public.map_job_slug_to_service(text, text)
   FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION
+  public._uuid_migration_retire(uuid[], text),
   public._uuid_migration_mode(text),
   public._uuid_migration_apply(uuid[], tid[], text[], uuid, text),
   public._uuid_migration_apply_isolating(uuid[], tid[], text[], uuid, text),

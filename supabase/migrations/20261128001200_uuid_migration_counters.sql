@@ -73,73 +73,52 @@ AS $$
     AND (p_jobs <> 0 OR p_without <> 0 OR p_success <> 0 OR p_failed <> 0 OR p_skipped <> 0)
 $$;
 
--- One function per event: each reads only the transition tables it has.
-CREATE OR REPLACE FUNCTION public.uuid_migration_count_jobs_insert()
+-- One function per table; each branch reads only the transition tables its
+-- event has (PL/pgSQL plans a statement when it first runs it).
+CREATE OR REPLACE FUNCTION public.uuid_migration_count_jobs()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+DECLARE
+  v_new_rows bigint := 0;
+  v_new_null bigint := 0;
+  v_old_rows bigint := 0;
+  v_old_null bigint := 0;
 BEGIN
-  PERFORM public._uuid_migration_count(
-    (SELECT pg_catalog.count(*) FROM counted_new),
-    (SELECT pg_catalog.count(*) FROM counted_new WHERE micro_uuid IS NULL), 0, 0, 0);
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE micro_uuid IS NULL) INTO v_new_rows, v_new_null FROM counted_new;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE micro_uuid IS NULL) INTO v_old_rows, v_old_null FROM counted_old;
+  END IF;
+  PERFORM public._uuid_migration_count(v_new_rows - v_old_rows, v_new_null - v_old_null, 0, 0, 0);
   RETURN NULL;
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.uuid_migration_count_jobs_update()
+CREATE OR REPLACE FUNCTION public.uuid_migration_count_log()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+DECLARE
+  v_success bigint := 0;
+  v_failed  bigint := 0;
+  v_skipped bigint := 0;
+  v_s bigint;
+  v_f bigint;
+  v_k bigint;
 BEGIN
-  PERFORM public._uuid_migration_count(0,
-    (SELECT pg_catalog.count(*) FROM counted_new WHERE micro_uuid IS NULL)
-      - (SELECT pg_catalog.count(*) FROM counted_old WHERE micro_uuid IS NULL), 0, 0, 0);
-  RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION public.uuid_migration_count_jobs_delete()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
-BEGIN
-  PERFORM public._uuid_migration_count(
-    -(SELECT pg_catalog.count(*) FROM counted_old),
-    -(SELECT pg_catalog.count(*) FROM counted_old WHERE micro_uuid IS NULL), 0, 0, 0);
-  RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION public.uuid_migration_count_log_insert()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
-BEGIN
-  PERFORM public._uuid_migration_count(0, 0, n.success, n.failed, n.skipped)
-  FROM (SELECT pg_catalog.count(*) FILTER (WHERE migration_status = 'success') AS success,
-               pg_catalog.count(*) FILTER (WHERE migration_status = 'failed') AS failed,
-               pg_catalog.count(*) FILTER (WHERE migration_status = 'skipped') AS skipped
-        FROM counted_new) n;
-  RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION public.uuid_migration_count_log_update()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
-BEGIN
-  PERFORM public._uuid_migration_count(0, 0, n.success - o.success, n.failed - o.failed, n.skipped - o.skipped)
-  FROM (SELECT pg_catalog.count(*) FILTER (WHERE migration_status = 'success') AS success,
-               pg_catalog.count(*) FILTER (WHERE migration_status = 'failed') AS failed,
-               pg_catalog.count(*) FILTER (WHERE migration_status = 'skipped') AS skipped
-        FROM counted_new) n,
-       (SELECT pg_catalog.count(*) FILTER (WHERE migration_status = 'success') AS success,
-               pg_catalog.count(*) FILTER (WHERE migration_status = 'failed') AS failed,
-               pg_catalog.count(*) FILTER (WHERE migration_status = 'skipped') AS skipped
-        FROM counted_old) o;
-  RETURN NULL;
-END
-$$;
-
-CREATE OR REPLACE FUNCTION public.uuid_migration_count_log_delete()
-RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
-BEGIN
-  PERFORM public._uuid_migration_count(0, 0, -o.success, -o.failed, -o.skipped)
-  FROM (SELECT pg_catalog.count(*) FILTER (WHERE migration_status = 'success') AS success,
-               pg_catalog.count(*) FILTER (WHERE migration_status = 'failed') AS failed,
-               pg_catalog.count(*) FILTER (WHERE migration_status = 'skipped') AS skipped
-        FROM counted_old) o;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    SELECT pg_catalog.count(*) FILTER (WHERE migration_status = 'success'),
+           pg_catalog.count(*) FILTER (WHERE migration_status = 'failed'),
+           pg_catalog.count(*) FILTER (WHERE migration_status = 'skipped')
+      INTO v_s, v_f, v_k FROM counted_new;
+    v_success := v_s; v_failed := v_f; v_skipped := v_k;
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    SELECT pg_catalog.count(*) FILTER (WHERE migration_status = 'success'),
+           pg_catalog.count(*) FILTER (WHERE migration_status = 'failed'),
+           pg_catalog.count(*) FILTER (WHERE migration_status = 'skipped')
+      INTO v_s, v_f, v_k FROM counted_old;
+    v_success := v_success - v_s; v_failed := v_failed - v_f; v_skipped := v_skipped - v_k;
+  END IF;
+  PERFORM public._uuid_migration_count(0, 0, v_success, v_failed, v_skipped);
   RETURN NULL;
 END
 $$;
@@ -159,15 +138,15 @@ $$;
 DROP TRIGGER IF EXISTS uuid_migration_count_insert ON public.jobs;
 CREATE TRIGGER uuid_migration_count_insert AFTER INSERT ON public.jobs
   REFERENCING NEW TABLE AS counted_new
-  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_jobs_insert();
+  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_jobs();
 DROP TRIGGER IF EXISTS uuid_migration_count_update ON public.jobs;
 CREATE TRIGGER uuid_migration_count_update AFTER UPDATE ON public.jobs
   REFERENCING OLD TABLE AS counted_old NEW TABLE AS counted_new
-  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_jobs_update();
+  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_jobs();
 DROP TRIGGER IF EXISTS uuid_migration_count_delete ON public.jobs;
 CREATE TRIGGER uuid_migration_count_delete AFTER DELETE ON public.jobs
   REFERENCING OLD TABLE AS counted_old
-  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_jobs_delete();
+  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_jobs();
 DROP TRIGGER IF EXISTS uuid_migration_count_truncate ON public.jobs;
 CREATE TRIGGER uuid_migration_count_truncate AFTER TRUNCATE ON public.jobs
   FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_truncate();
@@ -175,15 +154,15 @@ CREATE TRIGGER uuid_migration_count_truncate AFTER TRUNCATE ON public.jobs
 DROP TRIGGER IF EXISTS uuid_migration_count_insert ON public.uuid_migration_log;
 CREATE TRIGGER uuid_migration_count_insert AFTER INSERT ON public.uuid_migration_log
   REFERENCING NEW TABLE AS counted_new
-  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_log_insert();
+  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_log();
 DROP TRIGGER IF EXISTS uuid_migration_count_update ON public.uuid_migration_log;
 CREATE TRIGGER uuid_migration_count_update AFTER UPDATE ON public.uuid_migration_log
   REFERENCING OLD TABLE AS counted_old NEW TABLE AS counted_new
-  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_log_update();
+  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_log();
 DROP TRIGGER IF EXISTS uuid_migration_count_delete ON public.uuid_migration_log;
 CREATE TRIGGER uuid_migration_count_delete AFTER DELETE ON public.uuid_migration_log
   REFERENCING OLD TABLE AS counted_old
-  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_log_delete();
+  FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_log();
 DROP TRIGGER IF EXISTS uuid_migration_count_truncate ON public.uuid_migration_log;
 CREATE TRIGGER uuid_migration_count_truncate AFTER TRUNCATE ON public.uuid_migration_log
   FOR EACH STATEMENT EXECUTE FUNCTION public.uuid_migration_count_truncate();
@@ -221,12 +200,8 @@ $$;
 REVOKE EXECUTE ON FUNCTION
   public.rebuild_uuid_migration_counters(),
   public._uuid_migration_count(bigint, bigint, bigint, bigint, bigint),
-  public.uuid_migration_count_jobs_insert(),
-  public.uuid_migration_count_jobs_update(),
-  public.uuid_migration_count_jobs_delete(),
-  public.uuid_migration_count_log_insert(),
-  public.uuid_migration_count_log_update(),
-  public.uuid_migration_count_log_delete(),
+  public.uuid_migration_count_jobs(),
+  public.uuid_migration_count_log(),
   public.uuid_migration_count_truncate()
   FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.rebuild_uuid_migration_counters() TO service_role;

@@ -67,6 +67,38 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
+/** A connection lost to a server restart or shutdown (SQLSTATE classes 08 and 57, refused, reset). */
+function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (/^(08|57)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code));
+}
+
+/**
+ * Runs `fn`, and again (up to three times) when the server went away under it:
+ * on a shared machine someone else's test may restart PostgreSQL. Waits until it
+ * accepts connections again; `cleanup` removes what the failed attempt left.
+ */
+async function withRetry<T>(label: string, fn: () => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isConnectionLoss(error) || attempt === 3) throw error;
+      process.stderr.write(`${label}: the server went away (${String((error as Error).message)}), retrying\n`);
+      for (let waited = 0; ; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        try {
+          await admin('SELECT 1');
+          break;
+        } catch (again) {
+          if (waited > 180) throw again;
+        }
+      }
+      await cleanup();
+    }
+  }
+}
+
 /**
  * Events `from`..`to` of a set of `total`: well-formed, one wizard session per
  * five events, 4 % failures, 10 % fallbacks, spread over 30 days.
@@ -201,14 +233,18 @@ try {
   const setupSeconds: Record<string, number> = {};
   for (const state of states) {
     const setupStart = performance.now();
-    const template = await createState(state.key, files);
-    templates.push(template);
+    templates.push(dbName(`tpl_${state.key}`));
+    const template = await withRetry(`state ${state.name}`, () => createState(state.key, files), () =>
+      admin(`DROP DATABASE IF EXISTS ${dbName(`tpl_${state.key}`)} WITH (FORCE)`),
+    );
     setupSeconds[state.name] = Number(((performance.now() - setupStart) / 1000).toFixed(1));
     const byShape: Record<string, ShapeResult> = {};
     results[state.name] = byShape;
     for (const shape of shapes) {
-      const withTriggers = await measure(template, shape.events, shape.size, true);
-      const without = await measure(template, shape.events, shape.size, false);
+      const dropCase = (): Promise<void> => admin(`DROP DATABASE IF EXISTS ${dbName('case')} WITH (FORCE)`);
+      const label = `${state.name} ${shape.name}`;
+      const withTriggers = await withRetry(label, () => measure(template, shape.events, shape.size, true), dropCase);
+      const without = await withRetry(label, () => measure(template, shape.events, shape.size, false), dropCase);
       const result: ShapeResult = {
         events: shape.events,
         statements: withTriggers.statements,
@@ -254,5 +290,7 @@ try {
     )}\n`,
   );
 } finally {
-  for (const template of templates) await admin(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  for (const template of templates) {
+    await withRetry('cleanup', () => admin(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`), async () => {});
+  }
 }

@@ -1,0 +1,296 @@
+// npm run bench:ingest: uuid_lookup events inserted into analytics_events on the
+// real server, in one statement and in batches of 500 and of 10 (the SDK's
+// default), into (a) a database whose tables were never analysed, (b) one whose
+// tables were analysed while empty, (c) one that already holds EXISTING_EVENTS
+// events (default 5,000,000), each case with the project's triggers and, as the
+// limit, with them disabled, in the same run. Prints JSON: ms per 100,000 events
+// (wall time, and the server process's CPU time when the server runs on this
+// machine: steadier on a shared one).
+//
+// Sizes (about 15 minutes here): EVENTS=1000000 in one statement,
+// BATCHED_EVENTS=200000 in statements of 500, SMALL_BATCH_EVENTS=100000 in
+// statements of 10 (10,000 statements). EXISTING_EVENTS=5000000.
+// MIGRATIONS_UNTIL=<version> applies the migrations only up to that version (the
+// schema before a change; keep the sizes small for a quadratic one).
+// TEST_PG_URL=postgres://... names the server.
+//
+// Every case runs on its own copy of its state's database (CREATE DATABASE ...
+// TEMPLATE), on one connection (its plan caches live as long as the case), each
+// statement its own transaction, as the SDK sends them, committed without
+// waiting for the WAL flush (the same with and without triggers, and noise on a
+// shared disk). Autovacuum is off for the tables so a state stays what it says
+// while the case runs. State (c) is built the way an existing project meets these
+// migrations: the events first (set-based, before the rollup migration), then
+// the remaining migrations, whose rollup migration builds the rollups from them,
+// then VACUUM ANALYZE.
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { createPgDatabase } from '../src/node/db/pg-database.ts';
+import { applyMigrations } from '../src/node/schema/apply-migrations.ts';
+import type { MigrationFile } from '../src/node/schema/migration-files.ts';
+import { readMigrationFiles } from '../src/node/schema/migration-files.ts';
+import { serverUrl, supabaseDefaultsSql } from '../test/support/test-databases.ts';
+
+const events = Number(process.env.EVENTS ?? 1_000_000);
+const batchedEvents = Number(process.env.BATCHED_EVENTS ?? Math.min(events, 200_000));
+const smallBatchEvents = Number(process.env.SMALL_BATCH_EVENTS ?? Math.min(events, 100_000));
+const existingEvents = Number(process.env.EXISTING_EVENTS ?? 5_000_000);
+const until = process.env.MIGRATIONS_UNTIL;
+/** The first migration that reads analytics_events into rollups: state (c)'s events are loaded before it. */
+const ROLLUP_MIGRATION = '20261128000800';
+
+const TABLES = [
+  'analytics_events',
+  'analytics_lookup_hourly',
+  'analytics_lookup_sessions',
+  'analytics_journey_daily',
+  'analytics_journey_slug_daily',
+  'jobs',
+];
+
+const run = `${process.pid}`;
+const dbName = (name: string): string => `uuid_lookup_bench_ingest_${run}_${name}`;
+const urlOf = (name: string): string => {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+};
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  client.on('error', () => {}); // a dying connection fails the awaited query; the cleanup still runs
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A connection lost to a server restart or shutdown (SQLSTATE classes 08 and 57, refused, reset). */
+function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (/^(08|57)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code));
+}
+
+/**
+ * Runs `fn`, and again (up to three times) when the server went away under it:
+ * on a shared machine someone else's test may restart PostgreSQL. Waits until it
+ * accepts connections again; `cleanup` removes what the failed attempt left.
+ */
+async function withRetry<T>(label: string, fn: () => Promise<T>, cleanup: () => Promise<void>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isConnectionLoss(error) || attempt === 3) throw error;
+      process.stderr.write(`${label}: the server went away (${String((error as Error).message)}), retrying\n`);
+      for (let waited = 0; ; waited += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        try {
+          await admin('SELECT 1');
+          break;
+        } catch (again) {
+          if (waited > 180) throw again;
+        }
+      }
+      await cleanup();
+    }
+  }
+}
+
+/**
+ * Events `from`..`to` of a set of `total`: well-formed, one wizard session per
+ * five events, 4 % failures, 10 % fallbacks, spread over 30 days.
+ */
+function eventsSql(prefix: string, total: number): string {
+  return `
+    INSERT INTO analytics_events (id, event_name, event_category, event_properties, session_id, region, created_at)
+    SELECT gen_random_uuid(), 'uuid_lookup', 'wizard_flow',
+           jsonb_build_object(
+             'micro_slug', 'service-' || (g % 200),
+             'micro_uuid', CASE WHEN g % 25 = 0 THEN NULL ELSE md5('s' || (g % 200))::uuid::text END,
+             'lookup_time_ms', round((5 + 20 * random() + CASE WHEN g % 500 = 0 THEN 300 * random() ELSE 0 END)::numeric, 2),
+             'success', g % 25 <> 0,
+             'fallback_used', g % 10 = 0),
+           '${prefix}-' || (g / 5),
+           (ARRAY['DE', 'FR', 'ES', 'IT', 'NL', 'PL', 'GB', NULL])[1 + g % 8],
+           now() - make_interval(secs => (g::bigint * 2592000 / ${total})::int)
+    FROM generate_series($1::int, $2::int) AS g`;
+}
+
+/** Creates a state's template database: migrations, then what the state says. */
+async function createState(state: 'a' | 'b' | 'c', files: MigrationFile[]): Promise<string> {
+  const name = dbName(`tpl_${state}`);
+  await admin(`CREATE DATABASE ${name}`);
+  const db = createPgDatabase({ url: urlOf(name), maxConnections: 1 });
+  try {
+    await db.exec(supabaseDefaultsSql);
+    if (state === 'c') {
+      await applyMigrations(db, { files: files.filter((f) => f.version < ROLLUP_MIGRATION) });
+      await db.query('ALTER TABLE analytics_events DISABLE TRIGGER USER');
+      const slice = 1_000_000;
+      for (let from = 1; from <= existingEvents; from += slice) {
+        await db.query(eventsSql('existing', existingEvents), [from, Math.min(existingEvents, from + slice - 1)]);
+      }
+      await db.query('ALTER TABLE analytics_events ENABLE TRIGGER USER');
+      // A third of the sessions submitted a job.
+      await db.query(
+        `INSERT INTO jobs (micro_id, session_id, created_at)
+         SELECT 'service-1', 'existing-' || s, now() - make_interval(secs => (s::bigint * 5 * 2592000 / $2)::int) + interval '5 minutes'
+         FROM generate_series(0, $1::int, 3) s`,
+        [Math.floor(existingEvents / 5), existingEvents],
+      );
+    }
+    await applyMigrations(db, { files });
+    for (const table of TABLES) await db.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
+    if (state !== 'a') for (const table of TABLES) await db.query(`VACUUM ANALYZE ${table}`);
+  } finally {
+    await db.close();
+  }
+  return name;
+}
+
+interface CaseResult {
+  ms: number;
+  /** CPU time of the server process that ran the case, when the server is on this machine (Linux). */
+  cpuMs: number | undefined;
+  statements: number;
+}
+
+/** A server process's CPU time so far in ms (/proc/PID/schedstat), or undefined when it cannot be read (a remote server). */
+function backendCpuMs(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One case on a fresh copy of the state: `total` events in statements of `size`, with or without triggers. */
+async function measure(template: string, total: number, size: number, triggers: boolean): Promise<CaseResult> {
+  const name = dbName('case');
+  await admin(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY`);
+  const client = new pg.Client({ connectionString: urlOf(name) });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    if (!triggers) await client.query('ALTER TABLE analytics_events DISABLE TRIGGER USER');
+    // Each batch commits, but without waiting for the WAL flush: the flush is the
+    // same with and without the triggers, and on a shared disk it is mostly noise.
+    await client.query('SET synchronous_commit = off');
+    const before = await client.query<{ n: string; pid: number }>('SELECT count(*) AS n, pg_backend_pid() AS pid FROM analytics_events');
+    const pid = before.rows[0]?.pid ?? 0;
+    const sql = eventsSql('bench', total);
+    let statements = 0;
+    const cpuStart = backendCpuMs(pid);
+    const start = performance.now();
+    for (let from = 1; from <= total; from += size) {
+      await client.query(sql, [from, Math.min(total, from + size - 1)]);
+      statements += 1;
+    }
+    const ms = performance.now() - start;
+    const cpuEnd = backendCpuMs(pid);
+    const after = await client.query<{ n: string }>('SELECT count(*) AS n FROM analytics_events');
+    if (Number(after.rows[0]?.n) - Number(before.rows[0]?.n) !== total) throw new Error(`bench: ${total} events did not all land`);
+    return { ms, cpuMs: cpuStart === undefined || cpuEnd === undefined ? undefined : cpuEnd - cpuStart, statements };
+  } finally {
+    await client.end();
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
+const files = (await readMigrationFiles()).filter((f) => until === undefined || f.version <= until);
+const shapes = [
+  { name: 'one_statement', size: events, events },
+  { name: 'batches_of_500', size: 500, events: batchedEvents },
+  { name: 'batches_of_10', size: 10, events: smallBatchEvents },
+];
+const states = [
+  { key: 'a' as const, name: 'never_analysed' },
+  { key: 'b' as const, name: 'analysed_empty' },
+  { key: 'c' as const, name: `holds_${existingEvents}` },
+];
+
+const per100k = (ms: number, total: number): number => Math.round((ms * 100_000) / total);
+const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
+
+interface ShapeResult {
+  events: number;
+  statements: number;
+  with_triggers_ms_per_100k: number;
+  without_triggers_ms_per_100k: number;
+  ratio_to_trigger_free: number;
+  with_triggers_cpu_ms_per_100k?: number;
+  without_triggers_cpu_ms_per_100k?: number;
+  cpu_ratio_to_trigger_free?: number;
+}
+
+const started = performance.now();
+const templates: string[] = [];
+try {
+  const results: Record<string, Record<string, ShapeResult>> = {};
+  const setupSeconds: Record<string, number> = {};
+  for (const state of states) {
+    const setupStart = performance.now();
+    templates.push(dbName(`tpl_${state.key}`));
+    const template = await withRetry(`state ${state.name}`, () => createState(state.key, files), () =>
+      admin(`DROP DATABASE IF EXISTS ${dbName(`tpl_${state.key}`)} WITH (FORCE)`),
+    );
+    setupSeconds[state.name] = Number(((performance.now() - setupStart) / 1000).toFixed(1));
+    const byShape: Record<string, ShapeResult> = {};
+    results[state.name] = byShape;
+    for (const shape of shapes) {
+      const dropCase = (): Promise<void> => admin(`DROP DATABASE IF EXISTS ${dbName('case')} WITH (FORCE)`);
+      const label = `${state.name} ${shape.name}`;
+      const withTriggers = await withRetry(label, () => measure(template, shape.events, shape.size, true), dropCase);
+      const without = await withRetry(label, () => measure(template, shape.events, shape.size, false), dropCase);
+      const result: ShapeResult = {
+        events: shape.events,
+        statements: withTriggers.statements,
+        with_triggers_ms_per_100k: per100k(withTriggers.ms, shape.events),
+        without_triggers_ms_per_100k: per100k(without.ms, shape.events),
+        ratio_to_trigger_free: ratio(withTriggers.ms, without.ms),
+      };
+      if (withTriggers.cpuMs !== undefined && without.cpuMs !== undefined) {
+        result.with_triggers_cpu_ms_per_100k = per100k(withTriggers.cpuMs, shape.events);
+        result.without_triggers_cpu_ms_per_100k = per100k(without.cpuMs, shape.events);
+        result.cpu_ratio_to_trigger_free = ratio(withTriggers.cpuMs, without.cpuMs);
+      }
+      byShape[shape.name] = result;
+      process.stderr.write(`${state.name} ${shape.name}: ${JSON.stringify(result)}\n`);
+    }
+  }
+  // Across states, per shape: the slowest over the fastest (target <= 1.5).
+  const spread = (key: 'with_triggers_ms_per_100k' | 'with_triggers_cpu_ms_per_100k'): Record<string, number> =>
+    Object.fromEntries(
+      shapes.map((shape) => {
+        const times = states.map((s) => results[s.name]?.[shape.name]?.[key] ?? Number.NaN);
+        return [shape.name, ratio(Math.max(...times), Math.min(...times))];
+      }),
+    );
+  process.stdout.write(
+    `${JSON.stringify(
+      {
+        benchmark: 'ingest',
+        migrations_until: files.at(-1)?.version,
+        events_per_case: Object.fromEntries(shapes.map((s) => [s.name, s.events])),
+        existing_events: existingEvents,
+        setup_seconds: setupSeconds,
+        results,
+        spread_across_states: spread('with_triggers_ms_per_100k'),
+        ...(results[states[0]?.name ?? '']?.one_statement?.with_triggers_cpu_ms_per_100k === undefined
+          ? {}
+          : { cpu_spread_across_states: spread('with_triggers_cpu_ms_per_100k') }),
+        targets: { spread_across_states_max: 1.5, one_statement_ratio_to_trigger_free_max: 3 },
+        total_seconds: Math.round((performance.now() - started) / 1000),
+      },
+      null,
+      2,
+    )}\n`,
+  );
+} finally {
+  for (const template of templates) {
+    await withRetry('cleanup', () => admin(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`), async () => {});
+  }
+}

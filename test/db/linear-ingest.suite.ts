@@ -1,0 +1,214 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Database, Queryable } from '../../src/node/db/database.ts';
+import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
+
+// Ingest must cost the same per event whatever the planner believes about the
+// tables: never analysed, analysed while empty (what autovacuum or `doctor`'s
+// advice does on a fresh project), or holding millions of rows. The measure is
+// deterministic: the rows the statement's plans read (sequential scans' rows and
+// index entries, from the backend's own statistics counters, diffed inside one
+// transaction), not wall time. A plan that scans a table growing under it reads
+// rows quadratically in the events; the insert path must read at most a few per
+// event (its sessions' rollup rows), so the bound below is linear.
+
+/** The tables the insert path of analytics_events and jobs writes or reads. */
+const TABLES = [
+  'analytics_events',
+  'analytics_lookup_hourly',
+  'analytics_lookup_sessions',
+  'analytics_journey_daily',
+  'analytics_journey_slug_daily',
+  'jobs',
+];
+
+/** Rows the insert path may read per event (or job): its session's rollup rows, looked up by key. */
+const ROWS_READ_PER_EVENT_MAX = 10;
+
+/** Events `from`..`to`: well-formed uuid_lookup events, five per wizard session, over the last day. */
+function eventsSql(from: number, to: number, prefix: string): string {
+  return `
+    INSERT INTO analytics_events (id, event_name, event_category, event_properties, session_id, region, created_at)
+    SELECT gen_random_uuid(), 'uuid_lookup', 'wizard_flow',
+           jsonb_build_object(
+             'micro_slug', 'service-' || (g % 40),
+             'micro_uuid', CASE WHEN g % 20 = 0 THEN NULL ELSE '3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90' END,
+             'lookup_time_ms', (g * 37) % 700,
+             'success', g % 20 <> 0,
+             'fallback_used', g % 9 = 0),
+           '${prefix}-' || (g / 5),
+           (ARRAY['DE', 'FR', NULL])[1 + g % 3],
+           now() - make_interval(mins => (g * 7) % 1440)
+    FROM generate_series(${from}, ${to}) g`;
+}
+
+/** Jobs submitted in the sessions `from`..`to` of `prefix`. */
+function jobsSql(from: number, to: number, prefix: string): string {
+  return `INSERT INTO jobs (micro_id, session_id) SELECT 'service-1', '${prefix}-' || s FROM generate_series(${from}, ${to}) s`;
+}
+
+/** The same range split into statements of `size`. */
+function inStatements(sql: (from: number, to: number) => string, count: number, size: number, start = 1): string[] {
+  const statements: string[] = [];
+  for (let from = start; from < start + count; from += size) statements.push(sql(from, Math.min(start + count - 1, from + size - 1)));
+  return statements;
+}
+
+async function rowsReadSoFar(tx: Queryable): Promise<Map<string, number>> {
+  // Rows returned by sequential scans of each table and rows fetched from it
+  // through an index, counted by this backend and not yet flushed (never flushed
+  // inside a transaction block).
+  const { rows } = await tx.query<{ relname: string; n: string }>(
+    `SELECT relname, seq_tup_read + idx_tup_fetch AS n FROM pg_stat_xact_user_tables WHERE schemaname = 'public'`,
+  );
+  return new Map(rows.map((r) => [r.relname, Number(r.n)]));
+}
+
+/** Runs the statements in one transaction on one connection; the rows their plans read, per relation. */
+async function rowsRead(db: Database, statements: string[]): Promise<{ total: number; byRelation: Record<string, number> }> {
+  return db.transaction(async (tx) => {
+    const before = await rowsReadSoFar(tx);
+    for (const sql of statements) await tx.query(sql);
+    const after = await rowsReadSoFar(tx);
+    const byRelation: Record<string, number> = {};
+    let total = 0;
+    for (const [relation, n] of after) {
+      const read = n - (before.get(relation) ?? 0);
+      if (read > 0) byRelation[relation] = read;
+      total += read;
+    }
+    return { total, byRelation };
+  });
+}
+
+async function analyseEmpty(db: Database): Promise<void> {
+  for (const table of TABLES) await db.exec(`VACUUM ANALYZE ${table}`);
+}
+
+export function describeLinearIngest(label: string, factory: TestDatabaseFactory): void {
+  describe(`linear event ingest on ${label}`, () => {
+    let t: TestDatabase;
+    let db: Database;
+    beforeEach(async () => {
+      t = await factory();
+      db = t.db;
+    });
+    afterEach(async () => {
+      await t.dispose();
+    });
+
+    const states: [string, (db: Database) => Promise<void>][] = [
+      ['never analysed', async () => {}],
+      ['analysed while empty', analyseEmpty],
+    ];
+
+    for (const [state, prepare] of states) {
+      it(`reads a bounded number of rows per event in one statement, tables ${state}`, async () => {
+        await prepare(db);
+        for (const [prefix, events] of [['one-a', 1000], ['one-b', 2000]] as const) {
+          const read = await rowsRead(db, [eventsSql(1, events, prefix)]);
+          expect(read.total, `${events} events read ${JSON.stringify(read.byRelation)}`).toBeLessThanOrEqual(
+            ROWS_READ_PER_EVENT_MAX * events,
+          );
+        }
+      });
+
+      it(`reads a bounded number of rows per event in batches of 10 on one connection, tables ${state}`, async () => {
+        await prepare(db);
+        const events = 1500;
+        const read = await rowsRead(db, inStatements((from, to) => eventsSql(from, to, 'batch'), events, 10));
+        expect(read.total, `${events} events read ${JSON.stringify(read.byRelation)}`).toBeLessThanOrEqual(
+          ROWS_READ_PER_EVENT_MAX * events,
+        );
+      });
+
+      it(`reads a bounded number of rows per job submitted, one by one and all at once, tables ${state}`, async () => {
+        await prepare(db);
+        await db.exec(eventsSql(1, 3000, 'job'));
+        const oneByOne = await rowsRead(db, inStatements((from, to) => jobsSql(from, to, 'job'), 300, 1));
+        expect(oneByOne.total, `300 jobs read ${JSON.stringify(oneByOne.byRelation)}`).toBeLessThanOrEqual(
+          ROWS_READ_PER_EVENT_MAX * 300,
+        );
+        const allAtOnce = await rowsRead(db, [jobsSql(300, 599, 'job')]);
+        expect(allAtOnce.total, `300 jobs read ${JSON.stringify(allAtOnce.byRelation)}`).toBeLessThanOrEqual(
+          ROWS_READ_PER_EVENT_MAX * 300,
+        );
+      });
+    }
+
+    it('keeps the sessions and journeys exact through batches, retries, later and earlier events, and jobs', async () => {
+      await analyseEmpty(db);
+      const event = (id: string, session: string, slug: string, ok: boolean, minutesAgo: number) =>
+        `('${id}', 'uuid_lookup', 'wizard_flow', '{"micro_slug": "${slug}", "micro_uuid": ${ok ? '"3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90"' : 'null'}, "lookup_time_ms": 5, "success": ${ok}, "fallback_used": false}', '${session}', now() - interval '${minutesAgo} minutes')`;
+      const insert = (rows: string[]) =>
+        `INSERT INTO analytics_events (id, event_name, event_category, event_properties, session_id, created_at) VALUES ${rows.join(', ')}`;
+      const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+      // Many sessions at once, then in batches, over two days.
+      await db.exec(eventsSql(1, 2000, 'exact'));
+      for (const sql of inStatements((from, to) => eventsSql(from, to, 'exact'), 500, 10, 2001)) await db.exec(sql);
+      // A retried batch, and an id twice in one statement: each lands once.
+      const batch = [event(id(1), 'exact-retry', 'tiling', true, 30), event(id(2), 'exact-retry', 'tiling', false, 29)];
+      await db.exec(insert(batch));
+      await db.exec(insert([...batch, event(id(3), 'exact-retry', 'painting', true, 28), event(id(3), 'exact-retry', 'painting', true, 28)]));
+      // A clean session turns troubled; another gets an event two days earlier (its day moves).
+      await db.exec(insert([event(id(4), 'exact-1', 'late-failure', false, 5)]));
+      await db.exec(insert([event(id(5), 'exact-2', 'early', true, 3 * 24 * 60)]));
+      // Jobs: one by one, a second job in a session, many at once.
+      for (let s = 0; s < 30; s += 1) {
+        await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-${s}', now() + interval '${s * 7} minutes')`);
+      }
+      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-3', now() - interval '1 day')`);
+      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) SELECT 'service-1', 'exact-' || s, now() + interval '2 hours' FROM generate_series(20, 400) s`);
+
+      const { rows: counts } = await db.query<{ n: number; ids: number }>(
+        `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM analytics_events WHERE session_id = 'exact-retry'`,
+      );
+      expect(counts[0]).toEqual({ n: 3, ids: 3 });
+
+      // The journeys recomputed from the raw events and jobs, against the rollups.
+      const raw = `
+        WITH s AS (
+          SELECT e.session_id, min(e.created_at) AS first_at,
+                 bool_or(NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS troubled,
+                 array_agg(DISTINCT e.event_properties->>'micro_slug')
+                   FILTER (WHERE NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS slugs,
+                 (SELECT min(j.created_at) FROM jobs j WHERE j.session_id = e.session_id) AS submitted_at
+          FROM analytics_events e WHERE e.event_name = 'uuid_lookup' AND e.session_id IS NOT NULL GROUP BY e.session_id),
+        b AS (SELECT s.*, (s.first_at AT TIME ZONE 'UTC')::date AS day,
+                     CASE WHEN submitted_at IS NULL THEN NULL
+                          ELSE 1 + (SELECT count(*)::int FROM unnest(ARRAY[10, 30, 60, 120, 300, 600, 1800, 3600]) x
+                                    WHERE extract(epoch FROM submitted_at - first_at) > x) END AS bucket
+              FROM s)`;
+      const daily = await db.query(
+        `${raw}
+         SELECT day::text, troubled, count(*)::int AS sessions, count(submitted_at)::int AS submitted,
+                array_agg(bucket) FILTER (WHERE bucket IS NOT NULL) AS buckets
+         FROM b GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      const rolled = await db.query<{ day: string; troubled: boolean; sessions: number; submitted: number; submit_buckets: string[] }>(
+        `SELECT day::text, troubled, sessions::int, submitted::int, submit_buckets::text[] FROM analytics_journey_daily
+         WHERE sessions <> 0 OR submitted <> 0 ORDER BY 1, 2`,
+      );
+      const bucketCounts = (buckets: number[] | null) => Array.from({ length: 9 }, (_, i) => String((buckets ?? []).filter((b) => b === i + 1).length));
+      expect(rolled.rows).toEqual(
+        daily.rows.map((r) => ({
+          day: r.day,
+          troubled: r.troubled,
+          sessions: r.sessions,
+          submitted: r.submitted,
+          submit_buckets: bucketCounts(r.buckets as number[] | null),
+        })),
+      );
+      const slugs = await db.query(
+        `${raw}
+         SELECT day::text, slug AS micro_slug, count(*)::int AS sessions, count(submitted_at)::int AS submitted
+         FROM b, unnest(b.slugs) slug GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      const rolledSlugs = await db.query(
+        `SELECT day::text, micro_slug, sessions::int, submitted::int FROM analytics_journey_slug_daily
+         WHERE sessions <> 0 OR submitted <> 0 ORDER BY 1, 2`,
+      );
+      expect(rolledSlugs.rows).toEqual(slugs.rows);
+      expect(rolledSlugs.rows.length).toBeGreaterThan(10);
+    });
+  });
+}

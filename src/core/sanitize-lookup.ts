@@ -31,7 +31,6 @@ export type SanitizedLookup =
       uuidRaw?: string;
       lookupTimeMs: number;
       errorMessage?: string;
-      clamped: boolean;
     }
   | { ok: false; reason: DropReason };
 
@@ -73,7 +72,7 @@ export function uuidRawText(value: unknown): string {
 
 /**
  * Checks one lookup. Never throws: bad input is dropped (with the reason the
- * dropped-events counter gets) or clamped/truncated (and flagged).
+ * dropped-events counter gets) or clamped/truncated.
  * - slug: a non-empty string after trimming and removing control characters;
  *   truncated to 200 characters.
  * - duration: a finite number >= 0; above ten minutes it is clamped to ten minutes.
@@ -96,30 +95,21 @@ export function sanitizeLookup(input: {
   if (slug === '') return { ok: false, reason: 'invalid_slug' };
   const ms = input.lookupTimeMs;
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return { ok: false, reason: 'invalid_duration' };
-  let clamped = slug.length !== trimmed.length;
-  let lookupTimeMs = ms;
-  if (lookupTimeMs > LIMITS.maxLookupTimeMs) {
-    lookupTimeMs = LIMITS.maxLookupTimeMs;
-    clamped = true;
-  }
+  const lookupTimeMs = Math.min(ms, LIMITS.maxLookupTimeMs);
   let uuid: string | null = null;
   let uuidRaw: string | undefined;
   if (input.success) {
     const given = input.uuid;
     if (typeof given === 'string' && LOWER_UUID.test(given)) uuid = given;
     else if (isUuid(given)) uuid = given.toLowerCase();
-    else {
-      uuidRaw = uuidRawText(given);
-      if (typeof given === 'string' && uuidRaw.length !== given.length) clamped = true;
-    }
+    else uuidRaw = uuidRawText(given);
   }
-  const result: SanitizedLookup = { ok: true, slug, uuid, lookupTimeMs, clamped };
+  const result: SanitizedLookup = { ok: true, slug, uuid, lookupTimeMs };
   if (uuidRaw !== undefined) result.uuidRaw = uuidRaw;
   if (!input.success) {
     const message = input.errorMessage;
     const text = typeof message === 'string' ? message : message instanceof Error ? message.message : 'lookup failed';
     result.errorMessage = cleanText(text, LIMITS.errorMessageLength);
-    if (typeof message === 'string' && result.errorMessage.length !== message.length) result.clamped = true;
   }
   return result;
 }

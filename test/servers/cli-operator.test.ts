@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,7 +33,8 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Exit> {
   });
 }
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+// The server binaries of the cluster the machine runs (Debian: /usr/lib/postgresql/<version>/bin).
+const PG_BIN = `/usr/lib/postgresql/${readdirSync('/usr/lib/postgresql').sort().at(-1) ?? '15'}/bin`;
 
 describe('the CLI against a server that wants a password', () => {
   let dir: string;

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,33 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteDatabase } from '../../src/node/db/pglite-database.ts';
 import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
 import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
+import type { CliExit } from '../support/processes.ts';
+import { runCliProcess } from '../support/processes.ts';
 
 // The CLI as separate processes on one embedded database (PGlite: a single-user
 // PostgreSQL in each process), as an operator runs it from two terminals.
 
 const main = path.resolve('src/cli/main.ts');
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], onStderr?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      onStderr?.(stderr, child);
-    });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
+const cli = (args: string[], onStderr?: (text: string, child: ChildProcess) => void): Promise<CliExit> =>
+  runCliProcess(args, onStderr === undefined ? {} : { onStderr });
 
 /** Every field of the stats, counted from the tables. */
 async function statsAreExact(dataDir: string, jobs: number): Promise<void> {

@@ -6,32 +6,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDatabase } from '../support/test-databases.ts';
 import { serverTestDatabase } from '../support/test-databases.ts';
-import { freePort } from '../support/processes.ts';
+import type { CliExit } from '../support/processes.ts';
+import { freePort, runCliProcess } from '../support/processes.ts';
 
 // What an operator meets from a shell: the CLI as its own process against real
 // servers, with the environment they happen to have.
 
 const main = path.resolve('src/cli/main.ts');
 
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Exit> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<CliExit> => runCliProcess(args, { env });
 
 // The server binaries of the cluster the machine runs (Debian: /usr/lib/postgresql/<version>/bin).
 const PG_BIN = `/usr/lib/postgresql/${readdirSync('/usr/lib/postgresql').sort().at(-1) ?? '15'}/bin`;

@@ -54,3 +54,37 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
+
+/** How a CLI process ended, what it printed, and how long it took. */
+export interface CliExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * Runs `uuid-lookup <args>` as its own Node process (src/cli/main.ts), as an
+ * operator's shell does. `onStderr` sees stderr as it grows, with the child (to
+ * signal it mid-run).
+ */
+export function runCliProcess(
+  args: string[],
+  options: { env?: Record<string, string>; onStderr?: (text: string, child: ChildProcess) => void } = {},
+): Promise<CliExit> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+    const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onStderr?.(stderr, child);
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }));
+  });
+}

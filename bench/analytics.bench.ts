@@ -2,7 +2,7 @@
 // (default 5,000,000) spanning 30 days, read from the rollups, against the same
 // figures computed from the raw events, on the real server. Prints JSON: each
 // query's median time (target <= 200 ms for the reports).
-import { costliestServicesSql, journeyComparisonSql, patternsSql, regionsSql } from '../src/contract/analytics-queries.ts';
+import { costliestServicesSql, journeyComparisonSql, lastMinutes, patternsSql, regionsSql } from '../src/contract/analytics-queries.ts';
 import { serverTestDatabase } from '../test/support/test-databases.ts';
 import { loadLookupEvents, medianMillis } from './support/lookup-events.ts';
 
@@ -26,10 +26,10 @@ const raw = {
              SELECT s.troubled, count(*), count(j.session_id) FROM s LEFT JOIN (SELECT DISTINCT session_id FROM jobs) j USING (session_id) GROUP BY 1`,
 };
 const rollup = {
-  patterns: patternsSql('43200', "'Europe/Berlin'"),
-  regions: regionsSql('43200'),
-  journeys: journeyComparisonSql('43200'),
-  costliest_services: costliestServicesSql('43200'),
+  patterns: patternsSql(lastMinutes('43200'), "'Europe/Berlin'"),
+  regions: regionsSql(lastMinutes('43200')),
+  journeys: journeyComparisonSql(lastMinutes('43200')),
+  costliest_services: costliestServicesSql(lastMinutes('43200')),
 };
 
 const t = await serverTestDatabase();

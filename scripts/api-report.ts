@@ -11,6 +11,7 @@ export const ENTRY_POINTS: Record<string, string> = {
   'uuid-lookup-observability': 'src/core/index.ts',
   'uuid-lookup-observability/browser': 'src/browser/index.ts',
   'uuid-lookup-observability/node': 'src/node/index.ts',
+  'uuid-lookup-observability/mixin': 'src/mixin/index.ts',
 };
 
 function kindOf(checker: ts.TypeChecker, symbol: ts.Symbol): string {

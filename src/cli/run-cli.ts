@@ -3,6 +3,7 @@ import { CliError, describeError, ExitStatus } from './cli-context.ts';
 import { registerDbCommands } from './commands/db-command.ts';
 import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerMigrateCommand } from './commands/migrate-command.ts';
+import { registerMixinCommands } from './commands/mixin-command.ts';
 import { registerReportCommands } from './commands/report-command.ts';
 import { registerServicesCommands } from './commands/services-command.ts';
 import { registerStatsCommand } from './commands/stats-command.ts';
@@ -14,7 +15,7 @@ function buildProgram(): Command {
   const program = new Command('uuid-lookup')
     // Errors come back to runCli instead of ending the process (and tests run it in-process).
     .exitOverride()
-    .description('Operate the slug-to-UUID lookup: schema, migration, statistics, reports, checks, traffic.')
+    .description('Operate the slug-to-UUID lookup: schema, migration, statistics, reports, checks, traffic, monitoring files.')
     // Commander's messages speak as the tool does.
     .configureOutput({ outputError: (text, write) => write(`uuid-lookup: ${text.replace(/^error: /, '')}`) })
     // A usage error is one line and where to look, not the whole help.
@@ -29,6 +30,7 @@ function buildProgram(): Command {
   registerWorkerCommand(program);
   registerTrafficCommand(program);
   registerDemoCommand(program);
+  registerMixinCommands(program);
   return program;
 }
 

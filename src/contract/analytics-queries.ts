@@ -2,9 +2,21 @@ import { LOOKUP_DURATION_BUCKETS_MS } from './metrics.ts';
 
 /**
  * The Phase 6 analytics as SQL over the rollups (docs/architecture.md,
- * "Contracts"): the CLI's reports run it with parameters, the dashboards'
- * panels with literals. `minutes` and `timeZone` are SQL expressions.
+ * "Contracts"): the CLI's reports run it over "the last N minutes" (a
+ * parameter), the dashboards' panels over the time picker's range (Grafana's
+ * macros). A window and a time zone are SQL expressions.
  */
+
+/** A time range as two SQL expressions of type timestamptz: `from` inclusive, `to` exclusive. */
+export interface SqlWindow {
+  from: string;
+  to: string;
+}
+
+/** The last `minutes` minutes up to now; `minutes` is an SQL expression (a parameter such as `$1::int`). */
+export function lastMinutes(minutes: string): SqlWindow {
+  return { from: `(now() - make_interval(mins => ${minutes}))`, to: 'now()' };
+}
 
 /**
  * Figures per group from the hourly rollup: counts, averages, rates, and the
@@ -12,12 +24,12 @@ import { LOOKUP_DURATION_BUCKETS_MS } from './metrics.ts';
  * holds it ("p95 <= 50 ms"; NULL for the open-ended bucket). One pass over the
  * rollup rows in the window, window functions for the cumulative counts.
  */
-function rollupFiguresSql(keys: { expr: string; as: string }[], minutes: string, orderBy: string): string {
+function rollupFiguresSql(keys: { expr: string; as: string }[], window: SqlWindow, orderBy: string): string {
   const names = keys.map((k) => k.as).join(', ');
   return `WITH filtered AS (
        SELECT ${keys.map((k) => `${k.expr} AS ${k.as}`).join(', ')}, h.lookups, h.failures, h.fallbacks, h.total_ms, h.duration_buckets
        FROM public.analytics_lookup_hourly h
-       WHERE h.bucket >= date_trunc('hour', now() - make_interval(mins => ${minutes})) AND h.lookups > 0
+       WHERE h.bucket >= date_trunc('hour', ${window.from}) AND h.bucket < ${window.to} AND h.lookups > 0
      ), totals AS (
        SELECT ${names}, sum(lookups) AS lookups,
               round(sum(total_ms) / sum(lookups), 2) AS avg_ms,
@@ -40,33 +52,38 @@ function rollupFiguresSql(keys: { expr: string; as: string }[], minutes: string,
 }
 
 /**
- * The SQL of the patterns report; `minutes` and `timeZone` are SQL expressions
- * (parameters for the CLI, literals for a dashboard panel).
+ * The SQL of the patterns report; `window` and `timeZone` are SQL expressions
+ * (parameters for the CLI, Grafana's macros and a literal for a dashboard panel).
  */
-export function patternsSql(minutes: string, timeZone: string): string {
+export function patternsSql(window: SqlWindow, timeZone: string): string {
   return rollupFiguresSql(
     [
       { expr: `extract(isodow FROM h.bucket AT TIME ZONE ${timeZone})::int`, as: 'day_of_week' },
       { expr: `extract(hour FROM h.bucket AT TIME ZONE ${timeZone})::int`, as: 'hour' },
     ],
-    minutes,
+    window,
     'day_of_week, hour',
   );
 }
 
 /** The SQL of the regions report (see patternsSql). */
-export function regionsSql(minutes: string): string {
-  return rollupFiguresSql([{ expr: "CASE WHEN h.region = '' THEN '(none)' ELSE h.region END", as: 'region' }], minutes, 'avg_ms DESC, failure_rate DESC');
+export function regionsSql(window: SqlWindow): string {
+  return rollupFiguresSql([{ expr: "CASE WHEN h.region = '' THEN '(none)' ELSE h.region END", as: 'region' }], window, 'avg_ms DESC, failure_rate DESC');
+}
+
+/** The UTC days of the daily rollups a window touches (whole days). */
+function dayRange(column: string, window: SqlWindow): string {
+  return `${column} >= (${window.from} AT TIME ZONE 'UTC')::date AND ${column} <= (${window.to} AT TIME ZONE 'UTC')::date`;
 }
 
 /** Upper bounds (seconds) of the time-to-submit buckets; the 9th is open-ended. */
 export const SUBMIT_BUCKET_BOUNDS_S: readonly number[] = [10, 30, 60, 120, 300, 600, 1800, 3600];
 
 /** The SQL of the journeys comparison, from the daily journey rollup (see patternsSql). */
-export function journeyComparisonSql(minutes: string): string {
+export function journeyComparisonSql(window: SqlWindow): string {
   return `WITH recent AS (
        SELECT * FROM public.analytics_journey_daily d
-       WHERE d.day >= ((now() - make_interval(mins => ${minutes})) AT TIME ZONE 'UTC')::date
+       WHERE ${dayRange('d.day', window)}
      ), totals AS (
        SELECT troubled, sum(sessions) AS sessions, sum(submitted) AS submitted FROM recent GROUP BY troubled
      ), cumulative AS (
@@ -84,27 +101,26 @@ export function journeyComparisonSql(minutes: string): string {
 }
 
 /** The SQL of the costliest services, from the daily journey rollups (see patternsSql). */
-export function costliestServicesSql(minutes: string): string {
-  return `WITH since AS (SELECT ((now() - make_interval(mins => ${minutes})) AT TIME ZONE 'UTC')::date AS day),
-     base AS (
+export function costliestServicesSql(window: SqlWindow): string {
+  return `WITH base AS (
        SELECT sum(submitted)::numeric / NULLIF(sum(sessions), 0) AS clean_rate
-       FROM public.analytics_journey_daily d, since WHERE d.day >= since.day AND NOT d.troubled
+       FROM public.analytics_journey_daily d WHERE ${dayRange('d.day', window)} AND NOT d.troubled
      )
      SELECT s.micro_slug, sum(s.sessions) AS troubled_sessions, sum(s.submitted) AS submitted,
             round(100.0 * sum(s.submitted) / NULLIF(sum(s.sessions), 0), 2) AS submission_rate,
             round(sum(s.sessions) * COALESCE(base.clean_rate, 0) - sum(s.submitted), 1) AS submissions_lost
-     FROM public.analytics_journey_slug_daily s, since, base
-     WHERE s.day >= since.day
+     FROM public.analytics_journey_slug_daily s, base
+     WHERE ${dayRange('s.day', window)}
      GROUP BY s.micro_slug, base.clean_rate
      HAVING sum(s.sessions) > 0
      ORDER BY submissions_lost DESC, troubled_sessions DESC
      LIMIT 20`;
 }
 
-/** The analytics panels' SQL: the reports' own, over the last 7 days (hours in UTC). */
-export const analyticsPanelQueries = {
-  patterns: { title: 'Lookups by hour of day and day of week (UTC, 7 days)', sql: patternsSql('10080', "'UTC'") },
-  regions: { title: 'By region (7 days): slowest and most failing first', sql: regionsSql('10080') },
-  journeys: { title: 'Wizard sessions: submission after trouble (7 days)', sql: journeyComparisonSql('10080') },
-  costliest: { title: 'Services whose trouble costs the most submissions (7 days)', sql: costliestServicesSql('10080') },
+/** Titles of the analytics panels (the dashboards run the reports' SQL over the time picker's range). */
+export const analyticsTitles = {
+  patterns: 'Lookups by hour of day and day of week (UTC)',
+  regions: 'By region: slowest and most failing first',
+  journeys: 'Wizard sessions: submission after trouble',
+  costliest: 'Services whose trouble costs the most submissions',
 } as const;

@@ -81,11 +81,25 @@ export const PROMETHEUS_NAMES = Object.freeze({
   eventsDropped: prometheusName(EVENTS_DROPPED.name, EVENTS_DROPPED.unit, 'counter'),
 });
 
-/** The recording rules' names for a rate window (`5m`): what rules, alerts and dashboards share. */
+/**
+ * The recording rules' names for a rate window (`5m`): what rules, alerts and
+ * dashboards share. Two levels, named `level:metric:operation` as Prometheus's
+ * naming practice has it:
+ * - per scrape target (`job_instance:`, labels `job` and `instance` kept): the
+ *   dashboards sum them over the `$job` and `$instance` a viewer picks, so a
+ *   ratio is always a ratio of sums, never an average of ratios;
+ * - per job (label `job` kept): the values the alerts judge.
+ */
 export function recordingRuleNames(window: string) {
   return {
+    // Per scrape target.
+    instanceLookupsRate: `job_instance:uuid_lookups:rate${window}`,
+    instanceFailuresRate: `job_instance:uuid_lookup_failures:rate${window}`,
+    instanceFallbacksRate: `job_instance:uuid_lookup_fallbacks:rate${window}`,
+    instanceDurationSumRate: `job_instance:uuid_lookup_duration_seconds_sum:rate${window}`,
+    instanceDurationCountRate: `job_instance:uuid_lookup_duration_seconds_count:rate${window}`,
+    // Per job: the alerts' values and traffic guard.
     lookupsIncrease: `uuid_lookup:lookups:increase${window}`,
-    lookupsRate: `uuid_lookup:lookups:rate${window}`,
     durationAvg: `uuid_lookup:duration_seconds:avg${window}`,
     failureRatio: `uuid_lookup:failure_ratio:rate${window}`,
     fallbackRatio: `uuid_lookup:fallback_ratio:rate${window}`,

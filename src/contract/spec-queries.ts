@@ -20,34 +20,18 @@ ORDER BY lookups DESC`,
   },
   /**
    * The same figures from the hourly rollup per service (20261128001300): what
-   * the dashboard panel and `uuid-lookup report lookup-performance` run, in
-   * constant time. The window counts whole hours; slugs with no service are
-   * one row, `__unknown__`, as in the metrics.
+   * `uuid-lookup report lookup-performance` runs, in constant time. The window
+   * counts whole hours; slugs with no service are one row, `__unknown__`, as in
+   * the metrics. The dashboard panel runs lookupPerformanceRollupSql over the
+   * time picker's range.
    */
   lookupPerformanceRollup: {
     title: 'Lookup performance by service (7 days)',
-    sql: `SELECT
-  micro_slug as service,
-  SUM(lookups) as lookups,
-  SUM(total_ms) / SUM(lookups) as avg_time_ms,
-  SUM(successful) as successful,
-  SUM(fallbacks) as fallbacks
-FROM analytics_lookup_service_hourly
-WHERE bucket >= date_trunc('hour', NOW() - INTERVAL '7 days')
-GROUP BY service
-HAVING SUM(lookups) > 0
-ORDER BY lookups DESC`,
+    sql: lookupPerformanceRollupSql("NOW() - INTERVAL '7 days'"),
   },
   slowLookups: {
     title: 'Slow lookups (> 100 ms)',
-    sql: `SELECT
-  event_properties->>'micro_slug' as service,
-  (event_properties->>'lookup_time_ms')::numeric as time_ms
-FROM analytics_events
-WHERE event_name = 'uuid_lookup'
-  AND (event_properties->>'lookup_time_ms')::numeric > 100
-ORDER BY time_ms DESC
-LIMIT 20`,
+    sql: slowLookupsSql(),
   },
   migrationStats: {
     title: 'Migration statistics',
@@ -103,3 +87,36 @@ WHERE micro_uuid IS NULL
 } as const;
 
 export type SpecQueryName = keyof typeof specQueries;
+
+/**
+ * The per-service figures from the hourly rollup from `from` (an SQL
+ * timestamptz expression, counted from the start of its hour) up to `to`
+ * (exclusive; none: up to now).
+ */
+export function lookupPerformanceRollupSql(from: string, to?: string): string {
+  const until = to === undefined ? '' : `\n  AND bucket < ${to}`;
+  return `SELECT
+  micro_slug as service,
+  SUM(lookups) as lookups,
+  SUM(total_ms) / SUM(lookups) as avg_time_ms,
+  SUM(successful) as successful,
+  SUM(fallbacks) as fallbacks
+FROM analytics_lookup_service_hourly
+WHERE bucket >= date_trunc('hour', ${from})${until}
+GROUP BY service
+HAVING SUM(lookups) > 0
+ORDER BY lookups DESC`;
+}
+
+/** The spec's slow-lookups query, verbatim; with `timeFilter` (an SQL condition) as one more condition of its WHERE. */
+export function slowLookupsSql(timeFilter?: string): string {
+  const filter = timeFilter === undefined ? '' : `\n  AND ${timeFilter}`;
+  return `SELECT
+  event_properties->>'micro_slug' as service,
+  (event_properties->>'lookup_time_ms')::numeric as time_ms
+FROM analytics_events
+WHERE event_name = 'uuid_lookup'
+  AND (event_properties->>'lookup_time_ms')::numeric > 100${filter}
+ORDER BY time_ms DESC
+LIMIT 20`;
+}

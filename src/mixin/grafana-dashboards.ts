@@ -1,117 +1,490 @@
-import type { Dashboard, DataSourceRef, FieldColorModeId, Panel, ThresholdsConfig, ThresholdsMode } from '@grafana/schema';
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
+import {
+  BigValueColorMode,
+  BigValueGraphMode,
+  GraphThresholdsStyleConfigBuilder,
+  GraphThresholdsStyleMode,
+  HeatmapCellLayout,
+  LegendDisplayMode,
+  LegendPlacement,
+  MapLayerOptionsBuilder,
+  ReduceDataOptionsBuilder,
+  TooltipDisplayMode,
+  VizLegendOptionsBuilder,
+  VizTooltipOptionsBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
+import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
+import type { Dashboard, DynamicConfigValue, Panel } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  AnnotationQueryBuilder,
+  DashboardBuilder,
+  DashboardCursorSync,
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  DatasourceVariableBuilder,
+  FieldColorBuilder,
+  FieldColorModeId,
+  PanelBuilder,
+  QueryVariableBuilder,
+  RowBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import { MapViewConfigBuilder, PanelBuilder as GeomapPanel } from '@grafana/grafana-foundation-sdk/geomap';
+import { HeatmapColorMode, HeatmapColorOptionsBuilder, HeatmapTooltipBuilder, PanelBuilder as HeatmapPanel, RowsHeatmapOptionsBuilder, YAxisConfigBuilder } from '@grafana/grafana-foundation-sdk/heatmap';
+import { DataqueryBuilder as PromQuery, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
+import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
+import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
+import { analyticsTitles, costliestServicesSql, journeyComparisonSql, patternsSql, regionsSql } from '../contract/analytics-queries.ts';
+import type { SqlWindow } from '../contract/analytics-queries.ts';
 import { PROMETHEUS_NAMES, recordingRuleNames } from '../contract/metrics.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
-import type { Threshold } from '../contract/thresholds.ts';
-import { thresholdFor } from '../contract/thresholds.ts';
-import type { MixinConfig } from './mixin-config.ts';
-import { analyticsPanelQueries } from '../contract/analytics-queries.ts';
+import { lookupPerformanceRollupSql, slowLookupsSql, specQueries } from '../contract/spec-queries.ts';
 import type { SpecQueryName } from '../contract/spec-queries.ts';
-import { specQueries } from '../contract/spec-queries.ts';
+import type { MixinConfig, ThresholdKey } from './mixin-config.ts';
+import { thresholdOf } from './mixin-config.ts';
 
-/** Datasource uids the provisioning files give the two datasources. */
-export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'prometheus' };
-export const POSTGRES: DataSourceRef = { type: 'grafana-postgresql-datasource', uid: 'postgres' };
+/**
+ * The dashboards, built with Grafana's typed builders (grafana-foundation-sdk).
+ * Every panel reads its datasource from a variable (`prometheus_datasource`,
+ * `postgres_datasource`), every PromQL selector carries `job=~"$job"` and
+ * `instance=~"$instance"`, rates use `$__rate_interval`, and the SQL panels
+ * follow the time picker where their question is bounded in time: the rules of
+ * grafana/dashboard-linter, which test/unit/monitoring/dashboard-lint.test.ts
+ * runs on every dashboard.
+ */
 
-/** Grafana thresholds (green / orange / red) from a row of the table, in the panel's unit. */
-function steps(key: Threshold['key'], scale: number): ThresholdsConfig {
-  const t = thresholdFor(key);
-  return {
-    // Type-only imports keep @grafana/schema a build-time check; its enums hold these strings.
-    mode: 'absolute' as ThresholdsMode,
-    steps: [
-      { color: 'green', value: null as unknown as number },
-      { color: 'orange', value: t.warning * scale },
-      { color: 'red', value: t.critical * scale },
-    ],
-  };
+/** The datasource variables every panel uses. */
+export const PROMETHEUS_DS: DataSourceRef = { type: 'prometheus', uid: '${prometheus_datasource}' };
+export const POSTGRES_DS: DataSourceRef = { type: 'grafana-postgresql-datasource', uid: '${postgres_datasource}' };
+
+/** The matchers of every PromQL selector on the dashboards. */
+const VARS = 'job=~"$job",instance=~"$instance"';
+
+/** The time picker's range in the PostgreSQL datasource's macros. */
+export const GRAFANA_TIME_WINDOW: SqlWindow = { from: '$__timeFrom()::timestamptz', to: '$__timeTo()::timestamptz' };
+
+/** A raw SQL query of Grafana's PostgreSQL datasource (the SDK has no builder for it). */
+class SqlQuery implements cog.Builder<cog.Dataquery> {
+  private readonly sql: string;
+
+  constructor(sql: string) {
+    this.sql = sql;
+  }
+
+  build(): cog.Dataquery {
+    const query = { refId: 'A', datasource: POSTGRES_DS, rawSql: this.sql, format: 'table', rawQuery: true, editorMode: 'code' };
+    // The SDK's marker method; JSON has no functions, so the file holds the query alone.
+    return Object.defineProperty(query, '_implementsDataqueryVariant', { value: () => undefined, enumerable: false }) as unknown as cog.Dataquery;
+  }
 }
 
-interface PanelOptions {
-  title: string;
+/** Grafana thresholds (green / orange / red) from a row of the table at the configured limits, in the panel's unit. */
+function steps(config: MixinConfig, key: ThresholdKey, scale: number): ThresholdsConfigBuilder {
+  const t = thresholdOf(config, key);
+  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
+    { color: 'green', value: null },
+    { color: 'orange', value: t.warning * scale },
+    { color: 'red', value: t.critical * scale },
+  ]);
+}
+
+interface Place {
   x: number;
   y: number;
   w: number;
   h: number;
-  description?: string;
 }
 
-let nextId = 1;
-
-function base(o: PanelOptions): Pick<Panel, 'id' | 'title' | 'gridPos' | 'description'> {
-  return { id: nextId++, title: o.title, gridPos: { x: o.x, y: o.y, w: o.w, h: o.h }, ...(o.description ? { description: o.description } : {}) };
+interface PromExpr {
+  expr: string;
+  legend: string;
 }
 
-function promTargets(exprs: { expr: string; legend: string; instant?: boolean; table?: boolean }[]) {
-  return exprs.map((e, i) => ({
-    refId: String.fromCharCode(65 + i),
-    datasource: PROMETHEUS,
-    expr: e.expr,
-    legendFormat: e.legend,
-    ...(e.instant ? { instant: true, range: false } : { range: true }),
-    ...(e.table ? { format: 'table' } : {}),
-  }));
+/** What every panel builder of the SDK has in common. */
+interface AnyPanelBuilder extends cog.Builder<Panel> {
+  id(id: number): AnyPanelBuilder;
+  title(title: string): AnyPanelBuilder;
+  description(description: string): AnyPanelBuilder;
+  gridPos(gridPos: Place): AnyPanelBuilder;
 }
 
-function stat(o: PanelOptions & { expr: string; unit: string; key?: Threshold['key']; scale?: number }): Panel {
-  return {
-    ...base(o),
-    type: 'stat',
-    datasource: PROMETHEUS,
-    targets: promTargets([{ expr: o.expr, legend: o.title }]),
-    fieldConfig: {
-      defaults: { unit: o.unit, ...(o.key ? { thresholds: steps(o.key, o.scale ?? 1), color: { mode: 'thresholds' as FieldColorModeId } } : {}) },
-      overrides: [],
+const unitOverride = (unit: string): DynamicConfigValue[] => [{ id: 'unit', value: unit }];
+
+/** Panel ids in order of appearance, per dashboard: stable, so links to a panel keep working. */
+class Panels {
+  private readonly built: cog.Builder<Panel>[] = [];
+  private readonly config: MixinConfig;
+
+  constructor(config: MixinConfig) {
+    this.config = config;
+  }
+
+  /** Every panel has an id, a title, a description and a place (the linter's title-description rule, for every type). */
+  private add(panel: AnyPanelBuilder, title: string, description: string, at: Place): void {
+    this.built.push(panel.id(this.built.length + 1).title(title).description(description).gridPos(at));
+  }
+
+  stat(title: string, description: string, at: Place, o: { expr: string; unit: string; key?: ThresholdKey; scale?: number }): void {
+    const panel = new StatPanel()
+      .datasource(PROMETHEUS_DS)
+      .withTarget(new PromQuery().refId('A').datasource(PROMETHEUS_DS).expr(o.expr).legendFormat(title).range())
+      .unit(o.unit)
+      .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false))
+      .colorMode(BigValueColorMode.Value)
+      .graphMode(BigValueGraphMode.Area);
+    if (o.key) panel.thresholds(steps(this.config, o.key, o.scale ?? 1)).colorScheme(new FieldColorBuilder().mode(FieldColorModeId.Thresholds));
+    this.add(panel, title, description, at);
+  }
+
+  timeseries(title: string, description: string, at: Place, o: { exprs: PromExpr[]; unit: string; key?: ThresholdKey; scale?: number }): void {
+    const panel = new TimeseriesPanel()
+      .datasource(PROMETHEUS_DS)
+      .targets(o.exprs.map((e, i) => new PromQuery().refId(String.fromCharCode(65 + i)).datasource(PROMETHEUS_DS).expr(e.expr).legendFormat(e.legend).range()))
+      .unit(o.unit)
+      .legend(new VizLegendOptionsBuilder().displayMode(LegendDisplayMode.Table).placement(LegendPlacement.Bottom).showLegend(true).calcs(['mean', 'max', 'lastNotNull']))
+      .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi));
+    // The configured warning and critical lines, drawn on the graph.
+    if (o.key) panel.thresholds(steps(this.config, o.key, o.scale ?? 1)).thresholdsStyle(new GraphThresholdsStyleConfigBuilder().mode(GraphThresholdsStyleMode.LineAndArea));
+    this.add(panel, title, description, at);
+  }
+
+  /** Instant PromQL queries as the columns of one table, merged on their labels; a unit per column. */
+  promTable(title: string, description: string, at: Place, columns: (PromExpr & { unit: string })[]): void {
+    const panel = new TablePanel()
+      .datasource(PROMETHEUS_DS)
+      .targets(columns.map((c, i) => new PromQuery().refId(String.fromCharCode(65 + i)).datasource(PROMETHEUS_DS).expr(c.expr).legendFormat(c.legend).instant().format(PromQueryFormat.Table)))
+      .withTransformation({ id: 'merge', options: {} })
+      .unit(columns[0]?.unit ?? 'short')
+      .showHeader(true);
+    columns.forEach((c, i) => panel.overrideByName(`Value #${String.fromCharCode(65 + i)}`, [...unitOverride(c.unit), { id: 'displayName', value: c.legend }]));
+    this.add(panel, title, description, at);
+  }
+
+  /** A table of an SQL query; `unit` for its numbers, `units` for columns that differ. */
+  sqlTable(title: string, description: string, at: Place, o: { sql: string; unit: string; units?: Record<string, string> }): void {
+    const panel = new TablePanel().datasource(POSTGRES_DS).withTarget(new SqlQuery(o.sql)).unit(o.unit).showHeader(true);
+    for (const [column, unit] of Object.entries(o.units ?? {})) panel.overrideByName(column, unitOverride(unit));
+    this.add(panel, title, description, at);
+  }
+
+  heatmap(title: string, description: string, at: Place, sql: string): void {
+    const panel = new HeatmapPanel()
+      .datasource(POSTGRES_DS)
+      .withTarget(new SqlQuery(sql))
+      .unit('short')
+      .calculate(false)
+      .yAxis(new YAxisConfigBuilder().axisLabel('hour of day (UTC)'))
+      .rowsFrame(new RowsHeatmapOptionsBuilder().layout(HeatmapCellLayout.Auto))
+      .cellGap(1)
+      .color(new HeatmapColorOptionsBuilder().mode(HeatmapColorMode.Scheme).scheme('Oranges').steps(64))
+      .tooltip(new HeatmapTooltipBuilder().mode(TooltipDisplayMode.Single).yHistogram(false));
+    this.add(panel, title, description, at);
+  }
+
+  geomap(title: string, description: string, at: Place, sql: string): void {
+    const panel = new GeomapPanel()
+      .datasource(POSTGRES_DS)
+      .withTarget(new SqlQuery(sql))
+      .unit('short')
+      .view(new MapViewConfigBuilder().id('zero').lat(30).lon(10).zoom(1))
+      .layers([
+        new MapLayerOptionsBuilder()
+          .type('markers')
+          .name('regions')
+          .location({ build: () => ({ mode: 'lookup', lookup: 'region', gazetteer: 'public/gazetteer/countries.json' }) } as cog.Builder<never>)
+          .config({ size: { field: 'lookups', min: 3, max: 30 }, color: { field: 'avg_ms' } }),
+      ]);
+    this.add(panel, title, description, at);
+  }
+
+  /** The state of the Prometheus rules (data source-managed), as Grafana's alert list shows it. */
+  alertList(title: string, description: string, at: Place): void {
+    const panel = new PanelBuilder().type('alertlist').options({
+      viewMode: 'list',
+      groupMode: 'default',
+      maxItems: 20,
+      sortOrder: 1,
+      stateFilter: { firing: true, pending: true, noData: true, error: true, normal: false, inactive: false },
+      alertName: 'Uuid',
+      dashboardAlerts: false,
+      // The rules Prometheus evaluates, read through the datasource (its "Manage alerts via Alerting UI").
+      datasource: 'Prometheus',
+      alertInstanceLabelFilter: '',
+    });
+    this.add(panel, title, description, at);
+  }
+
+  /** What Alertmanager holds now (grouped, silenced, inhibited), from the Alertmanager datasource. */
+  alertGroups(title: string, description: string, at: Place): void {
+    const panel = new PanelBuilder().type('alertGroups').options({ alertmanager: this.config.grafana.alertmanagerName, expandAll: false, labels: 'alertname=~"Uuid.+"' });
+    this.add(panel, title, description, at);
+  }
+
+  row(title: string, y: number): void {
+    this.built.push(new RowBuilder(title).id(this.built.length + 1).gridPos({ x: 0, y, w: 24, h: 1 }) as unknown as cog.Builder<Panel>);
+  }
+
+  list(): cog.Builder<Panel>[] {
+    return this.built;
+  }
+}
+
+/** A multi-select query variable over a label, "All" as `.+` (the linter's convention), re-read when the time range changes. */
+function labelVariable(name: 'job' | 'instance', query: string, current: string[] | undefined): QueryVariableBuilder {
+  const variable = new QueryVariableBuilder(name)
+    .label(name === 'job' ? 'Job' : 'Instance')
+    .datasource(PROMETHEUS_DS)
+    .query(query)
+    .definition(query)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    .allValue('.+');
+  return current === undefined ? variable.current({ text: 'All', value: '$__all' }) : variable.current({ text: current, value: current });
+}
+
+function dashboard(
+  config: MixinConfig,
+  o: { uid: string; title: string; description: string; jobMetric: string; jobs: string[]; postgres: boolean; panels: Panels },
+): Dashboard {
+  const builder = new DashboardBuilder(o.title)
+    .uid(o.uid)
+    .description(o.description)
+    .tags(['uuid-lookup'])
+    .timezone('browser')
+    .readonly()
+    .tooltip(DashboardCursorSync.Crosshair)
+    .refresh('30s')
+    .time({ from: 'now-6h', to: 'now' })
+    .annotation(
+      new AnnotationQueryBuilder()
+        .name('Annotations & Alerts')
+        .datasource({ type: 'grafana', uid: '-- Grafana --' })
+        .enable(true)
+        .hide(true)
+        .iconColor('rgba(0, 211, 255, 1)')
+        .type('dashboard')
+        .builtIn(1),
+    )
+    .link(new DashboardLinkBuilder('UUID lookup dashboards').type(DashboardLinkType.Dashboards).tags(['uuid-lookup']).asDropdown(true).includeVars(false).keepTime(true))
+    .withVariable(
+      new DatasourceVariableBuilder('prometheus_datasource')
+        .label('Prometheus data source')
+        .type('prometheus')
+        .current({ text: config.grafana.prometheusUid, value: config.grafana.prometheusUid }),
+    );
+  if (o.postgres) {
+    builder.withVariable(
+      new DatasourceVariableBuilder('postgres_datasource')
+        .label('PostgreSQL data source')
+        .type('grafana-postgresql-datasource')
+        .current({ text: config.grafana.postgresUid, value: config.grafana.postgresUid }),
+    );
+  }
+  builder
+    .withVariable(labelVariable('job', `label_values(${o.jobMetric}, job)`, o.jobs))
+    .withVariable(labelVariable('instance', `label_values(${o.jobMetric.replace(/}$/, ',job=~"$job"}').replace(/^([a-z_:]+)$/, '$1{job=~"$job"}')}, instance)`, undefined));
+  for (const panel of o.panels.list()) {
+    if (panel instanceof RowBuilder) builder.withRow(panel);
+    else builder.withPanel(panel);
+  }
+  return builder.build();
+}
+
+/** The lookup performance dashboard. */
+export function lookupDashboard(config: MixinConfig): Dashboard {
+  const names = recordingRuleNames(config.window);
+  const r = (record: string) => `sum(${record}{${VARS}})`;
+  const ratio = (num: string, den: string) => `${r(num)} / ${r(den)}`;
+  const { lookups, lookupDuration, eventsDropped } = PROMETHEUS_NAMES;
+  const q = (p: number) => `histogram_quantile(${p}, sum by (le) (rate(${lookupDuration}_bucket{${VARS}}[$__rate_interval])))`;
+  const bySlug = (expr: string) => `sum by (micro_slug) (increase(${expr}[$__range]))`;
+  const p = new Panels(config);
+  const recorded = `(recording rules over ${config.window}, summed over the selected jobs and instances)`;
+  p.stat('Lookups per second', `Slug-to-UUID lookups per second ${recorded}.`, { x: 0, y: 0, w: 6, h: 4 }, { expr: r(names.instanceLookupsRate), unit: 'reqps' });
+  p.stat(
+    'Average lookup time',
+    `Mean time of a lookup ${recorded}. Orange above the warning limit, red above the critical one (spec: Alert Thresholds).`,
+    { x: 6, y: 0, w: 6, h: 4 },
+    { expr: ratio(names.instanceDurationSumRate, names.instanceDurationCountRate), unit: 's', key: 'lookup_latency', scale: 1 / 1000 },
+  );
+  p.stat(
+    'Failure rate',
+    `Share of lookups that failed ${recorded}, against the failure-rate limits.`,
+    { x: 12, y: 0, w: 6, h: 4 },
+    { expr: ratio(names.instanceFailuresRate, names.instanceLookupsRate), unit: 'percentunit', key: 'lookup_failure_rate', scale: 1 / 100 },
+  );
+  p.stat(
+    'Fallback rate',
+    `Share of lookups answered by a fallback ${recorded}, against the fallback-rate limits.`,
+    { x: 18, y: 0, w: 6, h: 4 },
+    { expr: ratio(names.instanceFallbacksRate, names.instanceLookupsRate), unit: 'percentunit', key: 'lookup_fallback_rate', scale: 1 / 100 },
+  );
+  p.timeseries(
+    'Lookup time: average, p50, p95, p99',
+    'Average from the recording rules; quantiles from the histogram buckets over $__rate_interval (interpolated within a bucket; 50 ms and 100 ms are exact bucket bounds).',
+    { x: 0, y: 4, w: 12, h: 9 },
+    {
+      unit: 's',
+      key: 'lookup_latency',
+      scale: 1 / 1000,
+      exprs: [
+        { expr: ratio(names.instanceDurationSumRate, names.instanceDurationCountRate), legend: 'average' },
+        { expr: q(0.5), legend: 'p50' },
+        { expr: q(0.95), legend: 'p95' },
+        { expr: q(0.99), legend: 'p99' },
+      ],
     },
-    options: { reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false }, colorMode: 'value', graphMode: 'area' },
-  };
-}
-
-function timeseries(
-  o: PanelOptions & { exprs: { expr: string; legend: string }[]; unit: string; key?: Threshold['key']; scale?: number },
-): Panel {
-  return {
-    ...base(o),
-    type: 'timeseries',
-    datasource: PROMETHEUS,
-    targets: promTargets(o.exprs),
-    fieldConfig: {
-      defaults: {
-        unit: o.unit,
-        // The spec's warning and critical lines, drawn on the graph.
-        ...(o.key ? { thresholds: steps(o.key, o.scale ?? 1), custom: { thresholdsStyle: { mode: 'line+area' } } } : {}),
-      },
-      overrides: [],
+  );
+  p.timeseries(
+    'Failure and fallback rates',
+    'Share of lookups that failed or used a fallback, with the failure-rate limits drawn.',
+    { x: 12, y: 4, w: 12, h: 9 },
+    {
+      unit: 'percentunit',
+      key: 'lookup_failure_rate',
+      scale: 1 / 100,
+      exprs: [
+        { expr: ratio(names.instanceFailuresRate, names.instanceLookupsRate), legend: 'failure rate' },
+        { expr: ratio(names.instanceFallbacksRate, names.instanceLookupsRate), legend: 'fallback rate' },
+      ],
     },
-    options: { legend: { displayMode: 'table', placement: 'bottom', calcs: ['mean', 'max', 'lastNotNull'] }, tooltip: { mode: 'multi' } },
-  };
+  );
+  p.promTable(
+    'By service (time range)',
+    'Lookups, average time, failure and fallback ratios per service slug over the selected time range (slugs that are not services count as __unknown__).',
+    { x: 0, y: 13, w: 12, h: 9 },
+    [
+      { expr: bySlug(`${lookups}{${VARS}}`), legend: 'lookups', unit: 'short' },
+      { expr: `${bySlug(`${lookupDuration}_sum{${VARS}}`)} / ${bySlug(`${lookupDuration}_count{${VARS}}`)}`, legend: 'average time', unit: 's' },
+      { expr: `${bySlug(`${lookups}{${VARS},outcome="failure"}`)} / ${bySlug(`${lookups}{${VARS}}`)}`, legend: 'failure ratio', unit: 'percentunit' },
+      { expr: `${bySlug(`${lookups}{${VARS},fallback="true"}`)} / ${bySlug(`${lookups}{${VARS}}`)}`, legend: 'fallback ratio', unit: 'percentunit' },
+    ],
+  );
+  p.timeseries(
+    'Events dropped by the SDK, by reason',
+    'Analytics events the SDK refused or could not deliver, per second: invalid input, a full queue, rows the database rejected, or still queued at shutdown.',
+    { x: 12, y: 13, w: 12, h: 9 },
+    { unit: 'cps', exprs: [{ expr: `sum by (reason) (rate(${eventsDropped}{${VARS}}[$__rate_interval]))`, legend: '{{reason}}' }] },
+  );
+  p.sqlTable(
+    'Lookup performance by service',
+    `The spec's lookup performance by service over the selected time range (whole hours), from the hourly rollup per service; slugs with no service as __unknown__. The spec's query on the raw events:\n\n${specQueries.lookupPerformance.sql}`,
+    { x: 0, y: 22, w: 12, h: 9 },
+    { sql: lookupPerformanceRollupSql(GRAFANA_TIME_WINDOW.from, GRAFANA_TIME_WINDOW.to), unit: 'short', units: { avg_time_ms: 'ms' } },
+  );
+  p.sqlTable(
+    'Slow lookups (> 100 ms)',
+    "The spec's 20 slowest lookups over 100 ms, within the selected time range.",
+    { x: 12, y: 22, w: 12, h: 9 },
+    { sql: slowLookupsSql('$__timeFilter(created_at)'), unit: 'ms' },
+  );
+  alertPanels(p, 31);
+  return dashboard(config, {
+    uid: 'uuid-lookup-performance',
+    title: 'UUID lookups',
+    description: 'Slug-to-UUID lookups of the booking wizard: latency, failures, fallbacks (spec: Monitoring Dashboard Queries).',
+    jobMetric: lookups,
+    jobs: [config.lookupJob],
+    postgres: true,
+    panels: p,
+  });
 }
 
-function promTable(o: PanelOptions & { exprs: { expr: string; legend: string }[] }): Panel {
-  return {
-    ...base(o),
-    type: 'table',
-    datasource: PROMETHEUS,
-    targets: promTargets(o.exprs.map((e) => ({ ...e, instant: true, table: true }))),
-    transformations: [{ id: 'merge', options: {} }],
-    fieldConfig: { defaults: {}, overrides: [] },
-    options: { showHeader: true },
-  };
+/** Where the alerts stand: the rules' state and what Alertmanager routes. */
+function alertPanels(p: Panels, y: number): void {
+  p.alertList('Alert rules: firing and pending', "The UUID alert rules Prometheus evaluates that are firing or pending, through the Prometheus datasource.", { x: 0, y, w: 12, h: 7 });
+  p.alertGroups('Alertmanager: active alert groups', 'The UUID alerts Alertmanager holds now, as it groups them for paging and tickets (silenced and inhibited ones marked).', { x: 12, y, w: 12, h: 7 });
 }
 
-function sqlPanel(o: PanelOptions & { sql: string; type?: string; options?: Record<string, unknown> }): Panel {
-  return {
-    ...base(o),
-    type: o.type ?? 'table',
-    datasource: POSTGRES,
-    targets: [{ refId: 'A', datasource: POSTGRES, rawSql: o.sql, format: 'table', rawQuery: true, editorMode: 'code' }],
-    fieldConfig: { defaults: {}, overrides: [] },
-    options: o.options ?? { showHeader: true },
-  };
+/** The migration statistics' SQL panels: state, not bounded in time. */
+const MIGRATION_TABLES: { query: SpecQueryName; place: Place; unit: string; units?: Record<string, string>; description: string }[] = [
+  { query: 'migrationStats', place: { x: 0, y: 13, w: 24, h: 4 }, unit: 'short', units: { completion_percentage: 'percent' }, description: 'get_uuid_migration_stats(): counts of jobs with and without a UUID and of migration outcomes, exact, from counters.' },
+  { query: 'migrationProgress', place: { x: 0, y: 17, w: 8, h: 8 }, unit: 'short', units: { percentage: 'percent' }, description: "The spec's progress query: the current outcome of every job the migration attempted, by status." },
+  { query: 'failuresByError', place: { x: 8, y: 17, w: 8, h: 8 }, unit: 'short', description: "The spec's failures by error message, with the slugs they affect." },
+  { query: 'missingServices', place: { x: 16, y: 17, w: 8, h: 8 }, unit: 'none', description: 'Job slugs without a UUID that no micro_service has: map them with `uuid-lookup services map`.' },
+  { query: 'failedJobs', place: { x: 0, y: 25, w: 12, h: 8 }, unit: 'short', description: "The spec's failed jobs by error message, with their ids (retry with `uuid-lookup migrate --mode retry`)." },
+  { query: 'reviewFailures', place: { x: 12, y: 25, w: 12, h: 8 }, unit: 'none', description: 'The latest 100 failed and skipped jobs, as the spec reviews them.' },
+];
+
+/** The migration progress dashboard. */
+export function migrationDashboard(config: MixinConfig): Dashboard {
+  const m = (field: Parameters<typeof migrationMetricName>[0]) => `sum(${migrationMetricName(field)}{${VARS}})`;
+  const attempted = `(${m('successful_migrations')} + ${m('failed_migrations')} + ${m('skipped_migrations')})`;
+  const p = new Panels(config);
+  const exporter = '(get_uuid_migration_stats() through the Postgres exporter)';
+  p.stat('Completion', `Share of jobs that have a UUID ${exporter}.`, { x: 0, y: 0, w: 6, h: 4 }, { expr: `max(${migrationMetricName('completion_percentage')}{${VARS}})`, unit: 'percent' });
+  p.stat('Jobs without UUID', `Jobs still without a UUID: never attempted, skipped or failed ${exporter}.`, { x: 6, y: 0, w: 6, h: 4 }, { expr: m('jobs_without_uuid'), unit: 'short' });
+  p.stat('Total jobs', `All jobs ${exporter}.`, { x: 12, y: 0, w: 6, h: 4 }, { expr: m('total_jobs'), unit: 'short' });
+  p.stat(
+    'Migration failure rate',
+    'Failed jobs as a share of attempted ones (success, failed, skipped), against the migration failure-rate limits.',
+    { x: 18, y: 0, w: 6, h: 4 },
+    { expr: `${m('failed_migrations')} / ${attempted}`, unit: 'percentunit', key: 'migration_failure_rate', scale: 1 / 100 },
+  );
+  p.timeseries('Jobs with and without UUID', `The back-fill's progress over time ${exporter}.`, { x: 0, y: 4, w: 12, h: 9 }, {
+    unit: 'short',
+    exprs: [
+      { expr: m('jobs_with_uuid'), legend: 'with UUID' },
+      { expr: m('jobs_without_uuid'), legend: 'without UUID' },
+    ],
+  });
+  p.timeseries('Throughput (jobs per second, by outcome)', 'How fast the outcome counts grow (deriv over $__rate_interval), whoever runs the migration.', { x: 12, y: 4, w: 12, h: 9 }, {
+    unit: 'ops',
+    exprs: (['successful_migrations', 'skipped_migrations', 'failed_migrations'] as const).map((field, i) => ({
+      expr: `sum(deriv(${migrationMetricName(field)}{${VARS}}[$__rate_interval]))`,
+      legend: ['success', 'skipped', 'failed'][i] ?? field,
+    })),
+  });
+  for (const t of MIGRATION_TABLES) {
+    const q = specQueries[t.query];
+    p.sqlTable(q.title, `${t.description}\n\n${q.sql}`, t.place, { sql: q.sql, unit: t.unit, units: t.units });
+  }
+  alertPanels(p, 33);
+  workerRow(config, p, 40);
+  return dashboard(config, {
+    uid: 'uuid-migration-progress',
+    title: 'UUID migration',
+    description: 'Back-fill of jobs.micro_uuid: progress, outcomes, failures, the scheduled worker (spec: Migration System, Operational Procedures).',
+    jobMetric: `{__name__=~"${[migrationMetricName('total_jobs'), ...(config.workerJob === '' ? [] : [WORKER_METRIC_NAMES.jobs])].join('|')}"}`,
+    jobs: [config.migrationJob, ...(config.workerJob === '' ? [] : [config.workerJob])],
+    postgres: true,
+    panels: p,
+  });
 }
 
-function sqlTable(o: PanelOptions & { query: SpecQueryName }): Panel {
-  const { sql } = specQueries[o.query];
-  return sqlPanel({ ...o, sql, description: o.description ?? `The spec's query, run on PostgreSQL:\n\n${sql}` });
+/**
+ * The scheduled worker, as batched background migration frameworks show theirs:
+ * jobs processed per minute, the time left at that pace, runs by result, and
+ * how long since a run last succeeded.
+ */
+function workerRow(config: MixinConfig, p: Panels, y: number): void {
+  if (config.workerJob === '') return;
+  const perMinute = `sum(rate(${WORKER_METRIC_NAMES.jobs}{${VARS}}[$__rate_interval])) * 60`;
+  const m = (field: Parameters<typeof migrationMetricName>[0]) => `sum(${migrationMetricName(field)}{${VARS}})`;
+  const pending = `(${m('jobs_without_uuid')} - ${m('skipped_migrations')} - ${m('failed_migrations')})`;
+  p.row('Migration worker', y);
+  p.timeseries('Worker: jobs processed per minute, by outcome', 'Jobs the scheduled worker (`uuid-lookup worker`) migrated, skipped or failed, per minute.', { x: 0, y: y + 1, w: 12, h: 8 }, {
+    unit: 'cpm',
+    exprs: [{ expr: `sum by (status) (rate(${WORKER_METRIC_NAMES.jobs}{${VARS}}[$__rate_interval])) * 60`, legend: '{{status}}' }],
+  });
+  p.stat('Worker: time left at this pace', 'Never-attempted jobs divided by the rate the worker processes jobs now; empty while it processes none.', { x: 12, y: y + 1, w: 6, h: 4 }, {
+    expr: `${pending} / (${perMinute} / 60)`,
+    unit: 's',
+  });
+  p.stat('Worker: since the last successful run', 'Time since a worker run last completed without error; the UuidMigrationStalled alert watches for no progress.', { x: 18, y: y + 1, w: 6, h: 4 }, {
+    expr: `time() - max(${WORKER_METRIC_NAMES.lastSuccess}{${VARS}})`,
+    unit: 's',
+  });
+  p.timeseries('Worker: runs by kind and result', 'Worker runs (new jobs, retries) by result, per $__rate_interval.', { x: 12, y: y + 5, w: 12, h: 4 }, {
+    unit: 'short',
+    exprs: [{ expr: `sum by (kind, result) (increase(${WORKER_METRIC_NAMES.runs}{${VARS}}[$__rate_interval]))`, legend: '{{kind}} {{result}}' }],
+  });
 }
 
 /**
@@ -121,202 +494,46 @@ function sqlTable(o: PanelOptions & { query: SpecQueryName }): Panel {
 export const HEATMAP_SQL = `SELECT date_trunc('day', bucket) AS time,
 ${Array.from({ length: 24 }, (_, h) => `  sum(lookups) FILTER (WHERE extract(hour FROM bucket) = ${h}) AS "${String(h).padStart(2, '0')}"`).join(',\n')}
 FROM public.analytics_lookup_hourly
-WHERE bucket >= now() - interval '30 days'
+WHERE $__timeFilter(bucket)
 GROUP BY 1
 ORDER BY 1`;
 
-function alertList(o: PanelOptions): Panel {
-  return {
-    ...base(o),
-    type: 'alertlist',
-    options: { viewMode: 'list', groupMode: 'default', maxItems: 20, sortOrder: 1, stateFilter: { firing: true, pending: true, noData: true, error: true, normal: false }, alertInstanceLabelFilter: '', alertName: 'Uuid', dashboardAlerts: false },
-  };
-}
+const FIGURE_UNITS = { avg_ms: 'ms', p95_ms_at_most: 'ms', failure_rate: 'percent', fallback_rate: 'percent', day_of_week: 'none', hour: 'none' };
 
-function dashboard(uid: string, title: string, description: string, panels: Panel[]): Dashboard {
-  return {
-    uid,
-    title,
-    description,
-    tags: ['uuid-lookup'],
-    timezone: 'browser',
-    editable: false,
-    graphTooltip: 1,
-    schemaVersion: 39,
-    refresh: '30s',
-    time: { from: 'now-6h', to: 'now' },
-    panels,
-  } as Dashboard;
-}
-
-/** The lookup performance dashboard. */
-export function lookupDashboard(config: MixinConfig): Dashboard {
-  nextId = 1;
-  const w = config.window;
-  const names = recordingRuleNames(w);
-  const sel = `job="${config.lookupJob}"`;
-  const q = (p: number) =>
-    `histogram_quantile(${p}, sum by (le) (rate(${PROMETHEUS_NAMES.lookupDuration}_bucket{${sel}}[${w}])))`;
-  return dashboard('uuid-lookup-performance', 'UUID lookups', 'Slug-to-UUID lookups of the booking wizard: latency, failures, fallbacks (spec: Monitoring Dashboard Queries).', [
-    stat({ title: 'Lookups per second', x: 0, y: 0, w: 6, h: 4, expr: names.lookupsRate, unit: 'reqps' }),
-    stat({ title: 'Average lookup time', x: 6, y: 0, w: 6, h: 4, expr: names.durationAvg, unit: 's', key: 'lookup_latency', scale: 1 / 1000 }),
-    stat({ title: 'Failure rate', x: 12, y: 0, w: 6, h: 4, expr: names.failureRatio, unit: 'percentunit', key: 'lookup_failure_rate', scale: 1 / 100 }),
-    stat({ title: 'Fallback rate', x: 18, y: 0, w: 6, h: 4, expr: names.fallbackRatio, unit: 'percentunit', key: 'lookup_fallback_rate', scale: 1 / 100 }),
-    timeseries({
-      title: 'Lookup time: average, p50, p95, p99',
-      x: 0, y: 4, w: 12, h: 9,
-      unit: 's',
-      key: 'lookup_latency',
-      scale: 1 / 1000,
-      exprs: [
-        { expr: names.durationAvg, legend: 'average' },
-        { expr: q(0.5), legend: 'p50' },
-        { expr: q(0.95), legend: 'p95' },
-        { expr: q(0.99), legend: 'p99' },
-      ],
-    }),
-    timeseries({
-      title: 'Failure and fallback rates',
-      x: 12, y: 4, w: 12, h: 9,
-      unit: 'percentunit',
-      key: 'lookup_failure_rate',
-      scale: 1 / 100,
-      exprs: [
-        { expr: names.failureRatio, legend: 'failure rate' },
-        { expr: names.fallbackRatio, legend: 'fallback rate' },
-      ],
-    }),
-    promTable({
-      title: 'By service (last 5 minutes)',
-      x: 0, y: 13, w: 12, h: 9,
-      exprs: [
-        { expr: `sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel}}[${w}]))`, legend: 'lookups/s' },
-        { expr: `sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookupDuration}_sum{${sel}}[${w}])) / sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookupDuration}_count{${sel}}[${w}]))`, legend: 'avg seconds' },
-        { expr: `sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel},outcome="failure"}[${w}])) / sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel}}[${w}]))`, legend: 'failure ratio' },
-        { expr: `sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel},fallback="true"}[${w}])) / sum by (micro_slug) (rate(${PROMETHEUS_NAMES.lookups}{${sel}}[${w}]))`, legend: 'fallback ratio' },
-      ],
-    }),
-    timeseries({
-      title: 'Events dropped by the SDK, by reason',
-      x: 12, y: 13, w: 12, h: 9,
-      unit: 'short',
-      exprs: [{ expr: `sum by (reason) (increase(${PROMETHEUS_NAMES.eventsDropped}{${sel}}[${w}]))`, legend: '{{reason}}' }],
-    }),
-    sqlTable({
-      title: specQueries.lookupPerformanceRollup.title,
-      x: 0, y: 22, w: 12, h: 9,
-      query: 'lookupPerformanceRollup',
-      description: `The spec's lookup performance by service, from the hourly rollup per service (whole hours; slugs with no service as __unknown__):\n\n${specQueries.lookupPerformanceRollup.sql}`,
-    }),
-    sqlTable({ title: specQueries.slowLookups.title, x: 12, y: 22, w: 12, h: 9, query: 'slowLookups' }),
-    alertList({ title: 'Firing alerts', x: 0, y: 31, w: 24, h: 6 }),
-  ]);
-}
-
-/** The migration progress dashboard. */
-export function migrationDashboard(config: MixinConfig): Dashboard {
-  nextId = 1;
-  const mig = `job="${config.migrationJob}"`;
-  const names = recordingRuleNames(config.window);
-  return dashboard('uuid-migration-progress', 'UUID migration', 'Back-fill of jobs.micro_uuid: progress, outcomes, failures (spec: Migration System, Operational Procedures).', [
-    stat({ title: 'Completion', x: 0, y: 0, w: 6, h: 4, expr: `${migrationMetricName('completion_percentage')}{${mig}}`, unit: 'percent' }),
-    stat({ title: 'Jobs without UUID', x: 6, y: 0, w: 6, h: 4, expr: `${migrationMetricName('jobs_without_uuid')}{${mig}}`, unit: 'short' }),
-    stat({ title: 'Total jobs', x: 12, y: 0, w: 6, h: 4, expr: `${migrationMetricName('total_jobs')}{${mig}}`, unit: 'short' }),
-    stat({ title: 'Migration failure rate', x: 18, y: 0, w: 6, h: 4, expr: names.migrationFailureRatio, unit: 'percentunit', key: 'migration_failure_rate', scale: 1 / 100 }),
-    timeseries({
-      title: 'Jobs with and without UUID',
-      x: 0, y: 4, w: 12, h: 9,
-      unit: 'short',
-      exprs: [
-        { expr: `${migrationMetricName('jobs_with_uuid')}{${mig}}`, legend: 'with UUID' },
-        { expr: `${migrationMetricName('jobs_without_uuid')}{${mig}}`, legend: 'without UUID' },
-      ],
-    }),
-    timeseries({
-      title: 'Throughput (jobs per second, by outcome)',
-      x: 12, y: 4, w: 12, h: 9,
-      unit: 'short',
-      exprs: [
-        { expr: `deriv(${migrationMetricName('successful_migrations')}{${mig}}[${config.window}])`, legend: 'success' },
-        { expr: `deriv(${migrationMetricName('skipped_migrations')}{${mig}}[${config.window}])`, legend: 'skipped' },
-        { expr: `deriv(${migrationMetricName('failed_migrations')}{${mig}}[${config.window}])`, legend: 'failed' },
-      ],
-    }),
-    sqlTable({ title: specQueries.migrationStats.title, x: 0, y: 13, w: 24, h: 4, query: 'migrationStats' }),
-    sqlTable({ title: specQueries.migrationProgress.title, x: 0, y: 17, w: 8, h: 8, query: 'migrationProgress' }),
-    sqlTable({ title: specQueries.failuresByError.title, x: 8, y: 17, w: 8, h: 8, query: 'failuresByError' }),
-    sqlTable({ title: specQueries.missingServices.title, x: 16, y: 17, w: 8, h: 8, query: 'missingServices' }),
-    sqlTable({ title: specQueries.failedJobs.title, x: 0, y: 25, w: 12, h: 8, query: 'failedJobs' }),
-    sqlTable({ title: specQueries.reviewFailures.title, x: 12, y: 25, w: 12, h: 8, query: 'reviewFailures' }),
-    alertList({ title: 'Firing alerts', x: 0, y: 33, w: 24, h: 6 }),
-    ...workerRow(config, 39),
-  ]);
-}
-
-/**
- * The scheduled worker, as batched background migration frameworks show theirs:
- * jobs processed per minute, the time left at that pace, runs by result, and
- * how long since a run last succeeded.
- */
-function workerRow(config: MixinConfig, y: number): Panel[] {
-  if (config.workerJob === '') return [];
-  const worker = `job="${config.workerJob}"`;
-  const mig = `job="${config.migrationJob}"`;
-  const w = config.window;
-  const perMinute = `sum(rate(${WORKER_METRIC_NAMES.jobs}{${worker}}[${w}])) * 60`;
-  const pending =
-    `(sum(${migrationMetricName('jobs_without_uuid')}{${mig}}) - sum(${migrationMetricName('skipped_migrations')}{${mig}})` +
-    ` - sum(${migrationMetricName('failed_migrations')}{${mig}}))`;
-  return [
-    timeseries({
-      title: 'Worker: jobs processed per minute, by outcome',
-      x: 0, y, w: 12, h: 8,
-      unit: 'short',
-      exprs: [{ expr: `sum by (status) (rate(${WORKER_METRIC_NAMES.jobs}{${worker}}[${w}])) * 60`, legend: '{{status}}' }],
-    }),
-    stat({ title: 'Worker: time left at this pace', x: 12, y, w: 6, h: 4, expr: `${pending} / (${perMinute} / 60)`, unit: 's' }),
-    stat({ title: 'Worker: since the last successful run', x: 18, y, w: 6, h: 4, expr: `time() - max(${WORKER_METRIC_NAMES.lastSuccess}{${worker}})`, unit: 's' }),
-    timeseries({
-      title: 'Worker: runs by kind and result',
-      x: 12, y: y + 4, w: 12, h: 4,
-      unit: 'short',
-      exprs: [{ expr: `sum by (kind, result) (increase(${WORKER_METRIC_NAMES.runs}{${worker}}[${w}]))`, legend: '{{kind}} {{result}}' }],
-    }),
-  ];
-}
-
-/** Phase 6 analytics: time of day, geography, user journeys. */
+/** Phase 6 analytics: time of day, geography, user journeys, over the time picker's range. */
 export function analyticsDashboard(config: MixinConfig): Dashboard {
-  nextId = 1;
-  const sel = `job="${config.lookupJob}"`;
-  const q = analyticsPanelQueries;
-  return dashboard('uuid-lookup-analytics', 'UUID lookup analytics', 'Lookup patterns by time of day, by region, and user journeys (spec: Future Enhancements, Advanced Analytics).', [
-    sqlPanel({
-      title: 'Lookups by hour of day (UTC), last 30 days',
-      x: 0, y: 0, w: 24, h: 9,
-      type: 'heatmap',
-      sql: HEATMAP_SQL,
-      options: { calculate: false, yAxis: { axisLabel: 'hour of day (UTC)' }, rowsFrame: { layout: 'auto' }, cellGap: 1, color: { mode: 'scheme', scheme: 'Oranges', steps: 64 }, tooltip: { mode: 'single', yHistogram: false } },
-    }),
-    sqlPanel({ title: q.patterns.title, x: 0, y: 9, w: 12, h: 10, sql: q.patterns.sql }),
-    sqlPanel({ title: q.regions.title, x: 12, y: 9, w: 12, h: 10, sql: q.regions.sql }),
-    sqlPanel({
-      title: 'Lookups by region (map; region codes that are ISO 3166 country codes)',
-      x: 0, y: 19, w: 12, h: 10,
-      type: 'geomap',
-      sql: q.regions.sql,
-      options: {
-        view: { id: 'zero', lat: 30, lon: 10, zoom: 1 },
-        layers: [{ type: 'markers', name: 'regions', location: { mode: 'lookup', lookup: 'region', gazetteer: 'public/gazetteer/countries.json' }, config: { size: { field: 'lookups', min: 3, max: 30 }, color: { field: 'avg_ms' } } }],
-      },
-    }),
-    timeseries({
-      title: 'Lookups per second by region (Prometheus label: known regions, else other)',
-      x: 12, y: 19, w: 12, h: 10,
-      unit: 'reqps',
-      exprs: [{ expr: `sum by (region) (rate(${PROMETHEUS_NAMES.lookups}{${sel}}[${config.window}]))`, legend: '{{region}}' }],
-    }),
-    sqlPanel({ title: q.journeys.title, x: 0, y: 29, w: 12, h: 6, sql: q.journeys.sql }),
-    sqlPanel({ title: q.costliest.title, x: 12, y: 29, w: 12, h: 10, sql: q.costliest.sql }),
-  ]);
+  const w = GRAFANA_TIME_WINDOW;
+  const p = new Panels(config);
+  const rollup = 'from the hourly rollup, whole hours of the selected time range';
+  p.heatmap('Lookups by hour of day (UTC)', `Lookups per hour of day (rows) and day (columns), ${rollup}.`, { x: 0, y: 0, w: 24, h: 9 }, HEATMAP_SQL);
+  p.sqlTable(analyticsTitles.patterns, `Lookups, average and p95 time, failure and fallback rates by ISO day of week (1 = Monday) and hour, ${rollup}.`, { x: 0, y: 9, w: 12, h: 10 }, {
+    sql: patternsSql(w, "'UTC'"),
+    unit: 'short',
+    units: FIGURE_UNITS,
+  });
+  p.sqlTable(analyticsTitles.regions, `The same figures by the region the SDK reported, ${rollup}.`, { x: 12, y: 9, w: 12, h: 10 }, { sql: regionsSql(w), unit: 'short', units: FIGURE_UNITS });
+  p.geomap('Lookups by region (map)', `Regions that are ISO 3166 country codes, sized by lookups and coloured by average time, ${rollup}.`, { x: 0, y: 19, w: 12, h: 10 }, regionsSql(w));
+  p.timeseries('Lookups per second by region', 'The metrics\' region label: known regions by name, the rest as other (bounded cardinality).', { x: 12, y: 19, w: 12, h: 10 }, {
+    unit: 'reqps',
+    exprs: [{ expr: `sum by (region) (rate(${PROMETHEUS_NAMES.lookups}{${VARS}}[$__rate_interval]))`, legend: '{{region}}' }],
+  });
+  p.sqlTable(analyticsTitles.journeys, 'Wizard sessions that saw a lookup failure or fallback against clean ones: submissions and the median time to submit, from the daily journey rollup (whole UTC days).', { x: 0, y: 29, w: 12, h: 6 }, {
+    sql: journeyComparisonSql(w),
+    unit: 'short',
+    units: { submission_rate: 'percent', median_seconds_to_submit_at_most: 's' },
+  });
+  p.sqlTable(analyticsTitles.costliest, 'Services whose failures or fallbacks cost the most submissions, against the clean sessions\' submission rate (whole UTC days).', { x: 12, y: 29, w: 12, h: 10 }, {
+    sql: costliestServicesSql(w),
+    unit: 'short',
+    units: { submission_rate: 'percent' },
+  });
+  return dashboard(config, {
+    uid: 'uuid-lookup-analytics',
+    title: 'UUID lookup analytics',
+    description: 'Lookup patterns by time of day, by region, and user journeys (spec: Future Enhancements, Advanced Analytics).',
+    jobMetric: PROMETHEUS_NAMES.lookups,
+    jobs: [config.lookupJob],
+    postgres: true,
+    panels: p,
+  });
 }

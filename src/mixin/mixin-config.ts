@@ -1,12 +1,21 @@
 import { PROMETHEUS_NAMES, recordingRuleNames } from '../contract/metrics.ts';
 import { migrationMetricName } from '../contract/migration.ts';
-import type { Threshold } from '../contract/thresholds.ts';
-import { MIN_LOOKUPS, thresholdFor } from '../contract/thresholds.ts';
+import type { Severity, Threshold } from '../contract/thresholds.ts';
+import { MIN_LOOKUPS, thresholdFor, thresholds } from '../contract/thresholds.ts';
+
+export type ThresholdKey = Threshold['key'];
+
+/** A threshold row's limits, in the table's unit (ms or %). Breached when strictly greater. */
+export interface ThresholdLimits {
+  warning: number;
+  critical: number;
+}
 
 /**
- * The one configuration the monitoring files are generated from (the
- * "monitoring mixin" pattern): selectors, windows, guards and durations. The
- * thresholds themselves come from src/core/thresholds.ts, the spec's table.
+ * The one configuration the monitoring files are rendered from (the
+ * "monitoring mixin" pattern, as kubernetes-mixin's `_config`): scrape jobs,
+ * thresholds, windows, guards, durations, datasources and where links point.
+ * `resolveMixinConfig` fills what a user leaves out from `defaultMixinConfig`.
  */
 export interface MixinConfig {
   /** Prometheus job that exposes the SDK's metrics (the collector, or an app's pull endpoint). */
@@ -17,18 +26,39 @@ export interface MixinConfig {
   workerJob: string;
   /** The worker is stalled when never-attempted jobs remain and it processed none for this long. */
   stalledAfter: string;
-  /** Rate window of every rule and panel. */
+  /** Rate window of the recording rules and alerts. */
   window: string;
   /** Fewer lookups than this in the window is "no traffic", never a breach. */
   minLookups: number;
   /** Fewer attempted migrations than this is "nothing to judge". */
   minMigrationAttempts: number;
+  /** Warning and critical limits by row of the spec's table (ms, %); the spec's values by default. */
+  thresholds: Record<ThresholdKey, ThresholdLimits>;
   /** How long a breach must last before the alert fires, by severity: no flapping on one bad scrape. */
   forDuration: { warning: string; critical: string; absent: string };
   /** The runbook's absolute URL (http or https); each alert links to its section. */
   runbookUrl: string;
   /** Rule evaluation interval of the generated groups. */
   evaluationInterval: string;
+  /** Grafana: datasource uids (the dashboards' datasource variables default to them), folder, alerting. */
+  grafana: {
+    prometheusUid: string;
+    postgresUid: string;
+    /** The Alertmanager datasource, by uid and by the name the alert-groups panel takes. */
+    alertmanagerUid: string;
+    alertmanagerName: string;
+    /** Folder of the dashboards and of Grafana-managed alert rules. */
+    folder: string;
+    /**
+     * false (the default): one alerting path, Prometheus rules through Alertmanager;
+     * Grafana shows their state. true: Grafana-managed alert rules too, with their
+     * own contact points and a notification policy that routes by severity.
+     */
+    managedAlerts: boolean;
+    /** Webhook URLs of the Grafana contact points; Grafana expands `$VAR` from its environment. */
+    criticalWebhookUrl: string;
+    warningWebhookUrl: string;
+  };
 }
 
 /**
@@ -37,7 +67,12 @@ export interface MixinConfig {
  */
 export const DEFAULT_RUNBOOK_URL = 'https://github.com/uuid-lookup/uuid-lookup-observability/blob/main/docs/runbook.md';
 
-export const defaultMixinConfig: MixinConfig = {
+const specThresholds = Object.fromEntries(thresholds.map((t) => [t.key, { warning: t.warning, critical: t.critical }])) as Record<
+  ThresholdKey,
+  ThresholdLimits
+>;
+
+export const defaultMixinConfig: MixinConfig = Object.freeze({
   lookupJob: 'uuid-lookup',
   migrationJob: 'uuid-migration',
   workerJob: 'uuid-migration-worker',
@@ -45,63 +80,151 @@ export const defaultMixinConfig: MixinConfig = {
   window: '5m',
   minLookups: MIN_LOOKUPS,
   minMigrationAttempts: 1,
+  thresholds: specThresholds,
   forDuration: { warning: '10m', critical: '5m', absent: '15m' },
   runbookUrl: DEFAULT_RUNBOOK_URL,
   evaluationInterval: '30s',
+  grafana: {
+    prometheusUid: 'prometheus',
+    postgresUid: 'postgres',
+    alertmanagerUid: 'alertmanager',
+    alertmanagerName: 'Alertmanager',
+    folder: 'UUID lookup',
+    managedAlerts: false,
+    criticalWebhookUrl: '$UUID_LOOKUP_CRITICAL_WEBHOOK_URL',
+    warningWebhookUrl: '$UUID_LOOKUP_WARNING_WEBHOOK_URL',
+  },
+});
+
+/** A configuration as a user writes it: any part may be left out. */
+export type MixinConfigInput = {
+  [K in keyof MixinConfig]?: MixinConfig[K] extends Record<string, unknown> ? { [P in keyof MixinConfig[K]]?: MixinConfig[K][P] } : MixinConfig[K];
 };
+
+const PROMETHEUS_DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
+const JOB_NAME = /^[^"\\\n]+$/;
+
+/** The configuration's problem, as one line that names the key. */
+export class MixinConfigError extends Error {
+  override name = 'MixinConfigError';
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function merge(path: string, base: Record<string, unknown>, input: unknown): Record<string, unknown> {
+  if (input === undefined) return { ...base };
+  if (!isPlainObject(input)) throw new MixinConfigError(`${path || 'the configuration'} must be an object`);
+  const result: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(input)) {
+    const where = path ? `${path}.${key}` : key;
+    if (!(key in base)) throw new MixinConfigError(`unknown key ${where} (known: ${Object.keys(base).join(', ')})`);
+    const known = base[key];
+    if (isPlainObject(known)) result[key] = merge(where, known, value);
+    else if (typeof value !== typeof known) throw new MixinConfigError(`${where} must be a ${typeof known}, got ${JSON.stringify(value)}`);
+    else result[key] = value;
+  }
+  return result;
+}
+
+/**
+ * The full configuration from a user's partial one, checked: unknown keys
+ * (a typo would silently keep a default), wrong types, durations Prometheus
+ * does not parse, warning not below critical, a relative runbook URL and job
+ * names that would break a selector are refused with a `MixinConfigError`.
+ */
+export function resolveMixinConfig(input: unknown = {}): MixinConfig {
+  const config = merge('', defaultMixinConfig as unknown as Record<string, unknown>, input) as unknown as MixinConfig;
+  const durations: [string, string][] = [
+    ['window', config.window],
+    ['stalledAfter', config.stalledAfter],
+    ['evaluationInterval', config.evaluationInterval],
+    ...Object.entries(config.forDuration).map(([k, v]): [string, string] => [`forDuration.${k}`, v]),
+  ];
+  for (const [key, value] of durations) {
+    if (!PROMETHEUS_DURATION.test(value)) throw new MixinConfigError(`${key} must be a Prometheus duration such as 5m or 1h30m, got ${JSON.stringify(value)}`);
+  }
+  for (const key of ['lookupJob', 'migrationJob'] as const) {
+    if (!JOB_NAME.test(config[key])) throw new MixinConfigError(`${key} must be a job name (no quotes, backslashes or newlines), got ${JSON.stringify(config[key])}`);
+  }
+  if (config.workerJob !== '' && !JOB_NAME.test(config.workerJob)) {
+    throw new MixinConfigError(`workerJob must be a job name or '' (no worker), got ${JSON.stringify(config.workerJob)}`);
+  }
+  for (const key of ['minLookups', 'minMigrationAttempts'] as const) {
+    if (!Number.isFinite(config[key]) || config[key] < 0) throw new MixinConfigError(`${key} must be a number ≥ 0, got ${config[key]}`);
+  }
+  for (const [key, limits] of Object.entries(config.thresholds)) {
+    const { warning, critical } = limits;
+    if (!Number.isFinite(warning) || !Number.isFinite(critical) || warning <= 0 || critical <= 0) {
+      throw new MixinConfigError(`thresholds.${key}: warning and critical must be positive numbers`);
+    }
+    if (warning >= critical) throw new MixinConfigError(`thresholds.${key}: warning (${warning}) must be below critical (${critical})`);
+    if (thresholdFor(key as ThresholdKey).unit === 'percent' && critical > 100) {
+      throw new MixinConfigError(`thresholds.${key}: a rate above 100% never fires (critical ${critical})`);
+    }
+  }
+  runbookUrl(config, 'check');
+  for (const [key, value] of Object.entries(config.grafana)) {
+    if (typeof value === 'string' && value.trim() === '') throw new MixinConfigError(`grafana.${key} must not be empty`);
+  }
+  return config;
+}
+
+/** A row of the spec's table with the configuration's limits. */
+export function thresholdOf(config: MixinConfig, key: ThresholdKey): Threshold {
+  return { ...thresholdFor(key), ...config.thresholds[key] };
+}
 
 /** One alerting signal: a threshold row and the PromQL of its value and traffic guard. */
 export interface Signal {
   threshold: Threshold;
   alert: string;
-  /** Recording rule holding the value, in the unit compared below. */
+  /** Recording rule holding the value per job, in the unit compared below. */
   record: string;
   /** The threshold table's number converted to the value's unit (ms -> s, % -> ratio). */
   scale: number;
-  /** Recording rule that must reach the minimum for the alert to be judged. */
+  /** Recording rule (per job) that must reach the minimum for the alert to be judged. */
   guardRecord: string;
   guardMin: number;
   summary: string;
-  description: (severity: 'warning' | 'critical', limit: string) => string;
+  description: (severity: Severity, limit: string) => string;
 }
 
-/** Recording rules (name -> PromQL), in dependency order. */
+/** Recording rules (name -> PromQL), in dependency order: per scrape target, then per job. */
 export function recordingRules(config: MixinConfig): { record: string; expr: string }[] {
   const sel = `job="${config.lookupJob}"`;
   const w = config.window;
   const names = recordingRuleNames(w);
   const { lookups, lookupDuration } = PROMETHEUS_NAMES;
+  const perTarget = (expr: string) => `sum by (job, instance) (rate(${expr}[${w}]))`;
+  const perJob = (record: string) => `sum by (job) (${record})`;
   const [success, failed, skipped] = (['successful_migrations', 'failed_migrations', 'skipped_migrations'] as const).map(
     (field) => `${migrationMetricName(field)}{job="${config.migrationJob}"}`,
   );
   return [
-    { record: names.lookupsIncrease, expr: `sum(increase(${lookups}{${sel}}[${w}]))` },
-    { record: names.lookupsRate, expr: `sum(rate(${lookups}{${sel}}[${w}]))` },
-    {
-      record: names.durationAvg,
-      expr: `sum(rate(${lookupDuration}_sum{${sel}}[${w}])) / sum(rate(${lookupDuration}_count{${sel}}[${w}]))`,
-    },
-    {
-      record: names.failureRatio,
-      expr: `sum(rate(${lookups}{${sel},outcome="failure"}[${w}])) / sum(rate(${lookups}{${sel}}[${w}]))`,
-    },
-    {
-      record: names.fallbackRatio,
-      expr: `sum(rate(${lookups}{${sel},fallback="true"}[${w}])) / sum(rate(${lookups}{${sel}}[${w}]))`,
-    },
-    { record: names.migrationAttempted, expr: `sum(${success} + ${failed} + ${skipped})` },
-    { record: names.migrationFailureRatio, expr: `sum(${failed}) / sum(${success} + ${failed} + ${skipped})` },
+    { record: names.instanceLookupsRate, expr: perTarget(`${lookups}{${sel}}`) },
+    { record: names.instanceFailuresRate, expr: perTarget(`${lookups}{${sel},outcome="failure"}`) },
+    { record: names.instanceFallbacksRate, expr: perTarget(`${lookups}{${sel},fallback="true"}`) },
+    { record: names.instanceDurationSumRate, expr: perTarget(`${lookupDuration}_sum{${sel}}`) },
+    { record: names.instanceDurationCountRate, expr: perTarget(`${lookupDuration}_count{${sel}}`) },
+    { record: names.lookupsIncrease, expr: `sum by (job) (increase(${lookups}{${sel}}[${w}]))` },
+    { record: names.durationAvg, expr: `${perJob(names.instanceDurationSumRate)} / ${perJob(names.instanceDurationCountRate)}` },
+    { record: names.failureRatio, expr: `${perJob(names.instanceFailuresRate)} / ${perJob(names.instanceLookupsRate)}` },
+    { record: names.fallbackRatio, expr: `${perJob(names.instanceFallbacksRate)} / ${perJob(names.instanceLookupsRate)}` },
+    { record: names.migrationAttempted, expr: `sum by (job) (${success} + ${failed} + ${skipped})` },
+    { record: names.migrationFailureRatio, expr: `sum by (job) (${failed}) / sum by (job) (${success} + ${failed} + ${skipped})` },
   ];
 }
 
-/** The four signals of the spec's "Alert Thresholds" table. */
+/** The four signals of the spec's "Alert Thresholds" table, at the configuration's limits. */
 export function signals(config: MixinConfig): Signal[] {
   const w = config.window;
   const names = recordingRuleNames(w);
   const lookups = names.lookupsIncrease;
   return [
     {
-      threshold: thresholdFor('lookup_latency'),
+      threshold: thresholdOf(config, 'lookup_latency'),
       alert: 'UuidLookupLatencyHigh',
       record: names.durationAvg,
       scale: 1 / 1000,
@@ -112,7 +235,7 @@ export function signals(config: MixinConfig): Signal[] {
         `The average lookup time over ${w} is {{ $value | humanizeDuration }}, above the ${severity} limit of ${limit}.`,
     },
     {
-      threshold: thresholdFor('lookup_failure_rate'),
+      threshold: thresholdOf(config, 'lookup_failure_rate'),
       alert: 'UuidLookupFailureRateHigh',
       record: names.failureRatio,
       scale: 1 / 100,
@@ -123,7 +246,7 @@ export function signals(config: MixinConfig): Signal[] {
         `{{ $value | humanizePercentage }} of lookups failed over ${w}, above the ${severity} limit of ${limit}.`,
     },
     {
-      threshold: thresholdFor('lookup_fallback_rate'),
+      threshold: thresholdOf(config, 'lookup_fallback_rate'),
       alert: 'UuidLookupFallbackRateHigh',
       record: names.fallbackRatio,
       scale: 1 / 100,
@@ -134,7 +257,7 @@ export function signals(config: MixinConfig): Signal[] {
         `{{ $value | humanizePercentage }} of lookups used a fallback over ${w}, above the ${severity} limit of ${limit}.`,
     },
     {
-      threshold: thresholdFor('migration_failure_rate'),
+      threshold: thresholdOf(config, 'migration_failure_rate'),
       alert: 'UuidMigrationFailureRateHigh',
       record: names.migrationFailureRatio,
       scale: 1 / 100,
@@ -148,7 +271,7 @@ export function signals(config: MixinConfig): Signal[] {
 }
 
 /** `50 ms` or `5%`: a threshold as people read it. */
-export function formatLimit(threshold: Threshold, severity: 'warning' | 'critical'): string {
+export function formatLimit(threshold: Threshold, severity: Severity): string {
   const value = threshold[severity];
   return threshold.unit === 'ms' ? `${value} ms` : `${value}%`;
 }
@@ -159,10 +282,10 @@ export function runbookUrl(config: MixinConfig, alert: string): string {
   try {
     base = new URL(config.runbookUrl);
   } catch {
-    throw new Error(`uuid-lookup mixin: runbookUrl must be an absolute http(s) URL, got ${JSON.stringify(config.runbookUrl)}`);
+    throw new MixinConfigError(`runbookUrl must be an absolute http(s) URL, got ${JSON.stringify(config.runbookUrl)}`);
   }
   if (base.protocol !== 'https:' && base.protocol !== 'http:') {
-    throw new Error(`uuid-lookup mixin: runbookUrl must be an absolute http(s) URL, got ${JSON.stringify(config.runbookUrl)}`);
+    throw new MixinConfigError(`runbookUrl must be an absolute http(s) URL, got ${JSON.stringify(config.runbookUrl)}`);
   }
   base.hash = alert.toLowerCase();
   return base.toString();

@@ -18,9 +18,9 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       const limit = signal.threshold[severity] * signal.scale;
       alerts.push({
         alert: signal.alert,
-        // Strictly greater; "and on()" the traffic guard: no traffic (0/0 = NaN,
-        // or too few lookups to judge) is never a breach.
-        expr: `${signal.record} > ${limit} and on() ${signal.guardRecord} >= ${signal.guardMin}`,
+        // Per job, strictly greater, "and" the job's traffic guard: no traffic
+        // (0/0 = NaN, or too few lookups to judge) is never a breach.
+        expr: `${signal.record} > ${limit} and on(job) ${signal.guardRecord} >= ${signal.guardMin}`,
         for: config.forDuration[severity],
         labels: { severity },
         annotations: {
@@ -31,6 +31,7 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       });
     }
   }
+  const text = alertDescriptions(config);
   const mig = `job="${config.migrationJob}"`;
   const worker = `job="${config.workerJob}"`;
   const workerAlerts = (rules: AlertRule[]): AlertRule[] => (config.workerJob === '' ? [] : rules);
@@ -41,8 +42,8 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       for: config.forDuration.absent,
       labels: { severity: 'critical' },
       annotations: {
-        summary: 'The lookup metrics cannot be scraped.',
-        description: `Prometheus has no working target for job ${config.lookupJob} (the collector or the app's pull endpoint): lookup alerts are blind.`,
+        summary: text.summaries.UuidLookupMetricsTargetDown,
+        description: text.lookupDown,
         runbook_url: runbookUrl(config, 'UuidLookupMetricsTargetDown'),
       },
     },
@@ -52,8 +53,8 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       for: config.forDuration.absent,
       labels: { severity: 'critical' },
       annotations: {
-        summary: 'The Postgres exporter cannot be scraped.',
-        description: `Prometheus has no working target for job ${config.migrationJob}: migration progress and failures are not visible.`,
+        summary: text.summaries.UuidMigrationExporterDown,
+        description: text.exporterDown,
         runbook_url: runbookUrl(config, 'UuidMigrationExporterDown'),
       },
     },
@@ -63,8 +64,8 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       for: config.forDuration.absent,
       labels: { severity: 'warning' },
       annotations: {
-        summary: 'The exporter is up but returns no migration statistics.',
-        description: 'get_uuid_migration_stats() fails for the exporter: the migrations are not applied, or its role lacks EXECUTE.',
+        summary: text.summaries.UuidMigrationStatsAbsent,
+        description: text.statsAbsent,
         runbook_url: runbookUrl(config, 'UuidMigrationStatsAbsent'),
       },
     },
@@ -75,8 +76,8 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
         for: config.forDuration.absent,
         labels: { severity: 'warning' },
         annotations: {
-          summary: 'The migration worker cannot be scraped.',
-          description: `Prometheus has no working target for job ${config.workerJob}: new jobs are not back-filled on schedule.`,
+          summary: text.summaries.UuidMigrationWorkerDown,
+          description: text.workerDown,
           runbook_url: runbookUrl(config, 'UuidMigrationWorkerDown'),
         },
       },
@@ -92,10 +93,8 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
         for: config.forDuration.warning,
         labels: { severity: 'warning' },
         annotations: {
-          summary: 'The migration worker makes no progress.',
-          description:
-            `{{ $value }} jobs were never attempted, and the worker processed none in ${config.stalledAfter} while it is up: ` +
-            'its runs fail or hang.',
+          summary: text.summaries.UuidMigrationStalled,
+          description: text.stalled('{{ $value }}'),
           runbook_url: runbookUrl(config, 'UuidMigrationStalled'),
         },
       },
@@ -106,5 +105,24 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       { name: 'uuid-lookup.records', interval: config.evaluationInterval, rules: recordingRules(config) },
       { name: 'uuid-lookup.alerts', interval: config.evaluationInterval, rules: [...alerts, ...absence] },
     ],
+  };
+}
+
+/** The absence and worker alerts' summaries and descriptions (the rule tests expect them too). */
+export function alertDescriptions(config: MixinConfig) {
+  return {
+    lookupDown: `Prometheus has no working target for job ${config.lookupJob} (the collector or the app's pull endpoint): lookup alerts are blind.`,
+    exporterDown: `Prometheus has no working target for job ${config.migrationJob}: migration progress and failures are not visible.`,
+    statsAbsent: 'get_uuid_migration_stats() fails for the exporter: the migrations are not applied, or its role lacks EXECUTE.',
+    workerDown: `Prometheus has no working target for job ${config.workerJob}: new jobs are not back-filled on schedule.`,
+    stalled: (jobs: number | string) =>
+      `${jobs} jobs were never attempted, and the worker processed none in ${config.stalledAfter} while it is up: its runs fail or hang.`,
+    summaries: {
+      UuidLookupMetricsTargetDown: 'The lookup metrics cannot be scraped.',
+      UuidMigrationExporterDown: 'The Postgres exporter cannot be scraped.',
+      UuidMigrationStatsAbsent: 'The exporter is up but returns no migration statistics.',
+      UuidMigrationWorkerDown: 'The migration worker cannot be scraped.',
+      UuidMigrationStalled: 'The migration worker makes no progress.',
+    },
   };
 }

@@ -8,12 +8,12 @@ import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import type { NodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
 import { createNodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
-import { analyticsDashboard, HEATMAP_SQL, lookupDashboard, migrationDashboard } from '../../src/mixin/grafana-dashboards.ts';
-import { analyticsPanelQueries } from '../../src/contract/analytics-queries.ts';
+import { analyticsDashboard, lookupDashboard, migrationDashboard } from '../../src/mixin/grafana-dashboards.ts';
 import { grafanaAlertRules } from '../../src/mixin/grafana-alerts.ts';
-import { defaultMixinConfig } from '../../src/mixin/mixin-config.ts';
+import { defaultMixinConfig, resolveMixinConfig } from '../../src/mixin/mixin-config.ts';
 import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
-import { specQueries } from '../../src/contract/spec-queries.ts';
+import { expandPromQL, expandSqlMacros } from '../support/grafana-macros.ts';
+import { runCliProcess } from '../support/processes.ts';
 import { createLogin } from '../../src/node/db/logins.ts';
 import { startJsonWebhook } from '../support/json-webhook.ts';
 import type { RunningProcess } from '../support/processes.ts';
@@ -40,13 +40,54 @@ describe('configuration checks with the real tools', () => {
     expect(config.status, config.output).toBe(0);
     const rules = run('promtool', ['check', 'rules', repo('prometheus/rules/uuid-lookup.rules.yml')]);
     expect(rules.status, rules.output).toBe(0);
-    expect(rules.output).toContain('SUCCESS: 20 rules found');
+    expect(rules.output).toContain('SUCCESS: 24 rules found');
   });
 
   it('promtool test rules: every alert fires above its thresholds and stays quiet below, without traffic, and so on', () => {
     const result = run('promtool', ['test', 'rules', repo('prometheus/tests/uuid-lookup.test.yml')]);
     expect(result.status, result.output).toBe(0);
     expect(result.output).toContain('SUCCESS');
+  });
+
+  it('uuid-lookup mixin render: a configuration with other jobs, limits and durations renders rules whose promtool tests pass', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-mixin-'));
+    try {
+      const config = path.join(out, 'mixin.yml');
+      writeFileSync(
+        config,
+        stringify({
+          lookupJob: 'booking-web',
+          migrationJob: 'supabase-exporter',
+          workerJob: 'backfill',
+          window: '10m',
+          stalledAfter: '45m',
+          minLookups: 100,
+          thresholds: { lookup_latency: { warning: 80, critical: 250 }, lookup_failure_rate: { warning: 2, critical: 7.5 }, migration_failure_rate: { critical: 60 } },
+          forDuration: { warning: '20m', critical: '2m' },
+          runbookUrl: 'https://wiki.example.com/ops/uuid-lookup',
+          grafana: { folder: 'Bookings', prometheusUid: 'prom-main' },
+        }),
+      );
+      const rendered = await runCliProcess(['mixin', 'render', '--config', config, '--out', path.join(out, 'files')]);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      const rulesFile = path.join(out, 'files/prometheus/rules/uuid-lookup.rules.yml');
+      const testsFile = path.join(out, 'files/prometheus/tests/uuid-lookup.test.yml');
+      const rules = readFileSync(rulesFile, 'utf8');
+      expect(rules).toContain('job="booking-web"');
+      expect(rules).not.toContain('job="uuid-lookup"');
+      const check = run('promtool', ['check', 'rules', rulesFile]);
+      expect(check.status, check.output).toBe(0);
+      const tests = run('promtool', ['test', 'rules', testsFile]);
+      expect(tests.status, tests.output).toBe(0);
+      expect(readFileSync(testsFile, 'utf8')).toContain('above the critical limit of 250 ms');
+      // The same tests against the default rules fail: they test the configuration, not any rules.
+      writeFileSync(rulesFile, readFileSync(repo('prometheus/rules/uuid-lookup.rules.yml'), 'utf8'));
+      const mismatched = run('promtool', ['test', 'rules', testsFile]);
+      expect(mismatched.status).not.toBe(0);
+      expect(mismatched.output).toMatch(/FAILED/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('amtool accepts alertmanager.yml', () => {
@@ -218,18 +259,27 @@ describe('the stack on loopback', () => {
     expect(await allThresholdAlertsFiring()).toBe(true);
   });
 
-  it('returns data for every PromQL query of every dashboard, rule and Grafana alert rule', async () => {
+  it('returns data for every PromQL query of every dashboard (variables as Grafana expands them), rule and Grafana alert rule', async () => {
     const exprs = new Map<string, string>();
-    for (const dashboard of [lookupDashboard(defaultMixinConfig), migrationDashboard(defaultMixinConfig), analyticsDashboard(defaultMixinConfig)]) {
+    const c = defaultMixinConfig;
+    const dashboards = [
+      { dashboard: lookupDashboard(c), job: [c.lookupJob] },
+      { dashboard: migrationDashboard(c), job: [c.migrationJob, c.workerJob] },
+      { dashboard: analyticsDashboard(c), job: [c.lookupJob] },
+    ];
+    for (const { dashboard, job } of dashboards) {
       for (const panel of dashboard.panels ?? []) {
         for (const target of (panel as { targets?: { expr?: string }[] }).targets ?? []) {
-          if (target.expr !== undefined) exprs.set(target.expr, `${dashboard.title} / ${(panel as { title?: string }).title}`);
+          if (target.expr === undefined) continue;
+          // The dashboards' defaults: the configured jobs, every instance; a 1 s scrape interval makes $__rate_interval 4 s, taken wider here.
+          const expr = expandPromQL(target.expr, { job, instance: 'All', rateInterval: '15s', range: '1m' });
+          exprs.set(expr, `${dashboard.title} / ${(panel as { title?: string }).title}`);
         }
       }
     }
-    const rules = prometheusRules(defaultMixinConfig) as { groups: { rules: { expr: string; record?: string; alert?: string }[] }[] };
+    const rules = prometheusRules(c) as { groups: { rules: { expr: string; record?: string; alert?: string }[] }[] };
     for (const rule of rules.groups.flatMap((g) => g.rules)) exprs.set(rule.expr, rule.record ?? rule.alert ?? '');
-    const grafana = grafanaAlertRules(defaultMixinConfig) as { groups: { rules: { title: string; data: { model: { expr?: string } }[] }[] }[] };
+    const grafana = grafanaAlertRules(resolveMixinConfig({ grafana: { managedAlerts: true } })) as { groups: { rules: { title: string; data: { model: { expr?: string } }[] }[] }[] };
     for (const rule of grafana.groups[0]?.rules ?? []) {
       const expr = rule.data[0]?.model.expr;
       if (expr !== undefined) exprs.set(expr, `grafana: ${rule.title}`);
@@ -246,19 +296,40 @@ describe('the stack on loopback', () => {
       if (!absence.test(expr) && !quiet.has(where) && result.data.result.length === 0) empty.push(`${where}: ${expr}`);
     }
     expect(empty).toEqual([]);
-    expect(exprs.size).toBeGreaterThan(30);
+    expect(exprs.size).toBeGreaterThan(40);
   });
 
-  it('runs every SQL panel on PostgreSQL as the read-only dashboard role', async () => {
-    const panels = { ...specQueries, ...analyticsPanelQueries, heatmap: { title: 'heatmap', sql: HEATMAP_SQL } };
-    for (const [name, { sql }] of Object.entries(panels)) {
-      const rows = await t.db.transaction(async (tx) => {
-        await tx.query('SET LOCAL ROLE uuid_lookup_reader');
-        return (await tx.query(sql)).rows;
-      });
-      expect(Array.isArray(rows), name).toBe(true);
-      if (name === 'failuresByError') expect(rows).toEqual([expect.objectContaining({ error_message: 'poisoned' })]);
+  it('keeps job and instance on the per-target recording rules, and job on the alerts', async () => {
+    const perTarget = await query('job_instance:uuid_lookups:rate5m');
+    const labels = (perTarget.data.result as { metric: Record<string, string> }[]).map((r) => r.metric);
+    expect(labels.length).toBeGreaterThan(0);
+    for (const metric of labels) expect(Object.keys(metric).sort()).toEqual(['__name__', 'instance', 'job']);
+    const response = await fetch(`${prometheusUrl}/api/v1/alerts`);
+    const { data } = (await response.json()) as { data: { alerts: { labels: Record<string, string> }[] } };
+    const latency = data.alerts.find((a) => a.labels.alertname === 'UuidLookupLatencyHigh');
+    expect(latency?.labels.job).toBe(defaultMixinConfig.lookupJob);
+  });
+
+  it('runs every SQL panel of every dashboard on PostgreSQL as the read-only dashboard role, the time macros expanded as Grafana does', async () => {
+    const range = { from: new Date(Date.now() - 7 * 86_400_000), to: new Date() };
+    let count = 0;
+    for (const dashboard of [lookupDashboard(defaultMixinConfig), migrationDashboard(defaultMixinConfig), analyticsDashboard(defaultMixinConfig)]) {
+      for (const panel of dashboard.panels ?? []) {
+        for (const target of (panel as { targets?: { rawSql?: string }[] }).targets ?? []) {
+          if (target.rawSql === undefined) continue;
+          const sql = expandSqlMacros(target.rawSql, range);
+          expect(sql).not.toContain('$__');
+          const rows = await t.db.transaction(async (tx) => {
+            await tx.query('SET LOCAL ROLE uuid_lookup_reader');
+            return (await tx.query(sql)).rows;
+          });
+          count += 1;
+          const title = (panel as { title?: string }).title ?? '';
+          if (title === 'Failed migrations by error') expect(rows).toEqual([expect.objectContaining({ error_message: 'poisoned' })]);
+        }
+      }
     }
+    expect(count).toBe(14);
   });
 
   it('evaluates the rules again and resumes the alerts after Prometheus restarts', async () => {

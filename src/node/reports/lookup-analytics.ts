@@ -1,4 +1,4 @@
-import { costliestServicesSql, journeyComparisonSql, patternsSql, regionsSql } from '../../contract/analytics-queries.ts';
+import { costliestServicesSql, journeyComparisonSql, lastMinutes, patternsSql, regionsSql } from '../../contract/analytics-queries.ts';
 import type { Queryable } from '../db/database.ts';
 
 /** Options of the Phase 6 reports. */
@@ -36,13 +36,13 @@ export async function lookupPatterns(
   db: Queryable,
   options: AnalyticsReportOptions = {},
 ): Promise<({ day_of_week: number; hour: number } & LookupFigures)[]> {
-  const { rows } = await db.query<Record<string, unknown>>(patternsSql('$1::int', '$2'), [since(options), options.timeZone ?? 'UTC']);
+  const { rows } = await db.query<Record<string, unknown>>(patternsSql(lastMinutes('$1::int'), '$2'), [since(options), options.timeZone ?? 'UTC']);
   return rows.map((r) => ({ day_of_week: Number(r.day_of_week), hour: Number(r.hour), ...figures(r) }));
 }
 
 /** The same figures per region, slowest and most failing first. */
 export async function lookupRegions(db: Queryable, options: AnalyticsReportOptions = {}): Promise<({ region: string } & LookupFigures)[]> {
-  const { rows } = await db.query<Record<string, unknown>>(regionsSql('$1::int'), [since(options)]);
+  const { rows } = await db.query<Record<string, unknown>>(regionsSql(lastMinutes('$1::int')), [since(options)]);
   return rows.map((r) => ({ region: String(r.region), ...figures(r) }));
 }
 
@@ -72,8 +72,8 @@ export async function lookupJourneys(
   options: AnalyticsReportOptions = {},
 ): Promise<{ comparison: JourneyComparison[]; costliest: CostlyService[] }> {
   const minutes = since(options);
-  const comparison = await db.query<Record<string, unknown>>(journeyComparisonSql('$1::int'), [minutes]);
-  const costliest = await db.query<Record<string, unknown>>(costliestServicesSql('$1::int'), [minutes]);
+  const comparison = await db.query<Record<string, unknown>>(journeyComparisonSql(lastMinutes('$1::int')), [minutes]);
+  const costliest = await db.query<Record<string, unknown>>(costliestServicesSql(lastMinutes('$1::int')), [minutes]);
   return {
     comparison: comparison.rows.map((r) => ({
       sessions_kind: r.sessions_kind as JourneyComparison['sessions_kind'],

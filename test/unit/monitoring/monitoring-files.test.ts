@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { renderMonitoringFiles } from '../../../src/mixin/render-monitoring-files.ts';
-import { renderRuleTests } from '../../promtool/rule-tests.ts';
+import { readdirSync } from 'node:fs';
+import { defaultMixinConfig, MixinConfigError, resolveMixinConfig } from '../../../src/mixin/mixin-config.ts';
 
 const root = new URL('../../../', import.meta.url);
 const read = (path: string): string => readFileSync(new URL(path, root), 'utf8');
@@ -13,8 +14,20 @@ const shared = (path: string): string => readFileSync(new URL(`test/schemas/${pa
 describe('generated monitoring files', () => {
   it('match their source: regenerate with npm run generate:monitoring', () => {
     const files = renderMonitoringFiles();
-    files.set('prometheus/tests/uuid-lookup.test.yml', renderRuleTests());
     for (const [path, content] of files) expect(read(path), `${path} drifted from src/mixin`).toBe(content);
+    // No file the mixin no longer renders is left behind (Grafana would still load it).
+    const generated = (dir: string) => readdirSync(new URL(dir, root)).map((f) => `${dir}${f}`).filter((f) => !f.endsWith('datasources/'));
+    for (const file of [...generated('grafana/dashboards/'), ...generated('grafana/provisioning/dashboards/'), ...generated('prometheus/rules/'), ...generated('prometheus/tests/')]) {
+      expect(files.has(file), `${file} is not rendered by the mixin`).toBe(true);
+    }
+    // Grafana-managed alerting is off by default: no alert rule or contact point is provisioned.
+    let alerting: string[];
+    try {
+      alerting = readdirSync(new URL('grafana/provisioning/alerting/', root));
+    } catch {
+      alerting = [];
+    }
+    expect(alerting).toEqual([]);
   });
 
   it('give every alert a severity, summary, description and a runbook section that exists', () => {
@@ -42,18 +55,80 @@ describe('generated monitoring files', () => {
     }
   });
 
-  it('puts every dashboard panel on a provisioned datasource, within the 24-column grid', () => {
-    const datasources = parse(read('grafana/provisioning/datasources/datasources.yml')) as { datasources: { uid: string; type: string }[] };
-    const uids = new Map(datasources.datasources.map((d) => [d.uid, d.type]));
+  it('defaults every dashboard datasource variable to a provisioned datasource of its type, and names provisioned ones in alert panels', () => {
+    const datasources = parse(read('grafana/provisioning/datasources/datasources.yml')) as { datasources: { uid: string; type: string; name: string }[] };
+    const byUid = new Map(datasources.datasources.map((d) => [d.uid, d.type]));
+    const byName = new Map(datasources.datasources.map((d) => [d.name, d.type]));
     for (const file of ['grafana/dashboards/uuid-lookup-performance.json', 'grafana/dashboards/uuid-migration-progress.json', 'grafana/dashboards/uuid-lookup-analytics.json']) {
-      const dashboard = JSON.parse(read(file)) as { uid: string; panels: { id: number; type: string; gridPos: { x: number; w: number }; datasource?: { uid: string; type: string } }[] };
+      const dashboard = JSON.parse(read(file)) as {
+        templating: { list: { type: string; name: string; query: string; current?: { value: string } }[] };
+        panels: { id: number; type: string; gridPos: { x: number; w: number }; options?: { alertmanager?: string; datasource?: string } }[];
+      };
       expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
+      for (const variable of dashboard.templating.list.filter((v) => v.type === 'datasource')) {
+        expect(byUid.get(variable.current?.value ?? ''), `${file}: ${variable.name}`).toBe(variable.query);
+      }
       for (const panel of dashboard.panels) {
         expect(panel.gridPos.x + panel.gridPos.w).toBeLessThanOrEqual(24);
-        if (panel.type === 'alertlist') continue;
-        expect(uids.get(panel.datasource?.uid ?? '')).toBe(panel.datasource?.type);
+        if (panel.type === 'alertGroups') expect(byName.get(panel.options?.alertmanager ?? '')).toBe('alertmanager');
+        if (panel.type === 'alertlist') expect(byName.get(panel.options?.datasource ?? '')).toBe('prometheus');
       }
     }
+    // Grafana lists Prometheus's rules and reads Alertmanager: one alerting path.
+    const prometheus = datasources.datasources.find((d) => d.type === 'prometheus') as unknown as { jsonData: { manageAlerts: boolean; alertmanagerUid: string } };
+    expect(prometheus.jsonData.manageAlerts).toBe(true);
+    expect(byUid.get(prometheus.jsonData.alertmanagerUid)).toBe('alertmanager');
+  });
+});
+
+describe('the mixin configuration', () => {
+  it('fills what a user leaves out and keeps what they set', () => {
+    const config = resolveMixinConfig({ lookupJob: 'booking-web', thresholds: { lookup_latency: { critical: 300 } }, grafana: { folder: 'Bookings' } });
+    expect(config.lookupJob).toBe('booking-web');
+    expect(config.thresholds.lookup_latency).toEqual({ warning: 50, critical: 300 });
+    expect(config.thresholds.lookup_failure_rate).toEqual({ warning: 5, critical: 10 });
+    expect(config.grafana).toEqual({ ...defaultMixinConfig.grafana, folder: 'Bookings' });
+    expect(resolveMixinConfig({})).toEqual(defaultMixinConfig);
+  });
+
+  it.each([
+    [{ lookupjob: 'x' }, /unknown key lookupjob/],
+    [{ grafana: { folders: 'x' } }, /unknown key grafana\.folders/],
+    [{ window: '5 minutes' }, /window must be a Prometheus duration/],
+    [{ forDuration: { warning: 10 } }, /forDuration\.warning must be a string/],
+    [{ thresholds: { lookup_latency: { warning: 200, critical: 100 } } }, /warning \(200\) must be below critical \(100\)/],
+    [{ thresholds: { lookup_failure_rate: { critical: 150 } } }, /above 100% never fires/],
+    [{ runbookUrl: 'docs/runbook.md' }, /runbookUrl must be an absolute http\(s\) URL/],
+    [{ runbookUrl: 'file:///runbook.md' }, /runbookUrl must be an absolute http\(s\) URL/],
+    [{ lookupJob: 'a"b' }, /lookupJob must be a job name/],
+    [{ minLookups: -1 }, /minLookups must be a number ≥ 0/],
+    [[], /the configuration must be an object/],
+  ])('refuses %j with one line that names the key', (input, message) => {
+    expect(() => resolveMixinConfig(input)).toThrow(MixinConfigError);
+    expect(() => resolveMixinConfig(input)).toThrow(message);
+  });
+
+  it('renders Grafana-managed alerting only when asked, with contact points and a policy that routes by severity as alertmanager.yml does', () => {
+    expect([...renderMonitoringFiles().keys()].some((f) => f.includes('alerting'))).toBe(false);
+    const files = renderMonitoringFiles(resolveMixinConfig({ grafana: { managedAlerts: true, folder: 'Bookings' } }));
+    const rules = parse(files.get('grafana/provisioning/alerting/uuid-lookup-alerts.yml') ?? '') as { groups: { folder: string; rules: { labels: { severity: string }; data: { datasourceUid: string }[] }[] }[] };
+    expect(rules.groups[0]?.folder).toBe('Bookings');
+    expect(rules.groups[0]?.rules).toHaveLength(8);
+    expect(rules.groups[0]?.rules[0]?.data[0]?.datasourceUid).toBe('prometheus');
+    const notifications = parse(files.get('grafana/provisioning/alerting/uuid-lookup-notifications.yml') ?? '') as {
+      contactPoints: { name: string; receivers: { type: string; settings: { url: string } }[] }[];
+      policies: { receiver: string; routes: { receiver: string; object_matchers: string[][] }[] }[];
+    };
+    const am = parse(read('prometheus/alertmanager.yml')) as { route: { receiver: string; routes: { matchers: string[]; receiver: string }[] } };
+    const routed = (severity: string, routes: { matchers: string[]; receiver: string }[]) => routes.find((r) => r.matchers.includes(`severity="${severity}"`))?.receiver;
+    const policy = notifications.policies[0];
+    for (const severity of ['critical', 'warning']) {
+      const receiver = policy?.routes.find((r) => r.object_matchers.some(([label, op, value]) => label === 'severity' && op === '=' && value === severity))?.receiver;
+      // Same shape of routing: a receiver per severity whose name says what Alertmanager's does.
+      expect(receiver).toMatch(new RegExp(`${routed(severity, am.route.routes)}$`));
+      expect(notifications.contactPoints.map((c) => c.name)).toContain(receiver);
+    }
+    expect(notifications.contactPoints.flatMap((c) => c.receivers.map((r) => r.settings.url))).toEqual(['$UUID_LOOKUP_CRITICAL_WEBHOOK_URL', '$UUID_LOOKUP_WARNING_WEBHOOK_URL']);
   });
 });
 

@@ -1,0 +1,70 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { parse } from 'yaml';
+import { defaultMixinConfig, MixinConfigError, resolveMixinConfig } from '../../mixin/mixin-config.ts';
+import { renderMonitoringFiles } from '../../mixin/render-monitoring-files.ts';
+import { CliError } from '../cli-context.ts';
+
+/** Files a render writes only with some options: removed when a later render drops them, if the mixin wrote them. */
+const OPTIONAL_FILES = ['grafana/provisioning/alerting/uuid-lookup-alerts.yml', 'grafana/provisioning/alerting/uuid-lookup-notifications.yml'];
+const GENERATED_MARK = "uuid-lookup-observability's monitoring mixin";
+
+async function readConfig(file: string | undefined): Promise<unknown> {
+  if (file === undefined) return {};
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`mixin: cannot read --config ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  try {
+    // YAML is a superset of JSON: either works.
+    return parse(text) ?? {};
+  } catch (error) {
+    throw new CliError(`mixin: --config ${file} is neither JSON nor YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+}
+
+async function render(options: { config?: string; out: string }): Promise<void> {
+  let config;
+  try {
+    config = resolveMixinConfig(await readConfig(options.config));
+  } catch (error) {
+    if (error instanceof MixinConfigError) throw new CliError(`mixin: ${options.config ?? 'configuration'}: ${error.message}`);
+    throw error;
+  }
+  const files = renderMonitoringFiles(config);
+  for (const [file, content] of files) {
+    const target = path.join(options.out, file);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, content);
+    process.stdout.write(`wrote ${target}\n`);
+  }
+  for (const file of OPTIONAL_FILES.filter((f) => !files.has(f))) {
+    const target = path.join(options.out, file);
+    const existing = await readFile(target, 'utf8').catch(() => undefined);
+    if (existing?.includes(GENERATED_MARK)) {
+      await rm(target);
+      process.stdout.write(`removed ${target} (no longer rendered by this configuration)\n`);
+    }
+  }
+}
+
+export function registerMixinCommands(program: Command): void {
+  const mixin = program
+    .command('mixin')
+    .description('the monitoring files (Prometheus rules and tests, Grafana dashboards and alerting) for your jobs, thresholds and datasources');
+  mixin
+    .command('render')
+    .description('render every monitoring file for a configuration (JSON or YAML; keys left out keep their defaults: see `mixin config`)')
+    .option('--config <file>', 'the configuration file; none: the defaults')
+    .requiredOption('--out <dir>', 'folder to write prometheus/ and grafana/ under (created; files of the same name are replaced)')
+    .action(render);
+  mixin
+    .command('config')
+    .description('print the default configuration as JSON: a starting point for --config')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(defaultMixinConfig, null, 2)}\n`);
+    });
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { analyticsDashboard, lookupDashboard, migrationDashboard } from '../../../src/mixin/grafana-dashboards.ts';
+import { defaultMixinConfig, resolveMixinConfig } from '../../../src/mixin/mixin-config.ts';
+import type { LintedDashboard } from '../../support/dashboard-lint.ts';
+import { lintDashboard } from '../../support/dashboard-lint.ts';
+
+const otherConfig = resolveMixinConfig({
+  lookupJob: 'booking-web',
+  migrationJob: 'pg-exporter',
+  workerJob: '',
+  window: '10m',
+  thresholds: { lookup_latency: { warning: 80, critical: 250 } },
+  grafana: { prometheusUid: 'prom-main', postgresUid: 'supabase' },
+});
+
+const render = (config = defaultMixinConfig): LintedDashboard[] =>
+  [lookupDashboard(config), migrationDashboard(config), analyticsDashboard(config)].map((d) => JSON.parse(JSON.stringify(d)) as LintedDashboard);
+
+const rulesOf = (d: LintedDashboard): string[] => [...new Set(lintDashboard(d).map((f) => f.rule))].sort();
+
+describe("grafana/dashboard-linter's rules on the generated dashboards", () => {
+  it('find nothing in any dashboard, with the default configuration and with another', () => {
+    for (const dashboard of [...render(), ...render(otherConfig)]) expect(lintDashboard(dashboard), dashboard.uid).toEqual([]);
+  });
+
+  describe('each rule fails on a dashboard that breaks it', () => {
+    const lookup = (): LintedDashboard => render()[0] as LintedDashboard;
+    const panel = (d: LintedDashboard, title: string) => {
+      const found = d.panels?.find((p) => p.title === title);
+      if (!found) throw new Error(`no panel ${title}`);
+      return found;
+    };
+
+    it('a panel on a fixed datasource uid', () => {
+      const d = lookup();
+      panel(d, 'Lookups per second').datasource = { type: 'prometheus', uid: 'prometheus' };
+      expect(rulesOf(d)).toEqual(['panel-datasource-rule']);
+    });
+
+    it('no datasource variables, no job and instance variables', () => {
+      const d = lookup();
+      d.templating = { list: [] };
+      expect(rulesOf(d)).toEqual(['panel-datasource-rule', 'template-datasource-rule']);
+      const e = lookup();
+      e.templating = { list: (e.templating?.list ?? []).filter((t) => t.name !== 'instance' && t.name !== 'job') };
+      expect(rulesOf(e)).toEqual(['template-instance-rule', 'template-job-rule']);
+    });
+
+    it('a rate over a fixed range, a selector without $job or $instance, a counter read raw', () => {
+      const d = lookup();
+      const target = panel(d, 'Events dropped by the SDK, by reason').targets?.[0];
+      if (!target?.expr) throw new Error('no target');
+      target.expr = target.expr.replace('[$__rate_interval]', '[5m]');
+      expect(rulesOf(d)).toEqual(['target-rate-interval-rule']);
+      target.expr = target.expr.replace(',instance=~"$instance"', '');
+      expect(rulesOf(d)).toEqual(['target-instance-rule', 'target-rate-interval-rule']);
+      target.expr = 'sum(uuid_lookup_events_dropped_total{job=~"$job",instance=~"$instance"})';
+      expect(rulesOf(d)).toEqual(['target-counter-agg-rule']);
+      target.expr = 'sum(rate(';
+      expect(rulesOf(d)).toEqual(['target-promql-rule']);
+    });
+
+    it('a panel without description, a table without unit, an editable dashboard, a variable that never refreshes', () => {
+      const d = lookup();
+      delete panel(d, 'Failure rate').description;
+      const table = panel(d, 'Slow lookups (> 100 ms)');
+      table.fieldConfig = { defaults: {}, overrides: [] };
+      d.editable = true;
+      const job = d.templating?.list?.find((t) => t.name === 'job');
+      if (job) job.refresh = 1;
+      expect(rulesOf(d)).toEqual(['panel-title-description-rule', 'panel-units-rule', 'template-on-time-change-reload-rule', 'uneditable-dashboard']);
+    });
+  });
+});
+
+describe('SQL panels', () => {
+  const sqlTargets = render().flatMap((d) =>
+    (d.panels ?? []).flatMap((p) => (p.targets ?? []).filter((t) => t.rawSql !== undefined).map((t) => ({ where: `${d.uid} / ${p.title}`, sql: t.rawSql ?? '' }))),
+  );
+
+  it('follow the time picker wherever they read events or their rollups (bounded in time)', () => {
+    const timed = sqlTargets.filter((t) => /\banalytics_/.test(t.sql));
+    expect(timed.length).toBeGreaterThanOrEqual(8);
+    for (const t of timed) expect(t.sql, t.where).toMatch(/\$__timeFilter\(|\$__timeFrom\(\)/);
+    // Migration state is not bounded in time: no macro, no fixed window.
+    for (const t of sqlTargets.filter((x) => !/\banalytics_/.test(x.sql))) expect(t.sql, t.where).not.toMatch(/INTERVAL '\d+ days'|\$__time/);
+  });
+});

@@ -1,11 +1,13 @@
-// npm run bench:dashboard: every SQL panel of every provisioned dashboard, and
-// the spec's lookup-performance query verbatim on the raw events (the limit the
-// rollup removes), over SIZES analytics_events rows (default 1,000,000 and
-// 5,000,000) spanning 30 days, on the real server. Prints JSON: each query's
+// npm run bench:dashboard: every SQL panel of every provisioned dashboard, its
+// time macros expanded as Grafana does for the last 7 days, and the spec's
+// lookup-performance query verbatim on the raw events (the limit the rollup
+// removes), over SIZES analytics_events rows (default 1,000,000 and 5,000,000)
+// spanning 30 days, on the real server. Prints JSON: each query's
 // median time at each size, its growth from the smallest to the largest size,
 // and the slow-lookups query with and without its index.
 import { readdirSync, readFileSync } from 'node:fs';
 import { specQueries } from '../src/contract/spec-queries.ts';
+import { expandSqlMacros } from '../test/support/grafana-macros.ts';
 import { serverTestDatabase } from '../test/support/test-databases.ts';
 import { loadLookupEvents, medianMillis } from './support/lookup-events.ts';
 
@@ -23,7 +25,9 @@ function sqlPanels(): { name: string; sql: string }[] {
         panels: { title: string; targets?: { rawSql?: string }[] }[];
       };
       return dashboard.panels.flatMap((panel) =>
-        (panel.targets ?? []).filter((t) => t.rawSql !== undefined).map((t) => ({ name: `${dashboard.uid}: ${panel.title}`, sql: t.rawSql ?? '' })),
+        (panel.targets ?? [])
+          .filter((t) => t.rawSql !== undefined)
+          .map((t) => ({ name: `${dashboard.uid}: ${panel.title}`, sql: expandSqlMacros(t.rawSql ?? '', { from: new Date(Date.now() - 7 * 86_400_000), to: new Date() }) })),
       );
     });
 }
@@ -68,6 +72,7 @@ process.stdout.write(
       benchmark: 'dashboard-queries',
       sizes,
       span_days: 30,
+      panel_time_range_days: 7,
       runs_per_query: runs,
       queries,
       slowest_panel_ms_at_largest: Math.max(...queries.filter((q) => panelNames.has(q.query)).map((q) => q.median_ms[largest] ?? 0)),

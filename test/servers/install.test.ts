@@ -30,7 +30,7 @@ function newApp(name: string): string {
   return app;
 }
 
-/** The checks an installed copy must pass: the bin, the migrations it ships (on request: it takes seconds), and the three entry points. */
+/** The checks an installed copy must pass: the bin, the migrations it ships (on request: it takes seconds), and the four entry points. */
 function expectWorkingInstall(app: string, options: { migrations: boolean }): void {
   const help = run('npx', ['--no-install', 'uuid-lookup', '--help'], app);
   expect(help.status, help.stderr).toBe(0);
@@ -48,14 +48,17 @@ function expectWorkingInstall(app: string, options: { migrations: boolean }): vo
       `const core = await import('uuid-lookup-observability');
        const browser = await import('uuid-lookup-observability/browser');
        const node = await import('uuid-lookup-observability/node');
+       const mixin = await import('uuid-lookup-observability/mixin');
        core.uuidLookupLogger.logSuccess('wall-painting', 'uuid-123', 25, false);
+       const files = mixin.renderMonitoringFiles(mixin.resolveMixinConfig({ lookupJob: 'booking-web' }));
        console.log(JSON.stringify({ total: core.uuidLookupLogger.getMetrics().totalLookups,
-         browser: typeof browser.createBrowserTelemetry, node: typeof node.createNodeTelemetry }));`,
+         browser: typeof browser.createBrowserTelemetry, node: typeof node.createNodeTelemetry,
+         mixin: files.get('prometheus/rules/uuid-lookup.rules.yml').includes('job="booking-web"') }));`,
     ],
     app,
   );
   expect(entries.status, entries.stderr).toBe(0);
-  expect(JSON.parse(entries.stdout)).toEqual({ total: 1, browser: 'function', node: 'function' });
+  expect(JSON.parse(entries.stdout)).toEqual({ total: 1, browser: 'function', node: 'function', mixin: true });
 }
 
 describe('installing the package', () => {
@@ -107,7 +110,7 @@ describe('installing the package', () => {
     const install = run('npm', ['install', ...NPM_QUIET, `git+file://${clone}`], app);
     expect(install.status, install.stderr.slice(-3000)).toBe(0);
     expect(readdirSync(path.join(app, 'node_modules/uuid-lookup-observability/dist'))).toEqual(
-      expect.arrayContaining(['browser', 'cli', 'core', 'node']),
+      expect.arrayContaining(['browser', 'cli', 'core', 'mixin', 'node']),
     );
     expectWorkingInstall(app, { migrations: false }); // the same files as the tarball
   }, 240_000);

@@ -82,4 +82,17 @@ describe('the package types, in an application without @supabase/supabase-js', (
     );
     expect(result.status, result.stdout + result.stderr).toBe(0);
   });
+
+  it('type-checks a build script using the mixin entry point', () => {
+    const result = typeCheck(
+      'mixin-script',
+      `import { renderMonitoringFiles, resolveMixinConfig } from 'uuid-lookup-observability/mixin';
+       import type { MixinConfigInput } from 'uuid-lookup-observability/mixin';
+       const input: MixinConfigInput = { lookupJob: 'booking-web', thresholds: { lookup_latency: { warning: 80, critical: 250 } }, grafana: { folder: 'Bookings' } };
+       const files: Map<string, string> = renderMonitoringFiles(resolveMixinConfig(input));
+       export const paths = [...files.keys()];`,
+      { lib: ['es2023'], types: ['node'] },
+    );
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+  });
 });

@@ -211,8 +211,8 @@ class Panels {
       stateFilter: { firing: true, pending: true, noData: true, error: true, normal: false, inactive: false },
       alertName: 'Uuid',
       dashboardAlerts: false,
-      // The rules Prometheus evaluates, read through the datasource (its "Manage alerts via Alerting UI").
-      datasource: 'Prometheus',
+      // Every rule source: the rules Prometheus evaluates (its datasource's "Manage alerts
+      // via Alerting UI") and, when enabled, the Grafana-managed ones.
       alertInstanceLabelFilter: '',
     });
     this.add(panel, title, description, at);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyticsDashboard, lookupDashboard, migrationDashboard } from '../../../src/mixin/grafana-dashboards.ts';
 import { defaultMixinConfig, resolveMixinConfig } from '../../../src/mixin/mixin-config.ts';
+import { specQueries } from '../../../src/contract/spec-queries.ts';
 import type { LintedDashboard } from '../../support/dashboard-lint.ts';
 import { lintDashboard } from '../../support/dashboard-lint.ts';
 
@@ -84,5 +85,12 @@ describe('SQL panels', () => {
     for (const t of timed) expect(t.sql, t.where).toMatch(/\$__timeFilter\(|\$__timeFrom\(\)/);
     // Migration state is not bounded in time: no macro, no fixed window.
     for (const t of sqlTargets.filter((x) => !/\banalytics_/.test(x.sql))) expect(t.sql, t.where).not.toMatch(/INTERVAL '\d+ days'|\$__time/);
+  });
+
+  it("run the spec's log queries verbatim on the migration dashboard, the ones test/db/migration-log.suite.ts holds to the stats after retries and rollbacks", () => {
+    const migration = sqlTargets.filter((t) => t.where.startsWith('uuid-migration-progress')).map((t) => t.sql);
+    for (const name of ['migrationStats', 'migrationProgress', 'failuresByError', 'failedJobs', 'reviewFailures', 'missingServices'] as const) {
+      expect(migration, name).toContain(specQueries[name].sql);
+    }
   });
 });

@@ -62,7 +62,7 @@ describe('generated monitoring files', () => {
     for (const file of ['grafana/dashboards/uuid-lookup-performance.json', 'grafana/dashboards/uuid-migration-progress.json', 'grafana/dashboards/uuid-lookup-analytics.json']) {
       const dashboard = JSON.parse(read(file)) as {
         templating: { list: { type: string; name: string; query: string; current?: { value: string } }[] };
-        panels: { id: number; type: string; gridPos: { x: number; w: number }; options?: { alertmanager?: string; datasource?: string } }[];
+        panels: { id: number; type: string; gridPos: { x: number; w: number }; options?: { alertmanager?: string } }[];
       };
       expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
       for (const variable of dashboard.templating.list.filter((v) => v.type === 'datasource')) {
@@ -71,7 +71,6 @@ describe('generated monitoring files', () => {
       for (const panel of dashboard.panels) {
         expect(panel.gridPos.x + panel.gridPos.w).toBeLessThanOrEqual(24);
         if (panel.type === 'alertGroups') expect(byName.get(panel.options?.alertmanager ?? '')).toBe('alertmanager');
-        if (panel.type === 'alertlist') expect(byName.get(panel.options?.datasource ?? '')).toBe('prometheus');
       }
     }
     // Grafana lists Prometheus's rules and reads Alertmanager: one alerting path.

@@ -1,16 +1,44 @@
 import { describe, expect, it } from 'vitest';
 import pg from 'pg';
+import type { CliTarget } from '../cli/cli.suite.ts';
 import { describeCli } from '../cli/cli.suite.ts';
 import { runCliCaptured } from '../support/run-cli-captured.ts';
-import { serverTestDatabase } from '../support/test-databases.ts';
+import { serverTestDatabase, serverUrl, supabaseDefaultsSql } from '../support/test-databases.ts';
+
+/** Runs one statement on `database` with a connection of its own, closed at once (a database copied as a template may have none open). */
+async function runOn(database: string, statement: string): Promise<void> {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A database of its own on the server; a copy is CREATE DATABASE … TEMPLATE it. */
+function serverTarget(name: string): CliTarget {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    args: ['--database-url', url.toString()],
+    sql: (statement) => runOn(name, statement),
+    async copy() {
+      const copy = `uuid_lookup_cli_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
+      await runOn('postgres', `CREATE DATABASE ${copy} TEMPLATE ${name}`);
+      return serverTarget(copy);
+    },
+    dispose: () => runOn('postgres', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
 
 describeCli('PostgreSQL', async () => {
-  const t = await serverTestDatabase({ migrate: false });
-  return {
-    args: ['--database-url', t.url ?? ''],
-    sql: (statement) => t.db.exec(statement),
-    dispose: () => t.dispose(),
-  };
+  const name = `uuid_lookup_cli_${crypto.randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  await runOn('postgres', `CREATE DATABASE ${name}`);
+  await runOn(name, supabaseDefaultsSql);
+  return serverTarget(name);
 });
 
 describe('uuid-lookup against a server, when things are wrong', () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Meter } from '@opentelemetry/api';
 import type { UuidLookupEvent } from '../../src/core/lookup-event.ts';
 import { createMemorySink } from '../../src/core/memory-sink.ts';
-import { LOOKUP_DURATION_BUCKETS_SECONDS, UNKNOWN_SLUG_LABEL } from '../../src/contract/metrics.ts';
+import { UNKNOWN_SLUG_LABEL } from '../../src/contract/metrics.ts';
 import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import type { TestMetricReader } from '../support/metric-collection.ts';
 import { collectMetrics, counterValue, createTestMeter, histogramPoints } from '../support/metric-collection.ts';
@@ -55,10 +55,11 @@ describe('uuid lookup logger', () => {
     expect(duration?.descriptor.unit).toBe('s');
     const points = histogramPoints(duration);
     const success = points.find((p) => p.attributes.outcome === 'success' && p.attributes.fallback === 'false');
-    expect(success?.value.buckets.boundaries).toEqual(LOOKUP_DURATION_BUCKETS_SECONDS);
+    // The boundaries as the architecture states them, written out: 0.05 and 0.1 are the spec's limits.
+    expect(success?.value.buckets.boundaries).toEqual([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
     expect(success?.value.sum).toBeCloseTo(0.05);
-    const le005 = LOOKUP_DURATION_BUCKETS_SECONDS.indexOf(0.05);
-    expect(success?.value.buckets.counts[le005]).toBe(1);
+    // Bucket 3 is (0.025, 0.05]: the 50 ms lookup and nothing else.
+    expect(success?.value.buckets.counts).toEqual([0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     const lookups = metrics.get('uuid.lookups');
     expect(counterValue(lookups, { outcome: 'success' })).toBe(2);
     expect(counterValue(lookups, { outcome: 'failure', micro_slug: 'wall-painting' })).toBe(1);

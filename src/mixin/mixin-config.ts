@@ -145,6 +145,8 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
   for (const [key, value] of durations) {
     if (!PROMETHEUS_DURATION.test(value)) throw new MixinConfigError(`${key} must be a Prometheus duration such as 5m or 1h30m, got ${JSON.stringify(value)}`);
   }
+  // A rate needs samples to work on: at least a minute (four 15 s scrapes, Prometheus's rule of thumb).
+  if (durationSeconds(config.window) < 60) throw new MixinConfigError(`window must be at least 1m (four scrapes at 15 s), got ${JSON.stringify(config.window)}`);
   for (const key of ['lookupJob', 'migrationJob'] as const) {
     if (!JOB_NAME.test(config[key])) throw new MixinConfigError(`${key} must be a job name (no quotes, backslashes or newlines), got ${JSON.stringify(config[key])}`);
   }
@@ -169,6 +171,14 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
     if (typeof value === 'string' && value.trim() === '') throw new MixinConfigError(`grafana.${key} must not be empty`);
   }
   return config;
+}
+
+/** Seconds of a Prometheus duration (`1h30m`). */
+export function durationSeconds(duration: string): number {
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
+  let total = 0;
+  for (const [, n, unit] of duration.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(n) * (units[unit ?? 's'] ?? 1);
+  return total;
 }
 
 /** A row of the spec's table with the configuration's limits. */

@@ -3,7 +3,7 @@ import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.
 import { PROMETHEUS_NAMES } from '../contract/metrics.ts';
 import type { Severity } from '../contract/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
-import { runbookUrl, signals, thresholdOf } from './mixin-config.ts';
+import { durationSeconds, runbookUrl, signals, thresholdOf } from './mixin-config.ts';
 import { alertDescriptions } from './prometheus-rules.ts';
 
 /**
@@ -18,14 +18,6 @@ import { alertDescriptions } from './prometheus-rules.ts';
  */
 
 const INTERVAL_S = 30;
-
-/** Seconds of a Prometheus duration (`1h30m`). */
-export function durationSeconds(duration: string): number {
-  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
-  let total = 0;
-  for (const [, n, unit] of duration.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(n) * (units[unit ?? 's'] ?? 1);
-  return total;
-}
 
 /** Go's `%.4g` for the magnitudes the tests use (1e-4 to 1e4). */
 function g4(value: number): string {

@@ -94,6 +94,7 @@ describe('the mixin configuration', () => {
     [{ lookupjob: 'x' }, /unknown key lookupjob/],
     [{ grafana: { folders: 'x' } }, /unknown key grafana\.folders/],
     [{ window: '5 minutes' }, /window must be a Prometheus duration/],
+    [{ window: '30s' }, /window must be at least 1m/],
     [{ forDuration: { warning: 10 } }, /forDuration\.warning must be a string/],
     [{ thresholds: { lookup_latency: { warning: 200, critical: 100 } } }, /warning \(200\) must be below critical \(100\)/],
     [{ thresholds: { lookup_failure_rate: { critical: 150 } } }, /above 100% never fires/],

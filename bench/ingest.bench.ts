@@ -16,7 +16,8 @@
 // statements of 10 (10,000 statements). EXISTING_EVENTS=5000000.
 // STATES=a,b,c and SHAPES=one_statement,batches_of_500,batches_of_10 choose the
 // cases (default all), e.g. STATES=b SHAPES=batches_of_500,batches_of_10 for the
-// insert path's ratio alone (about two minutes).
+// insert path's ratio alone (about two minutes). REPEAT=3 runs each pair (with,
+// without triggers) three times, alternating, and reports the medians.
 // MIGRATIONS_UNTIL=<version> applies the migrations only up to that version (the
 // schema before a change; keep the sizes small for a quadratic one).
 // TEST_PG_URL=postgres://... names the server.
@@ -43,6 +44,7 @@ const batchedEvents = Number(process.env.BATCHED_EVENTS ?? Math.min(events, 200_
 const smallBatchEvents = Number(process.env.SMALL_BATCH_EVENTS ?? Math.min(events, 100_000));
 const existingEvents = Number(process.env.EXISTING_EVENTS ?? 5_000_000);
 const until = process.env.MIGRATIONS_UNTIL;
+const repeat = Number(process.env.REPEAT ?? 1);
 /** The first migration that reads analytics_events into rollups: state (c)'s events are loaded before it. */
 const ROLLUP_MIGRATION = '20261128000800';
 
@@ -238,6 +240,20 @@ const per100k = (ms: number, total: number): number => Math.round((ms * 100_000)
 const ratio = (a: number, b: number): number => Number((a / b).toFixed(2));
 
 const perSecond = (ms: number, total: number): number => Math.round((total * 1000) / ms);
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+/** The median wall and CPU time of repeated runs of one case. */
+function medianCase(runs: CaseResult[]): CaseResult {
+  const cpu = runs.map((r) => r.cpuMs);
+  return {
+    ms: median(runs.map((r) => r.ms)),
+    cpuMs: cpu.every((c) => c !== undefined) ? median(cpu as number[]) : undefined,
+    statements: runs[0]?.statements ?? 0,
+  };
+}
 
 interface ShapeResult {
   events: number;
@@ -249,6 +265,8 @@ interface ShapeResult {
   without_triggers_events_per_s: number;
   /** Events/s with the triggers over events/s without them (the inverse of ratio_to_trigger_free). */
   events_per_s_ratio: number;
+  /** With REPEAT > 1: the ratio of each pair, in order. */
+  events_per_s_ratio_per_repeat?: number[];
   with_triggers_cpu_ms_per_100k?: number;
   without_triggers_cpu_ms_per_100k?: number;
   cpu_ratio_to_trigger_free?: number;
@@ -290,8 +308,17 @@ try {
     for (const shape of shapes) {
       const dropCase = (): Promise<void> => admin(`DROP DATABASE IF EXISTS ${dbName('case')} WITH (FORCE)`);
       const label = `${state.name} ${shape.name}`;
-      const withTriggers = await withRetry(label, () => measure(template, shape.events, shape.size, true), dropCase);
-      const without = await withRetry(label, () => measure(template, shape.events, shape.size, false), dropCase);
+      // REPEAT pairs, with and without triggers alternating; the median of each
+      // (a shared machine's noise comes in bursts).
+      const pairs: { withTriggers: CaseResult; without: CaseResult }[] = [];
+      for (let r = 0; r < repeat; r += 1) {
+        pairs.push({
+          withTriggers: await withRetry(label, () => measure(template, shape.events, shape.size, true), dropCase),
+          without: await withRetry(label, () => measure(template, shape.events, shape.size, false), dropCase),
+        });
+      }
+      const withTriggers = medianCase(pairs.map((p) => p.withTriggers));
+      const without = medianCase(pairs.map((p) => p.without));
       const result: ShapeResult = {
         events: shape.events,
         statements: withTriggers.statements,
@@ -307,6 +334,7 @@ try {
         result.without_triggers_cpu_ms_per_100k = per100k(without.cpuMs, shape.events);
         result.cpu_ratio_to_trigger_free = ratio(withTriggers.cpuMs, without.cpuMs);
       }
+      if (repeat > 1) result.events_per_s_ratio_per_repeat = pairs.map((p) => ratio(p.without.ms, p.withTriggers.ms));
       byShape[shape.name] = result;
       process.stderr.write(`${state.name} ${shape.name}: ${JSON.stringify(result)}\n`);
     }
@@ -352,6 +380,7 @@ try {
         migrations_until: files.at(-1)?.version,
         events_per_case: Object.fromEntries(shapes.map((s) => [s.name, s.events])),
         existing_events: existingEvents,
+        repeat,
         setup_seconds: setupSeconds,
         triggers_on_insert: triggers,
         results,

@@ -112,15 +112,37 @@ interface AnyPanelBuilder extends cog.Builder<Panel> {
   gridPos(gridPos: Place): AnyPanelBuilder;
 }
 
+/** A Prometheus query on the datasource variable, its refId by position (A, B, …). */
+function promTarget(index: number, expr: string, legend: string): PromQuery {
+  return new PromQuery().refId(String.fromCharCode(65 + index)).datasource(PROMETHEUS_DS).expr(expr).legendFormat(legend);
+}
+
+/** The sum of a migration statistic over the selected jobs and instances. */
+function migrationSum(field: Parameters<typeof migrationMetricName>[0]): string {
+  return `sum(${migrationMetricName(field)}{${VARS}})`;
+}
+
+/** `selector` narrowed to the selected jobs: a metric name or a `{…}` selector. */
+function withJobMatcher(selector: string): string {
+  return selector.endsWith('}') ? `${selector.slice(0, -1)},job=~"$job"}` : `${selector}{job=~"$job"}`;
+}
+
 const unitOverride = (unit: string): DynamicConfigValue[] => [{ id: 'unit', value: unit }];
 
 /** Panel ids in order of appearance, per dashboard: stable, so links to a panel keep working. */
 class Panels {
   private readonly built: cog.Builder<Panel>[] = [];
   private readonly config: MixinConfig;
+  /** Whether a panel reads PostgreSQL: the dashboard then needs the postgres_datasource variable. */
+  usesPostgres = false;
 
   constructor(config: MixinConfig) {
     this.config = config;
+  }
+
+  private sql(sql: string): SqlQuery {
+    this.usesPostgres = true;
+    return new SqlQuery(sql);
   }
 
   /** Every panel has an id, a title, a description and a place (the linter's title-description rule, for every type). */
@@ -131,7 +153,7 @@ class Panels {
   stat(title: string, description: string, at: Place, o: { expr: string; unit: string; key?: ThresholdKey; scale?: number }): void {
     const panel = new StatPanel()
       .datasource(PROMETHEUS_DS)
-      .withTarget(new PromQuery().refId('A').datasource(PROMETHEUS_DS).expr(o.expr).legendFormat(title).range())
+      .withTarget(promTarget(0, o.expr, title).range())
       .unit(o.unit)
       .reduceOptions(new ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false))
       .colorMode(BigValueColorMode.Value)
@@ -143,7 +165,7 @@ class Panels {
   timeseries(title: string, description: string, at: Place, o: { exprs: PromExpr[]; unit: string; key?: ThresholdKey; scale?: number }): void {
     const panel = new TimeseriesPanel()
       .datasource(PROMETHEUS_DS)
-      .targets(o.exprs.map((e, i) => new PromQuery().refId(String.fromCharCode(65 + i)).datasource(PROMETHEUS_DS).expr(e.expr).legendFormat(e.legend).range()))
+      .targets(o.exprs.map((e, i) => promTarget(i, e.expr, e.legend).range()))
       .unit(o.unit)
       .legend(new VizLegendOptionsBuilder().displayMode(LegendDisplayMode.Table).placement(LegendPlacement.Bottom).showLegend(true).calcs(['mean', 'max', 'lastNotNull']))
       .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi));
@@ -156,7 +178,7 @@ class Panels {
   promTable(title: string, description: string, at: Place, columns: (PromExpr & { unit: string })[]): void {
     const panel = new TablePanel()
       .datasource(PROMETHEUS_DS)
-      .targets(columns.map((c, i) => new PromQuery().refId(String.fromCharCode(65 + i)).datasource(PROMETHEUS_DS).expr(c.expr).legendFormat(c.legend).instant().format(PromQueryFormat.Table)))
+      .targets(columns.map((c, i) => promTarget(i, c.expr, c.legend).instant().format(PromQueryFormat.Table)))
       .withTransformation({ id: 'merge', options: {} })
       .unit(columns[0]?.unit ?? 'short')
       .showHeader(true);
@@ -166,7 +188,7 @@ class Panels {
 
   /** A table of an SQL query; `unit` for its numbers, `units` for columns that differ. */
   sqlTable(title: string, description: string, at: Place, o: { sql: string; unit: string; units?: Record<string, string> }): void {
-    const panel = new TablePanel().datasource(POSTGRES_DS).withTarget(new SqlQuery(o.sql)).unit(o.unit).showHeader(true);
+    const panel = new TablePanel().datasource(POSTGRES_DS).withTarget(this.sql(o.sql)).unit(o.unit).showHeader(true);
     for (const [column, unit] of Object.entries(o.units ?? {})) panel.overrideByName(column, unitOverride(unit));
     this.add(panel, title, description, at);
   }
@@ -174,7 +196,7 @@ class Panels {
   heatmap(title: string, description: string, at: Place, sql: string): void {
     const panel = new HeatmapPanel()
       .datasource(POSTGRES_DS)
-      .withTarget(new SqlQuery(sql))
+      .withTarget(this.sql(sql))
       .unit('short')
       .calculate(false)
       .yAxis(new YAxisConfigBuilder().axisLabel('hour of day (UTC)'))
@@ -188,7 +210,7 @@ class Panels {
   geomap(title: string, description: string, at: Place, sql: string): void {
     const panel = new GeomapPanel()
       .datasource(POSTGRES_DS)
-      .withTarget(new SqlQuery(sql))
+      .withTarget(this.sql(sql))
       .unit('short')
       .view(new MapViewConfigBuilder().id('zero').lat(30).lon(10).zoom(1))
       .layers([
@@ -250,7 +272,7 @@ function labelVariable(name: 'job' | 'instance', query: string, current: string[
 
 function dashboard(
   config: MixinConfig,
-  o: { uid: string; title: string; description: string; jobMetric: string; jobs: string[]; postgres: boolean; panels: Panels },
+  o: { uid: string; title: string; description: string; jobMetric: string; jobs: string[]; panels: Panels },
 ): Dashboard {
   const builder = new DashboardBuilder(o.title)
     .uid(o.uid)
@@ -278,7 +300,7 @@ function dashboard(
         .type('prometheus')
         .current({ text: config.grafana.prometheusUid, value: config.grafana.prometheusUid }),
     );
-  if (o.postgres) {
+  if (o.panels.usesPostgres) {
     builder.withVariable(
       new DatasourceVariableBuilder('postgres_datasource')
         .label('PostgreSQL data source')
@@ -288,7 +310,7 @@ function dashboard(
   }
   builder
     .withVariable(labelVariable('job', `label_values(${o.jobMetric}, job)`, o.jobs))
-    .withVariable(labelVariable('instance', `label_values(${o.jobMetric.replace(/}$/, ',job=~"$job"}').replace(/^([a-z_:]+)$/, '$1{job=~"$job"}')}, instance)`, undefined));
+    .withVariable(labelVariable('instance', `label_values(${withJobMatcher(o.jobMetric)}, instance)`, undefined));
   for (const panel of o.panels.list()) {
     if (panel instanceof RowBuilder) builder.withRow(panel);
     else builder.withPanel(panel);
@@ -391,7 +413,6 @@ export function lookupDashboard(config: MixinConfig): Dashboard {
     description: 'Slug-to-UUID lookups of the booking wizard: latency, failures, fallbacks (spec: Monitoring Dashboard Queries).',
     jobMetric: lookups,
     jobs: [config.lookupJob],
-    postgres: true,
     panels: p,
   });
 }
@@ -414,24 +435,23 @@ const MIGRATION_TABLES: { query: SpecQueryName; place: Place; unit: string; unit
 
 /** The migration progress dashboard. */
 export function migrationDashboard(config: MixinConfig): Dashboard {
-  const m = (field: Parameters<typeof migrationMetricName>[0]) => `sum(${migrationMetricName(field)}{${VARS}})`;
-  const attempted = `(${m('successful_migrations')} + ${m('failed_migrations')} + ${m('skipped_migrations')})`;
+  const attempted = `(${migrationSum('successful_migrations')} + ${migrationSum('failed_migrations')} + ${migrationSum('skipped_migrations')})`;
   const p = new Panels(config);
   const exporter = '(get_uuid_migration_stats() through the Postgres exporter)';
   p.stat('Completion', `Share of jobs that have a UUID ${exporter}.`, { x: 0, y: 0, w: 6, h: 4 }, { expr: `max(${migrationMetricName('completion_percentage')}{${VARS}})`, unit: 'percent' });
-  p.stat('Jobs without UUID', `Jobs still without a UUID: never attempted, skipped or failed ${exporter}.`, { x: 6, y: 0, w: 6, h: 4 }, { expr: m('jobs_without_uuid'), unit: 'short' });
-  p.stat('Total jobs', `All jobs ${exporter}.`, { x: 12, y: 0, w: 6, h: 4 }, { expr: m('total_jobs'), unit: 'short' });
+  p.stat('Jobs without UUID', `Jobs still without a UUID: never attempted, skipped or failed ${exporter}.`, { x: 6, y: 0, w: 6, h: 4 }, { expr: migrationSum('jobs_without_uuid'), unit: 'short' });
+  p.stat('Total jobs', `All jobs ${exporter}.`, { x: 12, y: 0, w: 6, h: 4 }, { expr: migrationSum('total_jobs'), unit: 'short' });
   p.stat(
     'Migration failure rate',
     'Failed jobs as a share of attempted ones (success, failed, skipped), against the migration failure-rate limits.',
     { x: 18, y: 0, w: 6, h: 4 },
-    { expr: `${m('failed_migrations')} / ${attempted}`, unit: 'percentunit', key: 'migration_failure_rate', scale: 1 / 100 },
+    { expr: `${migrationSum('failed_migrations')} / ${attempted}`, unit: 'percentunit', key: 'migration_failure_rate', scale: 1 / 100 },
   );
   p.timeseries('Jobs with and without UUID', `The back-fill's progress over time ${exporter}.`, { x: 0, y: 4, w: 12, h: 9 }, {
     unit: 'short',
     exprs: [
-      { expr: m('jobs_with_uuid'), legend: 'with UUID' },
-      { expr: m('jobs_without_uuid'), legend: 'without UUID' },
+      { expr: migrationSum('jobs_with_uuid'), legend: 'with UUID' },
+      { expr: migrationSum('jobs_without_uuid'), legend: 'without UUID' },
     ],
   });
   p.timeseries('Throughput (jobs per second, by outcome)', 'How fast the outcome counts grow (deriv over $__rate_interval), whoever runs the migration.', { x: 12, y: 4, w: 12, h: 9 }, {
@@ -453,7 +473,6 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
     description: 'Back-fill of jobs.micro_uuid: progress, outcomes, failures, the scheduled worker (spec: Migration System, Operational Procedures).',
     jobMetric: `{__name__=~"${[migrationMetricName('total_jobs'), ...(config.workerJob === '' ? [] : [WORKER_METRIC_NAMES.jobs])].join('|')}"}`,
     jobs: [config.migrationJob, ...(config.workerJob === '' ? [] : [config.workerJob])],
-    postgres: true,
     panels: p,
   });
 }
@@ -466,8 +485,7 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
 function workerRow(config: MixinConfig, p: Panels, y: number): void {
   if (config.workerJob === '') return;
   const perMinute = `sum(rate(${WORKER_METRIC_NAMES.jobs}{${VARS}}[$__rate_interval])) * 60`;
-  const m = (field: Parameters<typeof migrationMetricName>[0]) => `sum(${migrationMetricName(field)}{${VARS}})`;
-  const pending = `(${m('jobs_without_uuid')} - ${m('skipped_migrations')} - ${m('failed_migrations')})`;
+  const pending = `(${migrationSum('jobs_without_uuid')} - ${migrationSum('skipped_migrations')} - ${migrationSum('failed_migrations')})`;
   p.row('Migration worker', y);
   p.timeseries('Worker: jobs processed per minute, by outcome', 'Jobs the scheduled worker (`uuid-lookup worker`) migrated, skipped or failed, per minute.', { x: 0, y: y + 1, w: 12, h: 8 }, {
     unit: 'cpm',
@@ -533,7 +551,6 @@ export function analyticsDashboard(config: MixinConfig): Dashboard {
     description: 'Lookup patterns by time of day, by region, and user journeys (spec: Future Enhancements, Advanced Analytics).',
     jobMetric: PROMETHEUS_NAMES.lookups,
     jobs: [config.lookupJob],
-    postgres: true,
     panels: p,
   });
 }

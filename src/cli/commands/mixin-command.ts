@@ -3,12 +3,11 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { defaultMixinConfig, MixinConfigError, resolveMixinConfig } from '../../mixin/mixin-config.ts';
-import { renderMonitoringFiles } from '../../mixin/render-monitoring-files.ts';
+import { GENERATED_MARK, GRAFANA_ALERTING_FILES, renderMonitoringFiles } from '../../mixin/render-monitoring-files.ts';
 import { CliError } from '../cli-context.ts';
 
 /** Files a render writes only with some options: removed when a later render drops them, if the mixin wrote them. */
-const OPTIONAL_FILES = ['grafana/provisioning/alerting/uuid-lookup-alerts.yml', 'grafana/provisioning/alerting/uuid-lookup-notifications.yml'];
-const GENERATED_MARK = "uuid-lookup-observability's monitoring mixin";
+const OPTIONAL_FILES: string[] = Object.values(GRAFANA_ALERTING_FILES);
 
 async function readConfig(file: string | undefined): Promise<unknown> {
   if (file === undefined) return {};

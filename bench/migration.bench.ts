@@ -4,12 +4,15 @@
 // UPDATE split over two connections (two halves of the id space at once).
 // Then the cost of what is read often: get_uuid_migration_stats() and the
 // Postgres exporter's scrape of it.
+// Each result also gives the mean batch time per tenth of the run (first against
+// last: does a batch slow down as the log fills?) and the server's memory and
+// checkpoint settings, which decide whether the tables stay in cache.
 // Prints JSON. Options: SIZES=1000000,10000000 CONNECTIONS=1,2 BATCH_SIZE=10000 TEST_PG_URL=postgres://...
 import pg from 'pg';
 import type { Database } from '../src/node/db/database.ts';
 import { getUuidMigrationStats } from '../src/node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../src/node/migration/run-job-uuid-migration.ts';
-import { serverTestDatabase } from '../test/support/test-databases.ts';
+import { serverTestDatabase, serverUrl } from '../test/support/test-databases.ts';
 import { exporterScrapeMs } from './support/exporter.ts';
 import { medianMillis } from './support/lookup-events.ts';
 
@@ -77,11 +80,38 @@ interface SizeResult {
   ratio_to_bare_update: number;
   slowest_batch_ms: number;
   batches: number;
+  /** Mean batch time (ms) in each tenth of the run, in the order the batches finished. */
+  batch_ms_by_tenth: number[];
   stats_call_median_ms?: number;
   exporter_scrape?: unknown;
 }
 
+/** Means of ten consecutive slices of `values`. */
+function byTenth(values: number[]): number[] {
+  return Array.from({ length: Math.min(10, values.length) }, (_, i) => {
+    const slice = values.slice(Math.floor((i * values.length) / 10), Math.floor(((i + 1) * values.length) / 10));
+    return Math.round(slice.reduce((a, b) => a + b, 0) / Math.max(1, slice.length));
+  });
+}
+
+/** The settings that decide whether the tables stay in the server's memory. */
+async function serverSettings(url: string): Promise<Record<string, string>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      `SELECT name, current_setting(name) AS setting FROM pg_settings
+       WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'effective_cache_size', 'work_mem', 'synchronous_commit', 'server_version')
+       ORDER BY name`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+  } finally {
+    await client.end();
+  }
+}
+
 const results: SizeResult[] = [];
+const settings = await serverSettings(serverUrl);
 for (const jobs of sizes) {
   for (const connections of connectionCounts) {
     const t = await serverTestDatabase();
@@ -90,8 +120,9 @@ for (const jobs of sizes) {
       const bareMs = await bareUpdate(t.url ?? '', connections);
       await t.db.query('DROP TABLE jobs_baseline');
       await t.db.query('CHECKPOINT');
+      const batchMs: number[] = [];
       const start = performance.now();
-      const run = await runJobUuidMigration(t.db, { batchSize, concurrency: connections });
+      const run = await runJobUuidMigration(t.db, { batchSize, concurrency: connections, onBatch: (b) => void batchMs.push(b.durationMs) });
       const migrationMs = ms(start);
       const result: SizeResult = {
         jobs,
@@ -102,6 +133,7 @@ for (const jobs of sizes) {
         ratio_to_bare_update: Number((migrationMs / bareMs).toFixed(2)),
         slowest_batch_ms: Math.round(run.slowestBatchMs),
         batches: run.batches,
+        batch_ms_by_tenth: byTenth(batchMs),
       };
       if (connections === 1) {
         result.stats_call_median_ms = Number(
@@ -128,6 +160,7 @@ process.stdout.write(
     {
       benchmark: 'migration',
       batch_size: batchSize,
+      server_settings: settings,
       results,
       growth_per_million: connectionCounts.map((connections) => ({
         connections,

@@ -3,7 +3,7 @@
 // default), into (a) a database whose tables were never analysed, (b) one whose
 // tables were analysed while empty, (c) one that already holds EXISTING_EVENTS
 // events (default 5,000,000), each case with the project's triggers (every
-// trigger on the insert path of analytics_events: the duplicate skip, the hourly,
+// trigger on the insert path of analytics_events: the hourly,
 // session and journey rollups, the per-service hourly rollup; listed in the JSON)
 // and, as the limit, with them disabled, in the same run. Prints JSON: ms per
 // 100,000 events (wall time, and the server process's CPU time when the server

@@ -51,7 +51,8 @@ export interface AnalyticsBatcher {
   /**
    * Hands queued rows not handed over before to the sink's page-hide path
    * (keepalive). They stay queued in case the page lives on; a second delivery
-   * is harmless, the database skips ids it has.
+   * is harmless: the database refuses ids it has, and the queue counts such
+   * rows as delivered.
    */
   flushOnPageHide(): void;
   /** Flushes, retrying until `timeoutMillis`; what is left is dropped as `shutdown`. Idempotent. */

@@ -6,12 +6,17 @@ import type { AnalyticsEventRow } from './lookup-event.ts';
  * - `retryable`: nothing is known to have landed and trying again may work
  *   (network, 429, 5xx, a restarting database);
  * - `rejected`: the batch as a whole was refused and will be refused again
- *   (a constraint, a policy): the queue splits it to find the bad rows.
+ *   (a constraint, a policy): the queue splits it to find the bad rows;
+ * - `conflict`: the batch was refused, nothing of it written, because a row's id
+ *   is already stored (a retry of a batch that landed, or rows the page-hide path
+ *   sent before): the queue splits it, and a single row in conflict counts as
+ *   delivered, since it landed earlier.
  */
 export type SinkResult =
   | { status: 'success' }
   | { status: 'retryable'; error: Error; retryAfterMillis?: number }
-  | { status: 'rejected'; error: Error };
+  | { status: 'rejected'; error: Error }
+  | { status: 'conflict'; error: Error };
 
 /** Where analytics events are written: `analytics_events` through supabase-js or node-postgres, or memory. */
 export interface AnalyticsSink {

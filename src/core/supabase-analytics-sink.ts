@@ -20,15 +20,19 @@ interface PostgrestFailure {
 // What retrying cannot fix: the row itself is refused (a constraint, a type, the
 // RLS policy). Branch on codes, never on message text (postgrest-js errors keep
 // Postgres's SQLSTATE in `code`).
-// 23505 is not among them: the same id raced in two requests, and the
-// duplicate-skipping trigger makes the retry a no-op.
+// 23505 is not among them: the table's only unique index is its primary key, so
+// it means an id already stored (a retried batch that had landed), and the batch
+// is in `conflict` (20261128001500_duplicate_events_refused.sql).
 /** True for SQLSTATEs that refuse the row itself: data exceptions (22), integrity (23, but 23505), privileges (42501). */
 export const isRefusedRowCode = (code: string): boolean =>
   code.startsWith('22') || (code.startsWith('23') && code !== '23505') || code === '42501';
 
+/** SQLSTATE unique_violation: on analytics_events, an id already stored. */
+export const DUPLICATE_ID_CODE = '23505';
+
 /**
- * Classifies a PostgREST answer as the batcher needs it. Everything but a refused
- * row is retried: network errors (status 0), 429 and 5xx, but also 401/403 (an
+ * Classifies a PostgREST answer as the batcher needs it. An id already stored
+ * (23505, HTTP 409) is a `conflict`. Everything but a refused row is retried: network errors (status 0), 429 and 5xx, but also 401/403 (an
  * expired token), 404 and PGRST2xx (a migration not yet applied), which a token
  * refresh or an operator fixes; the data is kept meanwhile.
  */
@@ -37,14 +41,16 @@ export function classifyPostgrestResult(error: PostgrestFailure | null, status: 
   const failure = new Error(
     `analytics insert failed (HTTP ${status}): ${error.message ?? 'unknown error'}${error.code ? ` [${error.code}]` : ''}`,
   );
+  if (error.code === DUPLICATE_ID_CODE) return { status: 'conflict', error: failure };
   if (error.code !== undefined && isRefusedRowCode(error.code)) return { status: 'rejected', error: failure };
   return { status: 'retryable', error: failure };
 }
 
 /**
  * Writes events with supabase-js: `insert` without `select`, so PostgREST sends
- * `Prefer: return=minimal` and needs no SELECT right. A retried batch is made
- * harmless by the database, which skips ids that already landed.
+ * `Prefer: return=minimal` and needs no SELECT right. A retried batch that had
+ * landed is refused by the primary key (409, 23505) and reported as `conflict`:
+ * the queue splits it and counts each duplicate row as delivered, once.
  *
  * For the page-hide path, create the client with `global: { fetch: withKeepalive(fetch) }`
  * so the request outlives the page.

@@ -40,12 +40,12 @@ SELECT lives_ok($$
           '{"micro_slug": "wall-painting", "micro_uuid": "00000000-0000-4000-8000-000000000001",
             "lookup_time_ms": 25, "success": true, "fallback_used": false}')
 $$, 'anon inserts a well-formed uuid_lookup event');
-SELECT lives_ok($$
+SELECT throws_ok($$
   INSERT INTO public.analytics_events (id, event_name, event_category, event_properties)
   VALUES ('00000000-0000-4000-8000-0000000000e1', 'uuid_lookup', 'wizard_flow',
           '{"micro_slug": "wall-painting", "micro_uuid": "00000000-0000-4000-8000-000000000001",
             "lookup_time_ms": 25, "success": true, "fallback_used": false}')
-$$, 'anon retries the same event and it is skipped, not refused (the SDK''s retry path)');
+$$, '23505', NULL, 'anon retries the same event: the primary key refuses it (the SDK counts it as landed)');
 SELECT lives_ok($$
   INSERT INTO public.analytics_events (event_name, event_category, event_properties, session_id, region)
   VALUES ('uuid_lookup', 'wizard_flow',

@@ -145,10 +145,15 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       // Many sessions at once, then in batches, over two days.
       await db.exec(eventsSql(1, 2000, 'exact'));
       for (const sql of inStatements((from, to) => eventsSql(from, to, 'exact'), 500, 10, 2001)) await db.exec(sql);
-      // A retried batch, and an id twice in one statement: each lands once.
+      // A retried batch, and an id twice in one statement: the primary key refuses
+      // the whole statement (23505) and it changes nothing, rollups included;
+      // the SDK's queue then sends the new row alone. Each lands once.
       const batch = [event(id(1), 'exact-retry', 'tiling', true, 30), event(id(2), 'exact-retry', 'tiling', false, 29)];
       await db.exec(insert(batch));
-      await db.exec(insert([...batch, event(id(3), 'exact-retry', 'painting', true, 28), event(id(3), 'exact-retry', 'painting', true, 28)]));
+      const third = event(id(3), 'exact-retry', 'painting', true, 28);
+      await expect(db.exec(insert([...batch, third]))).rejects.toMatchObject({ code: '23505' });
+      await expect(db.exec(insert([third, third]))).rejects.toMatchObject({ code: '23505' });
+      await db.exec(insert([third]));
       // A clean session turns troubled; another gets an event two days earlier (its day moves).
       await db.exec(insert([event(id(4), 'exact-1', 'late-failure', false, 5)]));
       await db.exec(insert([event(id(5), 'exact-2', 'early', true, 3 * 24 * 60)]));

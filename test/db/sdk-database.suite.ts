@@ -1,11 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '@supabase/supabase-js';
 import type { AnalyticsEventRow } from '../../src/core/lookup-event.ts';
 import { createSlugResolver } from '../../src/core/slug-resolver.ts';
+import { createSupabaseAnalyticsSink } from '../../src/core/supabase-analytics-sink.ts';
 import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import type { Database } from '../../src/node/db/database.ts';
 import { createPgAnalyticsSink } from '../../src/node/sdk/pg-analytics-sink.ts';
 import { createPgSlugSource } from '../../src/node/sdk/pg-slug-source.ts';
 import { createTestMeter } from '../support/metric-collection.ts';
+import { startPostgrestInsert } from '../support/postgrest-insert.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
 // The SDK's node-postgres sink and slug source against a real database (PGlite
@@ -155,6 +158,48 @@ export function describeSdkDatabase(label: string, factory: TestDatabaseFactory)
       expect(await sink.write([row])).toEqual({ status: 'success' });
       const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_events');
       expect(rows[0]?.n).toBe(1);
+    });
+
+    // The public path: supabase-js as anon, a plain INSERT (no SELECT right, no
+    // ON CONFLICT). The primary key refuses an id already stored (23505, 409).
+    it('lands through supabase-js as anon every row once, after a lost reply and after the page-hide copy', async () => {
+      const endpoint = await startPostgrestInsert(db);
+      try {
+        const client = createClient(endpoint.url, 'anon-key', { auth: { persistSession: false, autoRefreshToken: false } });
+        const logger = createUuidLookupLogger({
+          meter: createTestMeter().provider.getMeter('t'),
+          sink: createSupabaseAnalyticsSink({ client }),
+          maxExportBatchSize: 10,
+          initialRetryDelayMillis: 1,
+          maxRetryDelayMillis: 5,
+        });
+        // A batch of ten commits, and its reply is lost: the retry meets ten stored ids.
+        for (let i = 0; i < 10; i += 1) logger.logSuccess('wall-painting', wallPainting, 10 + i);
+        endpoint.loseNextReply();
+        await logger.flush();
+        await vi.waitFor(() => expect(endpoint.statuses.filter((s) => s === 409).length).toBe(19), { timeout: 5000 });
+        // Halves of halves down to single rows: 2 x 10 - 1 refused requests, each single row counted as landed.
+        expect(endpoint.statuses).toEqual([503, ...Array<number>(19).fill(409)]);
+
+        // The page goes hidden: its rows go out once by the page-hide path, stay
+        // queued, and the page lives on: the next flush sends them with new ones.
+        for (let i = 0; i < 3; i += 1) logger.logFailure('tiling', 5, 'Service not found');
+        logger.flushOnPageHide();
+        await vi.waitFor(() => expect(endpoint.statuses.length).toBe(21));
+        for (let i = 0; i < 2; i += 1) logger.logSuccess('tiling', wallPainting, 7);
+        await logger.shutdown();
+        expect(logger.getDroppedCounts()).toMatchObject({ rejected: 0, shutdown: 0, queue_full: 0 });
+
+        const { rows } = await db.query<{ n: number; ids: number }>('SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM analytics_events');
+        expect(rows[0]).toEqual({ n: 15, ids: 15 });
+        // The rollups counted each event once: a refused statement changed nothing.
+        const hourly = await db.query<{ lookups: number; failures: number }>(
+          'SELECT sum(lookups)::int AS lookups, sum(failures)::int AS failures FROM analytics_lookup_hourly',
+        );
+        expect(hourly.rows[0]).toEqual({ lookups: 15, failures: 3 });
+      } finally {
+        await endpoint.close();
+      }
     });
 
     it('has a row the database refuses isolated by the queue, and the rest land', async () => {

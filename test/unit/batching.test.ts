@@ -68,6 +68,26 @@ describe('the delivery', () => {
     expect(writes).toEqual([8, 4, 4, 2, 1, 1, 2]);
   });
 
+  it('lands a batch in conflict (ids already stored) once: each stored row counts as landed, the others are written', async () => {
+    // As the primary key does: a statement holding a stored id writes nothing.
+    const stored = new Set([event(2).id, event(5).id]);
+    const writes: number[] = [];
+    const sink: AnalyticsSink = {
+      async write(rows) {
+        writes.push(rows.length);
+        if (rows.some((r) => stored.has(r.id))) return { status: 'conflict', error: new Error('duplicate key value') };
+        for (const r of rows) stored.add(r.id);
+        return { status: 'success' };
+      },
+    };
+    const delivery = await deliver(sink, [1, 2, 3, 4, 5, 6, 7, 8].map(event));
+    expect(delivery.landed.map((e) => e.microSlug).sort()).toEqual(['slug-1', 'slug-2', 'slug-3', 'slug-4', 'slug-5', 'slug-6', 'slug-7', 'slug-8']);
+    expect(delivery.rejected).toEqual([]);
+    expect([...stored].sort()).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => event(n).id));
+    // 8 -> 4 (2 stored) -> 2 -> 1, 1 | 2 ; 4 (5 stored) -> 2 -> 1, 1 | 2
+    expect(writes).toEqual([8, 4, 2, 1, 1, 2, 4, 2, 1, 1, 2]);
+  });
+
   it('stops at a retryable failure and says so, a throwing sink included', async () => {
     const sink: AnalyticsSink = {
       async write() {

@@ -79,7 +79,7 @@ describe('supabase-js sink, resolver and job submission', () => {
     expect(classifyPostgrestResult({ code: '23514', message: 'x' }, 400).status).toBe('rejected');
     expect(classifyPostgrestResult({ code: '42501', message: 'x' }, 401).status).toBe('rejected');
     expect(classifyPostgrestResult({ code: '22P02', message: 'x' }, 400).status).toBe('rejected');
-    expect(classifyPostgrestResult({ code: '23505', message: 'x' }, 409).status).toBe('retryable');
+    expect(classifyPostgrestResult({ code: '23505', message: 'x' }, 409).status).toBe('conflict');
     expect(classifyPostgrestResult({ code: 'PGRST204', message: 'x' }, 400).status).toBe('retryable');
     expect(classifyPostgrestResult({ message: 'TypeError: fetch failed' }, 0).status).toBe('retryable');
     expect(classifyPostgrestResult({ code: '57014', message: 'canceling statement' }, 500).status).toBe('retryable');

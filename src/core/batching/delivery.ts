@@ -23,8 +23,10 @@ async function write(sink: AnalyticsSink, events: readonly UuidLookupEvent[]): P
 
 /**
  * Writes a batch; a batch the sink refuses is split in halves until the refused
- * rows are isolated, so one bad row never costs the others. Stops at the first
- * retryable failure: what follows stays for the next attempt.
+ * rows are isolated, so one bad row never costs the others. A batch in conflict
+ * (an id already stored) is split the same way: a single row in conflict landed
+ * before, so it counts as landed, once. Stops at the first retryable failure:
+ * what follows stays for the next attempt.
  */
 export async function deliver(sink: AnalyticsSink, events: readonly UuidLookupEvent[]): Promise<Delivery> {
   const result = await write(sink, events);
@@ -36,7 +38,9 @@ export async function deliver(sink: AnalyticsSink, events: readonly UuidLookupEv
       retry: { error: result.error, ...(result.retryAfterMillis === undefined ? {} : { retryAfterMillis: result.retryAfterMillis }) },
     };
   }
-  if (events.length === 1) return { landed: [], rejected: [{ event: events[0]!, error: result.error }] };
+  if (events.length === 1) {
+    return result.status === 'conflict' ? { landed: [...events], rejected: [] } : { landed: [], rejected: [{ event: events[0]!, error: result.error }] };
+  }
   const half = Math.ceil(events.length / 2);
   const first = await deliver(sink, events.slice(0, half));
   if (first.retry) return first;

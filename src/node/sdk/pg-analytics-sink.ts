@@ -1,11 +1,12 @@
 import type { AnalyticsSink, SinkResult } from '../../core/analytics-sink.ts';
-import { isRefusedRowCode } from '../../core/supabase-analytics-sink.ts';
+import { DUPLICATE_ID_CODE, isRefusedRowCode } from '../../core/supabase-analytics-sink.ts';
 import type { Queryable } from '../db/database.ts';
 import { toDatabaseError } from '../db/database.ts';
 
 // One statement per batch, the rows as one JSON parameter. ON CONFLICT (id) DO
 // NOTHING makes a retried batch land once (this path runs as a server role that
-// may read the table; the public path relies on the duplicate-skipping trigger).
+// may read the table; on the public path the primary key refuses the batch and the
+// queue splits it: src/core/batching/delivery.ts).
 const INSERT = `
   INSERT INTO public.analytics_events
     (id, event_name, event_category, event_properties, session_id, region, client_created_at)
@@ -16,12 +17,13 @@ const INSERT = `
   ON CONFLICT (id) DO NOTHING`;
 
 /**
- * Classifies a database error: refused rows (data exceptions 22, integrity 23,
- * privileges 42501) are `rejected`; everything else (connection loss 08, a server
+ * Classifies a database error: an id already stored (23505) is a `conflict`;
+ * refused rows (data exceptions 22, other integrity 23, privileges 42501) are `rejected`; everything else (connection loss 08, a server
  * shutting down 57P, resources 53, timeouts) is `retryable`.
  */
 export function classifyDatabaseError(error: unknown): SinkResult {
   const failure = toDatabaseError(error);
+  if (failure.code === DUPLICATE_ID_CODE) return { status: 'conflict', error: failure };
   if (failure.code !== undefined && isRefusedRowCode(failure.code)) return { status: 'rejected', error: failure };
   return { status: 'retryable', error: failure };
 }

@@ -3,7 +3,7 @@ import { deliver } from './batching/delivery.ts';
 import { createEventQueue } from './batching/event-queue.ts';
 import { createRetryPolicy } from './batching/retry-policy.ts';
 import type { UuidLookupEvent } from './lookup-event.ts';
-import { toAnalyticsRow } from './lookup-event.ts';
+import { eventId, toAnalyticsRow } from './lookup-event.ts';
 import type { DropReason } from '../contract/metrics.ts';
 
 /** Options of {@link createAnalyticsBatcher}; units in the names. */
@@ -50,9 +50,9 @@ export interface AnalyticsBatcher {
   flush(): Promise<FlushResult>;
   /**
    * Hands queued rows not handed over before to the sink's page-hide path
-   * (keepalive). They stay queued in case the page lives on; a second delivery
-   * is harmless: the database refuses ids it has, and the queue counts such
-   * rows as delivered.
+   * (keepalive). They stay queued in case the page lives on, until the sink
+   * reports them landed; a second delivery is harmless: the database refuses
+   * ids it has, and the queue counts such rows as delivered.
    */
   flushOnPageHide(): void;
   /** Flushes, retrying until `timeoutMillis`; what is left is dropped as `shutdown`. Idempotent. */
@@ -189,7 +189,15 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
       const fresh = queue.takeNotHandedOff();
       if (fresh.length === 0) return;
       try {
-        sink.writeOnPageHide(fresh.map(toAnalyticsRow));
+        const landed = sink.writeOnPageHide(fresh.map(toAnalyticsRow));
+        // The page lived on and the sink knows what landed: those rows are delivered.
+        void landed?.then(
+          (rows) => {
+            const ids = new Set(rows.map((row) => row.id));
+            queue.remove(fresh.filter((event) => ids.has(eventId(event))));
+          },
+          () => {},
+        );
       } catch {
         // Best effort: the rows stay queued for the normal path.
       }

@@ -23,7 +23,10 @@ export interface AnalyticsSink {
   write(rows: readonly AnalyticsEventRow[]): Promise<SinkResult>;
   /**
    * Best effort while the page is going away (browsers): must start the request
-   * synchronously (fetch with `keepalive`). Optional.
+   * synchronously (fetch with `keepalive`). Optional. May return the rows that
+   * landed, once known: if the page lives on (a tab switch), the queue forgets
+   * them instead of sending them again (which the database would refuse as
+   * duplicates, one request per halving).
    */
-  writeOnPageHide?(rows: readonly AnalyticsEventRow[]): void;
+  writeOnPageHide?(rows: readonly AnalyticsEventRow[]): void | Promise<readonly AnalyticsEventRow[]>;
 }

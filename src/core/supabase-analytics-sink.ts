@@ -73,10 +73,17 @@ export function createSupabaseAnalyticsSink(options: SupabaseAnalyticsSinkOption
         return { status: 'retryable', error: error instanceof Error ? error : new Error(String(error)) };
       }
     },
-    writeOnPageHide(rows): void {
+    writeOnPageHide(rows): Promise<AnalyticsEventRow[]> {
       // postgrest-js starts the fetch when the builder is awaited (then); calling
-      // then here starts it before the page goes.
-      for (const chunk of chunkByBytes(rows, KEEPALIVE_BODY_BUDGET)) void insert(chunk).then(undefined, () => {});
+      // then here starts it before the page goes. Each chunk is one statement:
+      // it landed whole or not at all.
+      const sent = chunkByBytes(rows, KEEPALIVE_BODY_BUDGET).map((chunk) =>
+        insert(chunk).then(
+          ({ error }) => (error === null ? chunk : []),
+          () => [],
+        ),
+      );
+      return Promise.all(sent).then((landed) => landed.flat());
     },
   };
 }

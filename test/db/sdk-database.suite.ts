@@ -162,7 +162,7 @@ export function describeSdkDatabase(label: string, factory: TestDatabaseFactory)
 
     // The public path: supabase-js as anon, a plain INSERT (no SELECT right, no
     // ON CONFLICT). The primary key refuses an id already stored (23505, 409).
-    it('lands through supabase-js as anon every row once, after a lost reply and after the page-hide copy', async () => {
+    it('lands through supabase-js as anon every row once: after a lost reply, after a page-hide write that landed, and after one whose reply was lost', async () => {
       const endpoint = await startPostgrestInsert(db);
       try {
         const client = createClient(endpoint.url, 'anon-key', { auth: { persistSession: false, autoRefreshToken: false } });
@@ -181,22 +181,36 @@ export function describeSdkDatabase(label: string, factory: TestDatabaseFactory)
         // Halves of halves down to single rows: 2 x 10 - 1 refused requests, each single row counted as landed.
         expect(endpoint.statuses).toEqual([503, ...Array<number>(19).fill(409)]);
 
-        // The page goes hidden: its rows go out once by the page-hide path, stay
-        // queued, and the page lives on: the next flush sends them with new ones.
+        // The tab goes hidden and comes back: the page-hide path sends its rows,
+        // learns they landed, and the queue forgets them: nothing is sent again.
         for (let i = 0; i < 3; i += 1) logger.logFailure('tiling', 5, 'Service not found');
         logger.flushOnPageHide();
         await vi.waitFor(() => expect(endpoint.statuses.length).toBe(21));
+        await new Promise((resolve) => setTimeout(resolve, 200)); // the reply reaches the page
+        await logger.flush();
+        expect(endpoint.statuses).toHaveLength(21);
+        expect(endpoint.statuses[20]).toBe(201);
+
+        // Again, but the page-hide reply is lost: its three rows stay queued and
+        // go out with two new ones; the three stored ones are refused, then each
+        // alone counts as landed, and the two new ones land.
+        for (let i = 0; i < 3; i += 1) logger.logFailure('tiling', 5, 'Service not found');
+        endpoint.loseNextReply();
+        logger.flushOnPageHide();
+        await vi.waitFor(() => expect(endpoint.statuses.length).toBe(22));
         for (let i = 0; i < 2; i += 1) logger.logSuccess('tiling', wallPainting, 7);
         await logger.shutdown();
         expect(logger.getDroppedCounts()).toMatchObject({ rejected: 0, shutdown: 0, queue_full: 0 });
 
         const { rows } = await db.query<{ n: number; ids: number }>('SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM analytics_events');
-        expect(rows[0]).toEqual({ n: 15, ids: 15 });
+        // 5 rows: 409; the stored 3: 409, then [2] 409, [1] 409, [1] 409, [1] 409; the new 2: 201.
+        expect(endpoint.statuses.slice(21)).toEqual([503, 409, 409, 409, 409, 409, 409, 201]);
+        expect(rows[0]).toEqual({ n: 18, ids: 18 });
         // The rollups counted each event once: a refused statement changed nothing.
         const hourly = await db.query<{ lookups: number; failures: number }>(
           'SELECT sum(lookups)::int AS lookups, sum(failures)::int AS failures FROM analytics_lookup_hourly',
         );
-        expect(hourly.rows[0]).toEqual({ lookups: 15, failures: 3 });
+        expect(hourly.rows[0]).toEqual({ lookups: 18, failures: 6 });
       } finally {
         await endpoint.close();
       }

@@ -23,17 +23,17 @@ interface PostgrestFailure {
 // 23505 is not among them: the table's only unique index is its primary key, so
 // it means an id already stored (a retried batch that had landed), and the batch
 // is in `conflict` (20261128001500_duplicate_events_refused.sql).
-/** True for SQLSTATEs that refuse the row itself: data exceptions (22), integrity (23, but 23505), privileges (42501). */
-export const isRefusedRowCode = (code: string): boolean =>
-  code.startsWith('22') || (code.startsWith('23') && code !== '23505') || code === '42501';
-
 /** SQLSTATE unique_violation: on analytics_events, an id already stored. */
 export const DUPLICATE_ID_CODE = '23505';
 
+/** True for SQLSTATEs that refuse the row itself: data exceptions (22), integrity (23, but 23505), privileges (42501). */
+export const isRefusedRowCode = (code: string): boolean =>
+  code.startsWith('22') || (code.startsWith('23') && code !== DUPLICATE_ID_CODE) || code === '42501';
+
 /**
  * Classifies a PostgREST answer as the batcher needs it. An id already stored
- * (23505, HTTP 409) is a `conflict`. Everything but a refused row is retried: network errors (status 0), 429 and 5xx, but also 401/403 (an
- * expired token), 404 and PGRST2xx (a migration not yet applied), which a token
+ * (23505, HTTP 409) is a `conflict`. Everything but a refused row is retried:
+ * network errors (status 0), 429 and 5xx, but also 401/403 (an expired token), 404 and PGRST2xx (a migration not yet applied), which a token
  * refresh or an operator fixes; the data is kept meanwhile.
  */
 export function classifyPostgrestResult(error: PostgrestFailure | null, status: number): SinkResult {

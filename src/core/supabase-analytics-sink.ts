@@ -33,8 +33,9 @@ export const isRefusedRowCode = (code: string): boolean =>
 /**
  * Classifies a PostgREST answer as the batcher needs it. An id already stored
  * (23505, HTTP 409) is a `conflict`. Everything but a refused row is retried:
- * network errors (status 0), 429 and 5xx, but also 401/403 (an expired token), 404 and PGRST2xx (a migration not yet applied), which a token
- * refresh or an operator fixes; the data is kept meanwhile.
+ * network errors (status 0), 429 and 5xx, but also 401/403 (an expired token),
+ * 404 and PGRST2xx (a migration not yet applied), which a token refresh or an
+ * operator fixes; the data is kept meanwhile.
  */
 export function classifyPostgrestResult(error: PostgrestFailure | null, status: number): SinkResult {
   if (error === null) return { status: 'success' };

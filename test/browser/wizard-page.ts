@@ -20,4 +20,5 @@ logger.logSuccess('wall-painting', '3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90', 25, f
 logger.logSuccess('tiling', '6a1c2d3e-4f50-4617-8a9b-0c1d2e3f4a5b', 35, true);
 logger.logFailure('unknown-service', 15, 'Service not found');
 
+(window as unknown as { wizardFlush: () => Promise<void> }).wizardFlush = () => logger.flush();
 (window as unknown as { wizardReady: unknown }).wizardReady = logger.getMetrics();

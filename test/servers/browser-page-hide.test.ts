@@ -73,6 +73,27 @@ describe('browser page-hide flush (real Chromium)', () => {
     await page.close();
   });
 
+  it('does not send again what the hidden page delivered, once the user comes back to the tab', async () => {
+    inserts.length = 0;
+    const page = await browser.newPage();
+    await page.goto(origin);
+    await page.waitForFunction(() => (window as unknown as { wizardReady?: unknown }).wizardReady);
+    // The tab goes to the background (headless Chromium keeps it visible: the
+    // state is set and the event dispatched by hand), then comes back.
+    const setVisibility = (state: string) =>
+      page.evaluate((s) => {
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => s });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, state);
+    await setVisibility('hidden');
+    await expect.poll(() => inserts.flatMap((i) => i.rows).length, { timeout: 10_000 }).toBe(3);
+    await setVisibility('visible');
+    await page.waitForTimeout(200); // the keepalive request's reply reaches the page
+    await page.evaluate(() => (window as unknown as { wizardFlush: () => Promise<void> }).wizardFlush());
+    expect(inserts).toHaveLength(1);
+    await page.close();
+  });
+
   it('delivers the pending batch when the tab is closed', async () => {
     inserts.length = 0;
     const page = await browser.newPage();

@@ -190,13 +190,15 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
       if (fresh.length === 0) return;
       try {
         const landed = sink.writeOnPageHide(fresh.map(toAnalyticsRow));
-        // The page lived on and the sink knows what landed: those rows are delivered.
+        // The page lived on and the sink knows what landed: those rows are
+        // delivered; the others may go by the page-hide path again next time.
         void landed?.then(
           (rows) => {
             const ids = new Set(rows.map((row) => row.id));
             queue.remove(fresh.filter((event) => ids.has(eventId(event))));
+            queue.releaseHandedOff(fresh.filter((event) => !ids.has(eventId(event))));
           },
-          () => {},
+          () => queue.releaseHandedOff(fresh),
         );
       } catch {
         // Best effort: the rows stay queued for the normal path.

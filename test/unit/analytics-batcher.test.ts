@@ -189,6 +189,29 @@ describe('analytics batcher', () => {
     expect(sink.rows).toHaveLength(1);
   });
 
+  it('forgets what a page-hide write landed, and hands the rest to the next page hide', async () => {
+    const handed: string[][] = [];
+    // The page-hide path lands the first row of each write, and not the others.
+    const sink: AnalyticsSink = {
+      write: async () => ({ status: 'success' }),
+      writeOnPageHide: (rows) => {
+        handed.push(rows.map((r) => r.id));
+        return Promise.resolve(rows.slice(0, 1));
+      },
+    };
+    const batcher = createAnalyticsBatcher({ sink, maxExportBatchSize: 10, scheduledDelayMillis: 600_000, onDrop });
+    const events = [event(), event(), event()];
+    for (const e of events) batcher.enqueue(e);
+    batcher.flushOnPageHide();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(batcher.size).toBe(2);
+    batcher.flushOnPageHide();
+    await vi.advanceTimersByTimeAsync(0);
+    // Without the release, the second hide hands nothing over.
+    expect(handed).toEqual([events.map((e) => e.id), [events[1]!.id, events[2]!.id]]);
+    expect(batcher.size).toBe(1);
+  });
+
   it('rejects configuration errors at construction with a prefixed message', () => {
     expect(() => createAnalyticsBatcher({ maxExportBatchSize: 0 })).toThrow('uuid-lookup: maxExportBatchSize must be a positive number, got 0');
     expect(() => createAnalyticsBatcher({ maxQueueSize: Number.NaN })).toThrow(/uuid-lookup: maxQueueSize/);

@@ -10,6 +10,8 @@ export interface EventQueue {
   remove(events: readonly UuidLookupEvent[]): void;
   /** Events not handed to the page-hide path before; marks them handed. */
   takeNotHandedOff(): UuidLookupEvent[];
+  /** Unmarks events whose page-hide write did not land: the next page hide sends them again. */
+  releaseHandedOff(events: readonly UuidLookupEvent[]): void;
   /** Empties the queue; returns how many were in it. */
   clear(): number;
   readonly size: number;
@@ -42,6 +44,9 @@ export function createEventQueue(maxSize: number): EventQueue {
       const fresh = events.filter((event) => !handedOff.has(event));
       for (const event of fresh) handedOff.add(event);
       return fresh;
+    },
+    releaseHandedOff(released) {
+      for (const event of released) handedOff.delete(event);
     },
     clear() {
       const count = events.length;

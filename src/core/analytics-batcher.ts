@@ -195,8 +195,11 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
         void landed?.then(
           (rows) => {
             const ids = new Set(rows.map((row) => row.id));
-            queue.remove(fresh.filter((event) => ids.has(eventId(event))));
-            queue.releaseHandedOff(fresh.filter((event) => !ids.has(eventId(event))));
+            const delivered: UuidLookupEvent[] = [];
+            const undelivered: UuidLookupEvent[] = [];
+            for (const event of fresh) (ids.has(eventId(event)) ? delivered : undelivered).push(event);
+            queue.remove(delivered);
+            queue.releaseHandedOff(undelivered);
           },
           () => queue.releaseHandedOff(fresh),
         );

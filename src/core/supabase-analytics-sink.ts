@@ -31,6 +31,17 @@ export const isRefusedRowCode = (code: string): boolean =>
   code.startsWith('22') || (code.startsWith('23') && code !== DUPLICATE_ID_CODE) || code === '42501';
 
 /**
+ * What a write that failed with SQLSTATE `code` means for the queue: an id
+ * already stored is a `conflict`, a refused row is `rejected`, anything else
+ * (or no code) is `retryable`. Both sinks classify with it.
+ */
+export function classifySqlState(code: string | undefined, failure: Error): SinkResult {
+  if (code === DUPLICATE_ID_CODE) return { status: 'conflict', error: failure };
+  if (code !== undefined && isRefusedRowCode(code)) return { status: 'rejected', error: failure };
+  return { status: 'retryable', error: failure };
+}
+
+/**
  * Classifies a PostgREST answer as the batcher needs it. An id already stored
  * (23505, HTTP 409) is a `conflict`. Everything but a refused row is retried:
  * network errors (status 0), 429 and 5xx, but also 401/403 (an expired token),
@@ -42,9 +53,7 @@ export function classifyPostgrestResult(error: PostgrestFailure | null, status: 
   const failure = new Error(
     `analytics insert failed (HTTP ${status}): ${error.message ?? 'unknown error'}${error.code ? ` [${error.code}]` : ''}`,
   );
-  if (error.code === DUPLICATE_ID_CODE) return { status: 'conflict', error: failure };
-  if (error.code !== undefined && isRefusedRowCode(error.code)) return { status: 'rejected', error: failure };
-  return { status: 'retryable', error: failure };
+  return classifySqlState(error.code, failure);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { AnalyticsSink, SinkResult } from '../../core/analytics-sink.ts';
-import { DUPLICATE_ID_CODE, isRefusedRowCode } from '../../core/supabase-analytics-sink.ts';
+import { classifySqlState } from '../../core/supabase-analytics-sink.ts';
 import type { Queryable } from '../db/database.ts';
 import { toDatabaseError } from '../db/database.ts';
 
@@ -18,14 +18,13 @@ const INSERT = `
 
 /**
  * Classifies a database error: an id already stored (23505) is a `conflict`;
- * refused rows (data exceptions 22, other integrity 23, privileges 42501) are `rejected`; everything else (connection loss 08, a server
- * shutting down 57P, resources 53, timeouts) is `retryable`.
+ * refused rows (data exceptions 22, other integrity 23, privileges 42501) are
+ * `rejected`; everything else (connection loss 08, a server shutting down 57P,
+ * resources 53, timeouts) is `retryable`.
  */
 export function classifyDatabaseError(error: unknown): SinkResult {
   const failure = toDatabaseError(error);
-  if (failure.code === DUPLICATE_ID_CODE) return { status: 'conflict', error: failure };
-  if (failure.code !== undefined && isRefusedRowCode(failure.code)) return { status: 'rejected', error: failure };
-  return { status: 'retryable', error: failure };
+  return classifySqlState(failure.code, failure);
 }
 
 /**

@@ -163,6 +163,19 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       }
       await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-3', now() - interval '1 day')`);
       await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) SELECT 'service-1', 'exact-' || s, now() + interval '2 hours' FROM generate_series(20, 400) s`);
+      // Events after the job (the insert path's second route): a submitted session
+      // turns troubled; another gets an event a day earlier (its day and wait move);
+      // one statement mixes submitted, unsubmitted and new sessions.
+      await db.exec(insert([event(id(6), 'exact-2', 'after-job-failure', false, 1)]));
+      await db.exec(insert([event(id(7), 'exact-25', 'early', true, 24 * 60)]));
+      await db.exec(
+        insert([
+          event(id(8), 'exact-26', 'after-job-failure', false, 2),
+          event(id(9), 'exact-450', 'after-job-failure', false, 2),
+          event(id(10), 'exact-new', 'tiling', true, 2),
+          event(id(11), 'exact-27', 'tiling', true, 2),
+        ]),
+      );
 
       const { rows: counts } = await db.query<{ n: number; ids: number }>(
         `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM analytics_events WHERE session_id = 'exact-retry'`,

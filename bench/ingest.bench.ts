@@ -17,7 +17,12 @@
 // STATES=a,b,c and SHAPES=one_statement,batches_of_500,batches_of_10 choose the
 // cases (default all), e.g. STATES=b SHAPES=batches_of_500,batches_of_10 for the
 // insert path's ratio alone (about two minutes). REPEAT=3 runs each pair (with,
-// without triggers) three times, alternating, and reports the medians.
+// without triggers) three times, alternating which goes first, and reports the medians.
+// WRITE_AS=postgrest writes each batch the way the SDK's rows reach the table
+// through PostgREST: a transaction as the anon role (row level security on), the
+// rows as one JSON body through json_populate_recordset, a prepared statement,
+// created_at from the server's clock (the insert policy's window). The default,
+// WRITE_AS=sql, generates the events in the statement (no JSON body, no RLS).
 // SYNCHRONOUS_COMMIT=on waits for the WAL flush of every statement, as a server
 // with PostgreSQL's (and Supabase's) default does: both cases then pay the flush.
 // MIGRATIONS_UNTIL=<version> applies the migrations only up to that version (the
@@ -33,6 +38,7 @@
 // migrations: the events first (set-based, before the rollup migration), then
 // the remaining migrations, whose rollup migration builds the rollups from them,
 // then VACUUM ANALYZE.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createPgDatabase } from '../src/node/db/pg-database.ts';
@@ -47,6 +53,8 @@ const smallBatchEvents = Number(process.env.SMALL_BATCH_EVENTS ?? Math.min(event
 const existingEvents = Number(process.env.EXISTING_EVENTS ?? 5_000_000);
 const until = process.env.MIGRATIONS_UNTIL;
 const repeat = Number(process.env.REPEAT ?? 1);
+const writeAs = process.env.WRITE_AS ?? 'sql';
+if (!['sql', 'postgrest'].includes(writeAs)) throw new Error(`WRITE_AS must be sql or postgrest, not ${writeAs}`);
 const synchronousCommit = process.env.SYNCHRONOUS_COMMIT ?? 'off';
 if (!['on', 'off'].includes(synchronousCommit)) throw new Error(`SYNCHRONOUS_COMMIT must be on or off, not ${synchronousCommit}`);
 /** The first migration that reads analytics_events into rollups: state (c)'s events are loaded before it. */
@@ -132,6 +140,39 @@ function eventsSql(prefix: string, total: number): string {
     FROM generate_series($1::int, $2::int) AS g`;
 }
 
+/** The columns of the SDK's analytics rows (src/core/lookup-event.ts), as supabase-js names them. */
+const ROW_COLUMNS = ['id', 'event_name', 'event_category', 'event_properties', 'session_id', 'region', 'client_created_at'];
+const REGIONS = ['DE', 'FR', 'ES', 'IT', 'NL', 'PL', 'GB', undefined];
+/** PostgREST's insert for `Prefer: return=minimal`, as a prepared statement. */
+const postgrestInsert = (): string => {
+  const list = ROW_COLUMNS.map((c) => `"${c}"`).join(', ');
+  return `INSERT INTO public.analytics_events (${list}) SELECT ${list} FROM json_populate_recordset(NULL::public.analytics_events, $1::json)`;
+};
+
+/** The JSON body of events `from`..`to`: the SDK's rows, with eventsSql's mix of slugs, outcomes, sessions and regions. */
+function eventsBody(from: number, to: number): string {
+  const rows = [];
+  for (let g = from; g <= to; g += 1) {
+    const region = REGIONS[g % 8];
+    rows.push({
+      id: randomUUID(),
+      event_name: 'uuid_lookup',
+      event_category: 'wizard_flow',
+      event_properties: {
+        micro_slug: `service-${g % 200}`,
+        micro_uuid: g % 25 === 0 ? null : `00000000-0000-4000-8000-${String(g % 200).padStart(12, '0')}`,
+        lookup_time_ms: Math.round((5 + 20 * Math.random() + (g % 500 === 0 ? 300 * Math.random() : 0)) * 100) / 100,
+        success: g % 25 !== 0,
+        fallback_used: g % 10 === 0,
+      },
+      session_id: `bench-${Math.floor(g / 5)}`,
+      ...(region === undefined ? {} : { region }),
+      client_created_at: new Date().toISOString(),
+    });
+  }
+  return JSON.stringify(rows);
+}
+
 /** Creates a state's template database: migrations, then what the state says. */
 async function createState(state: 'a' | 'b' | 'c', files: MigrationFile[]): Promise<string> {
   const name = dbName(`tpl_${state}`);
@@ -196,11 +237,22 @@ async function measure(template: string, total: number, size: number, triggers: 
     const before = await client.query<{ n: string; pid: number }>('SELECT count(*) AS n, pg_backend_pid() AS pid FROM analytics_events');
     const pid = before.rows[0]?.pid ?? 0;
     const sql = eventsSql('bench', total);
+    // PostgREST's bodies are built before the clock starts: the client's work is not the insert's.
+    const bodies: string[] = [];
+    if (writeAs === 'postgrest') for (let from = 1; from <= total; from += size) bodies.push(eventsBody(from, Math.min(total, from + size - 1)));
+    const insert = { name: 'postgrest_insert', text: postgrestInsert() };
     let statements = 0;
     const cpuStart = backendCpuMs(pid);
     const start = performance.now();
     for (let from = 1; from <= total; from += size) {
-      await client.query(sql, [from, Math.min(total, from + size - 1)]);
+      if (writeAs === 'postgrest') {
+        await client.query('BEGIN');
+        await client.query('SET LOCAL ROLE anon');
+        await client.query({ ...insert, values: [bodies[statements]] });
+        await client.query('COMMIT');
+      } else {
+        await client.query(sql, [from, Math.min(total, from + size - 1)]);
+      }
       statements += 1;
     }
     const ms = performance.now() - start;
@@ -231,6 +283,9 @@ const shapes = pick(
   process.env.SHAPES,
   'SHAPES',
 );
+if (writeAs === 'postgrest' && shapes.some((s) => s.name === 'one_statement')) {
+  throw new Error('bench: WRITE_AS=postgrest measures batches (a request body each): SHAPES=batches_of_500,batches_of_10');
+}
 const states = pick(
   [
     { key: 'a' as const, name: 'never_analysed' },
@@ -314,13 +369,18 @@ try {
       const dropCase = (): Promise<void> => admin(`DROP DATABASE IF EXISTS ${dbName('case')} WITH (FORCE)`);
       const label = `${state.name} ${shape.name}`;
       // REPEAT pairs, with and without triggers alternating; the median of each
-      // (a shared machine's noise comes in bursts).
+      // (a shared machine's noise comes in bursts). Every other pair runs the
+      // trigger-free case first, so neither side always meets the colder machine.
       const pairs: { withTriggers: CaseResult; without: CaseResult }[] = [];
+      const run = (triggers: boolean): Promise<CaseResult> => withRetry(label, () => measure(template, shape.events, shape.size, triggers), dropCase);
       for (let r = 0; r < repeat; r += 1) {
-        pairs.push({
-          withTriggers: await withRetry(label, () => measure(template, shape.events, shape.size, true), dropCase),
-          without: await withRetry(label, () => measure(template, shape.events, shape.size, false), dropCase),
-        });
+        if (r % 2 === 0) {
+          const withTriggers = await run(true);
+          pairs.push({ withTriggers, without: await run(false) });
+        } else {
+          const without = await run(false);
+          pairs.push({ withTriggers: await run(true), without });
+        }
       }
       const withTriggers = medianCase(pairs.map((p) => p.withTriggers));
       const without = medianCase(pairs.map((p) => p.without));
@@ -386,6 +446,7 @@ try {
         events_per_case: Object.fromEntries(shapes.map((s) => [s.name, s.events])),
         existing_events: existingEvents,
         repeat,
+        write_as: writeAs,
         synchronous_commit: synchronousCommit,
         setup_seconds: setupSeconds,
         triggers_on_insert: triggers,

@@ -3,8 +3,10 @@
 // figures computed from the raw events, on the real server. Prints JSON: each
 // query's median time (target <= 200 ms for the reports).
 import { costliestServicesSql, journeyComparisonSql, lastMinutes, patternsSql, regionsSql } from '../src/contract/analytics-queries.ts';
-import { serverTestDatabase } from '../test/support/test-databases.ts';
+import { dropServerDatabasesOnInterrupt, serverTestDatabase } from '../test/support/test-databases.ts';
 import { loadLookupEvents, medianMillis } from './support/lookup-events.ts';
+
+dropServerDatabasesOnInterrupt();
 
 const events = Number(process.env.EVENTS ?? 5_000_000);
 const sessions = Math.max(1, Math.floor(events / 8));

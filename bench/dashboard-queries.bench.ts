@@ -8,8 +8,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { specQueries } from '../src/contract/spec-queries.ts';
 import { expandSqlMacros } from '../test/support/grafana-macros.ts';
-import { serverTestDatabase } from '../test/support/test-databases.ts';
+import { dropServerDatabasesOnInterrupt, serverTestDatabase } from '../test/support/test-databases.ts';
 import { loadLookupEvents, medianMillis } from './support/lookup-events.ts';
+
+dropServerDatabasesOnInterrupt();
 
 const sizes = (process.env.SIZES ?? '1000000,5000000').split(',').map(Number);
 const runs = 7;

@@ -45,7 +45,9 @@ import { createPgDatabase } from '../src/node/db/pg-database.ts';
 import { applyMigrations } from '../src/node/schema/apply-migrations.ts';
 import type { MigrationFile } from '../src/node/schema/migration-files.ts';
 import { readMigrationFiles } from '../src/node/schema/migration-files.ts';
-import { serverUrl, supabaseDefaultsSql } from '../test/support/test-databases.ts';
+import { dropServerDatabasesOnInterrupt, serverUrl, supabaseDefaultsSql, trackServerDatabase } from '../test/support/test-databases.ts';
+
+dropServerDatabasesOnInterrupt();
 
 const events = Number(process.env.EVENTS ?? 1_000_000);
 const batchedEvents = Number(process.env.BATCHED_EVENTS ?? Math.min(events, 200_000));
@@ -177,6 +179,7 @@ function eventsBody(from: number, to: number): string {
 async function createState(state: 'a' | 'b' | 'c', files: MigrationFile[]): Promise<string> {
   const name = dbName(`tpl_${state}`);
   await admin(`CREATE DATABASE ${name}`);
+  trackServerDatabase(name); // dropped at the end of the run
   const db = createPgDatabase({ url: urlOf(name), maxConnections: 1 });
   try {
     await db.exec(supabaseDefaultsSql);
@@ -225,6 +228,7 @@ function backendCpuMs(pid: number): number | undefined {
 async function measure(template: string, total: number, size: number, triggers: boolean): Promise<CaseResult> {
   const name = dbName('case');
   await admin(`CREATE DATABASE ${name} TEMPLATE ${template} STRATEGY FILE_COPY`);
+  const dropped = trackServerDatabase(name);
   const client = new pg.Client({ connectionString: urlOf(name) });
   client.on('error', () => {});
   await client.connect();
@@ -263,6 +267,7 @@ async function measure(template: string, total: number, size: number, triggers: 
   } finally {
     await client.end();
     await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    dropped();
   }
 }
 

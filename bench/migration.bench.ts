@@ -12,9 +12,11 @@ import pg from 'pg';
 import type { Database } from '../src/node/db/database.ts';
 import { getUuidMigrationStats } from '../src/node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../src/node/migration/run-job-uuid-migration.ts';
-import { serverTestDatabase, serverUrl } from '../test/support/test-databases.ts';
+import { dropServerDatabasesOnInterrupt, serverTestDatabase, serverUrl } from '../test/support/test-databases.ts';
 import { exporterScrapeMs } from './support/exporter.ts';
 import { medianMillis } from './support/lookup-events.ts';
+
+dropServerDatabasesOnInterrupt();
 
 const sizes = (process.env.SIZES ?? '1000000').split(',').map(Number);
 const connectionCounts = (process.env.CONNECTIONS ?? '1,2').split(',').map(Number);

@@ -12,7 +12,9 @@ import { createUuidLookupLogger } from '../src/core/uuid-lookup-logger.ts';
 import { createPgAnalyticsSink } from '../src/node/sdk/pg-analytics-sink.ts';
 import { toAnalyticsRow } from '../src/core/lookup-event.ts';
 import { createTestMeter } from '../test/support/metric-collection.ts';
-import { serverTestDatabase } from '../test/support/test-databases.ts';
+import { dropServerDatabasesOnInterrupt, serverTestDatabase } from '../test/support/test-databases.ts';
+
+dropServerDatabasesOnInterrupt();
 
 const UUID = '3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90';
 const SLUGS = Array.from({ length: 50 }, (_, i) => `service-${i}`);

@@ -5,9 +5,11 @@
 // set-based, as a finished migration leaves it (90 % success, 10 % skipped);
 // the counters are kept by the same triggers as always. Prints JSON.
 import { getUuidMigrationStats } from '../src/node/migration/migration-stats.ts';
-import { serverTestDatabase } from '../test/support/test-databases.ts';
+import { dropServerDatabasesOnInterrupt, serverTestDatabase } from '../test/support/test-databases.ts';
 import { exporterScrapeMs } from './support/exporter.ts';
 import { medianMillis } from './support/lookup-events.ts';
+
+dropServerDatabasesOnInterrupt();
 
 const sizes = (process.env.SIZES ?? '1000000,10000000').split(',').map(Number);
 const results = [];

@@ -10,6 +10,40 @@ export const serverUrl: string = process.env.TEST_PG_URL ?? 'postgres://postgres
 
 export const supabaseDefaultsSql: string = readFileSync(new URL('./supabase-defaults.sql', import.meta.url), 'utf8');
 
+/** Server databases created here and not dropped yet, by name (for dropServerDatabasesOnInterrupt). */
+const liveServerDatabases = new Set<string>();
+
+/** Records a server database as created; the returned function records it as dropped. */
+export function trackServerDatabase(name: string): () => void {
+  liveServerDatabases.add(name);
+  return () => void liveServerDatabases.delete(name);
+}
+
+/**
+ * For benchmarks: on Ctrl-C or SIGTERM, drops the server databases still alive
+ * (ending their sessions) and exits 130 or 143, so a stopped run leaves nothing
+ * behind on the server.
+ */
+export function dropServerDatabasesOnInterrupt(): void {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    process.stderr.write(`${signal}: dropping ${liveServerDatabases.size} benchmark database(s) and stopping\n`);
+    void (async () => {
+      const admin = new pg.Client({ connectionString: serverUrl });
+      admin.on('error', () => {});
+      try {
+        await admin.connect();
+        for (const name of liveServerDatabases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } catch (error) {
+        process.stderr.write(`could not drop them all: ${(error as Error).message}; left: ${[...liveServerDatabases].join(', ')}\n`);
+      } finally {
+        await admin.end().catch(() => {});
+      }
+    })().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
 /** A database under test, and how to get rid of it. */
 export interface TestDatabase {
   db: Database;
@@ -36,6 +70,7 @@ export const serverTestDatabase: TestDatabaseFactory = async (options = {}) => {
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
+  const dropped = trackServerDatabase(name);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const pools: Database[] = [];
@@ -57,6 +92,7 @@ export const serverTestDatabase: TestDatabaseFactory = async (options = {}) => {
       await cleanup.connect();
       await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await cleanup.end();
+      dropped();
     },
   };
 };

@@ -1,0 +1,101 @@
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TestDatabase } from '../support/test-databases.ts';
+import { serverTestDatabase } from '../support/test-databases.ts';
+
+// Two transactions touching one wizard session at once: the journey rollups must
+// equal a recomputation from the raw events and jobs once both have committed.
+// The second statement is started while the first holds its locks, and the first
+// commits only when the second is seen waiting on it (pg_stat_activity).
+//
+// KNOWN BUG, marked `it.fails` until fixed (then make them `it`): both triggers
+// read a session's "before" row with their statement's snapshot, taken before the
+// other transaction committed, but update the row as that transaction left it. So
+// the journey figures subtract a stale row: a new session sent in two overlapping
+// batches counts twice (once clean, once troubled); a job and a late event for one
+// session, overlapping, leave a session too many or too few. Seen on the schema
+// before 20261129000100 too. Fix in view: take "before" from the row the upsert or
+// UPDATE actually changed (stash the old figures in the row in DO UPDATE / SET and
+// return them), not from a separate read; per-session advisory locks would also
+// serialise the writers, but a bulk statement would need one lock per session.
+
+const event = (session: string, ok: boolean) =>
+  `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
+   VALUES ('uuid_lookup', 'wizard_flow',
+           '{"micro_slug": "tiling", "micro_uuid": ${ok ? '"3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90"' : 'null'}, "lookup_time_ms": 4, "success": ${ok}, "fallback_used": false}',
+           '${session}')`;
+const job = (session: string) => `INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', '${session}')`;
+
+/** Journey figures per troubled/clean, from the rollup and recomputed from the raw rows. */
+const JOURNEYS = `
+  WITH s AS (
+    SELECT e.session_id,
+           bool_or(NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS troubled,
+           EXISTS (SELECT 1 FROM jobs j WHERE j.session_id = e.session_id) AS submitted
+    FROM analytics_events e WHERE e.session_id IS NOT NULL GROUP BY e.session_id)
+  SELECT troubled, coalesce(r.sessions, 0)::int AS sessions, coalesce(r.submitted, 0)::int AS submitted,
+         coalesce(d.sessions, 0)::int AS rolled_sessions, coalesce(d.submitted, 0)::int AS rolled_submitted
+  FROM (SELECT troubled, count(*) AS sessions, count(*) FILTER (WHERE submitted) AS submitted FROM s GROUP BY 1) r
+  FULL JOIN (SELECT troubled, sum(sessions) AS sessions, sum(submitted) AS submitted FROM analytics_journey_daily GROUP BY 1) d USING (troubled)
+  ORDER BY 1`;
+
+describe('journey rollups with two transactions on one session', () => {
+  let t: TestDatabase;
+  let first: pg.Client;
+  let second: pg.Client;
+  beforeEach(async () => {
+    t = await serverTestDatabase();
+    first = new pg.Client({ connectionString: t.url });
+    second = new pg.Client({ connectionString: t.url });
+    await first.connect();
+    await second.connect();
+  });
+  afterEach(async () => {
+    await first.end();
+    await second.end();
+    await t.dispose();
+  });
+
+  /** Runs `a` in an open transaction on `first`, starts `b` on `second`, commits `a` once `b` waits, and returns when `b` is done. */
+  async function overlap(a: string, b: string): Promise<void> {
+    await first.query('BEGIN');
+    await first.query(a);
+    const { rows } = await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const pid = rows[0]?.pid;
+    const running = second.query(b);
+    for (let i = 0; ; i += 1) {
+      const wait = await t.db.query<{ waiting: boolean }>(
+        `SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = $1`,
+        [pid],
+      );
+      if (wait.rows[0]?.waiting) break;
+      if (i > 200) throw new Error('the second statement never waited for the first');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await first.query('COMMIT');
+    await running;
+  }
+
+  const expectExact = async () => {
+    const { rows } = await t.db.query<{ troubled: boolean; sessions: number; submitted: number; rolled_sessions: number; rolled_submitted: number }>(JOURNEYS);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.map((r) => [r.troubled, r.rolled_sessions, r.rolled_submitted])).toEqual(rows.map((r) => [r.troubled, r.sessions, r.submitted]));
+  };
+
+  it.fails('counts a new session once when two batches of it arrive at once', async () => {
+    await overlap(event('race-new', true), event('race-new', false));
+    await expectExact();
+  });
+
+  it.fails('counts a session once when its job and a late event arrive at once, job first', async () => {
+    await t.db.exec(event('race-job', true));
+    await overlap(job('race-job'), event('race-job', false));
+    await expectExact();
+  });
+
+  it.fails('counts a session once when a late event and its job arrive at once, event first', async () => {
+    await t.db.exec(event('race-event', true));
+    await overlap(event('race-event', false), job('race-event'));
+    await expectExact();
+  });
+});

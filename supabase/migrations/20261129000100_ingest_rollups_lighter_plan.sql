@@ -6,7 +6,7 @@
 -- callgrind, a single-user backend inserting 400 statements of 10 events as
 -- bench:ingest does, instructions inside the trigger function per statement):
 --   the statement as 20261128001400 wrote it    2.00 M
---   this migration                              1.68 M  (-16 %)
+--   this migration                              1.63 M  (-18 %)
 -- Where the 2.00 M went, measured by leaving out one part at a time: the hourly
 -- rollup per region 0.73 M (its latency histogram 0.34 M), the sessions and
 -- journeys 0.89 M (the submit-time buckets 0.24 M), per service 0.25 M.
@@ -22,14 +22,24 @@
 --   (an event arriving after the submission: rare) go, before and after the
 --   change, to _analytics_journey_change, the function the job trigger uses, so
 --   their submitted count and bucket move as before. Each touched session's
---   before and after rows are counted once, by one path or the other, so the
---   figures are the same as the single statement's. A concurrent job is handled
---   as before: the after row the upsert returns carries its submitted_at.
+--   before and after rows are counted once, by one path or the other.
 -- * Unknown slugs for the per-service rollup were found by a join with a
 --   DISTINCT subquery over micro_services (slug is unique there); now an EXISTS
 --   probe of micro_services_slug_key per event (0.05 M).
 -- * The sign of the figures was a multiplication (1 * or -1 *) set up for each of
 --   21 figures; now it is written into the statement: nothing, or a minus (0.03 M).
+--
+-- Concurrent writers of one session. The journeys need each touched session's row
+-- before and after the write. It was read before the write, with the statement's
+-- snapshot; when another transaction (two overlapping batches of a new session, a
+-- job and a late event) changed the row and committed in between, the write
+-- waited and changed the newer row, but the journeys subtracted the older one: off
+-- by a session (test/servers/rollup-concurrency.test.ts, three cases, all failing
+-- before this migration). Now the write itself keeps what it replaced in the row
+-- (prev_first_lookup_at, prev_failures, prev_fallbacks, prev_troubled_slugs on the
+-- events' upsert; prev_submitted_at on the jobs' UPDATE) and returns it: "before" is
+-- the row the write changed, whatever committed in between. The separate read of
+-- the sessions is gone from the insert path too.
 --
 -- Tried and not kept: a PL/pgSQL helper for the histogram (0.02 M less, not
 -- worth a function), counting buckets with 13 FILTERed aggregates (0.38 M more),
@@ -39,6 +49,17 @@
 -- The figures are unchanged: test/db/lookup-analytics.suite.ts and
 -- test/db/linear-ingest.suite.ts compare every rollup with the raw events, after
 -- batches, retries, later and earlier events, jobs, events after jobs, deletes.
+
+-- The journeys' "before" is the row as the writer found it, kept in the row by the
+-- write itself (see the insert function and analytics_session_on_job below).
+ALTER TABLE public.analytics_lookup_sessions
+  ADD COLUMN IF NOT EXISTS prev_first_lookup_at timestamptz,
+  ADD COLUMN IF NOT EXISTS prev_failures bigint,
+  ADD COLUMN IF NOT EXISTS prev_fallbacks bigint,
+  ADD COLUMN IF NOT EXISTS prev_troubled_slugs text[],
+  ADD COLUMN IF NOT EXISTS prev_submitted_at timestamptz;
+COMMENT ON COLUMN public.analytics_lookup_sessions.prev_first_lookup_at IS
+  'Set by the last write of the row to what it replaced (prev_*): the rollup triggers read the old figures from the row they changed.';
 
 DO $rollup_functions$
 DECLARE
@@ -129,11 +150,6 @@ DECLARE
 BEGIN
   %1$s, hourly AS (%2$s
   ), service AS (%3$s
-  ), before AS (
-    -- The touched sessions as they were: this statement's snapshot does not see its own upsert.
-    SELECT s AS sess
-    FROM public.analytics_lookup_sessions s
-    WHERE s.session_id = ANY (ARRAY(SELECT ev.session_id FROM ev WHERE ev.session_id IS NOT NULL))
   ), after AS (
     INSERT INTO public.analytics_lookup_sessions AS s
       (session_id, first_lookup_at, last_lookup_at, lookups, failures, fallbacks, troubled_slugs)
@@ -152,17 +168,27 @@ BEGIN
       failures = s.failures + excluded.failures,
       fallbacks = s.fallbacks + excluded.fallbacks,
       troubled_slugs = (SELECT COALESCE((pg_catalog.array_agg(DISTINCT x))[1:20], '{}')
-                        FROM pg_catalog.unnest(s.troubled_slugs || excluded.troubled_slugs) AS x)
-    RETURNING s AS sess
+                        FROM pg_catalog.unnest(s.troubled_slugs || excluded.troubled_slugs) AS x),
+      -- The row as this upsert found it (the right side reads the old row), for
+      -- the journeys: NULL after an insert.
+      prev_first_lookup_at = s.first_lookup_at,
+      prev_failures = s.failures,
+      prev_fallbacks = s.fallbacks,
+      prev_troubled_slugs = s.troubled_slugs
+    RETURNING s AS sess, s.first_lookup_at, s.failures, s.fallbacks, s.troubled_slugs, s.submitted_at,
+              s.prev_first_lookup_at, s.prev_failures, s.prev_fallbacks, s.prev_troubled_slugs
   ), unsubmitted AS (
-    -- Sessions with no job, after (+1) and before (-1): only the session counts
-    -- move, per day of the first lookup and troubled or clean.
-    SELECT x.sign, ((x.sess).first_lookup_at AT TIME ZONE 'UTC')::date AS day,
-           (x.sess).failures > 0 OR (x.sess).fallbacks > 0 AS troubled, (x.sess).troubled_slugs
-    FROM (SELECT 1 AS sign, a.sess FROM after a
-          UNION ALL
-          SELECT -1, o.sess FROM before o) x
-    WHERE (x.sess).submitted_at IS NULL
+    -- Sessions with no job, after (+1) and, when the row was there, before (-1):
+    -- only the session counts move, per day of the first lookup and troubled or clean.
+    SELECT 1 AS sign, (a.first_lookup_at AT TIME ZONE 'UTC')::date AS day,
+           a.failures > 0 OR a.fallbacks > 0 AS troubled, a.troubled_slugs
+    FROM after a
+    WHERE a.submitted_at IS NULL
+    UNION ALL
+    SELECT -1, (a.prev_first_lookup_at AT TIME ZONE 'UTC')::date,
+           a.prev_failures > 0 OR a.prev_fallbacks > 0, a.prev_troubled_slugs
+    FROM after a
+    WHERE a.submitted_at IS NULL AND a.prev_first_lookup_at IS NOT NULL
   ), journey AS (
     INSERT INTO public.analytics_journey_daily AS d (day, troubled, sessions)
     SELECT u.day, u.troubled, pg_catalog.sum(u.sign)
@@ -179,9 +205,14 @@ BEGIN
     ON CONFLICT (day, micro_slug) DO UPDATE SET sessions = d.sessions + excluded.sessions
   )
   -- Sessions that have a job: their rows before and after, for the full change.
-  SELECT (SELECT pg_catalog.array_agg(o.sess) FROM before o WHERE (o.sess).submitted_at IS NOT NULL),
-         (SELECT pg_catalog.array_agg(a.sess) FROM after a WHERE (a.sess).submitted_at IS NOT NULL)
-  INTO v_before, v_after;
+  SELECT pg_catalog.array_agg(pg_catalog.jsonb_populate_record(a.sess, pg_catalog.jsonb_build_object(
+           'first_lookup_at', a.prev_first_lookup_at, 'failures', a.prev_failures,
+           'fallbacks', a.prev_fallbacks, 'troubled_slugs', a.prev_troubled_slugs)))
+           FILTER (WHERE a.prev_first_lookup_at IS NOT NULL),
+         pg_catalog.array_agg(a.sess)
+  INTO v_before, v_after
+  FROM after a
+  WHERE a.submitted_at IS NOT NULL;
   IF v_before IS NOT NULL OR v_after IS NOT NULL THEN
     PERFORM public._analytics_journey_change(COALESCE(v_before, '{}'), COALESCE(v_after, '{}'));
   END IF;
@@ -219,4 +250,43 @@ $definition$,
 END
 $rollup_functions$;
 
-REVOKE EXECUTE ON FUNCTION public.analytics_rollup_on_insert(), public.analytics_rollup_on_delete() FROM PUBLIC, anon, authenticated;
+-- A job submitted in a wizard session closes that session's journey
+-- (20261128000900, the same statements): the row's old submitted_at now comes
+-- from the UPDATE itself, not from a read before it.
+CREATE OR REPLACE FUNCTION public.analytics_session_on_job()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+SET enable_seqscan = off
+SET enable_bitmapscan = off
+SET enable_nestloop = off
+SET jit = off
+AS $$
+DECLARE
+  v_sessions text[] := ARRAY(SELECT DISTINCT n.session_id FROM new_jobs n WHERE n.session_id IS NOT NULL);
+  v_before public.analytics_lookup_sessions[];
+  v_after public.analytics_lookup_sessions[];
+BEGIN
+  IF pg_catalog.cardinality(v_sessions) = 0 THEN
+    RETURN NULL;
+  END IF;
+  WITH submitted AS (
+    UPDATE public.analytics_lookup_sessions s
+    SET prev_submitted_at = s.submitted_at,
+        submitted_at = LEAST(COALESCE(s.submitted_at, j.first_at), j.first_at)
+    FROM (SELECT n.session_id, pg_catalog.min(n.created_at) AS first_at
+          FROM new_jobs n WHERE n.session_id IS NOT NULL GROUP BY n.session_id) j
+    WHERE s.session_id = j.session_id AND s.session_id = ANY (v_sessions)
+    RETURNING s AS sess, s.prev_submitted_at)
+  SELECT pg_catalog.array_agg(pg_catalog.jsonb_populate_record(u.sess, pg_catalog.jsonb_build_object('submitted_at', u.prev_submitted_at))),
+         pg_catalog.array_agg(u.sess)
+  INTO v_before, v_after
+  FROM submitted u;
+  PERFORM public._analytics_journey_change(COALESCE(v_before, '{}'), COALESCE(v_after, '{}'));
+  RETURN NULL;
+END
+$$;
+
+REVOKE EXECUTE ON FUNCTION public.analytics_rollup_on_insert(), public.analytics_rollup_on_delete(),
+  public.analytics_session_on_job() FROM PUBLIC, anon, authenticated;

@@ -8,16 +8,11 @@ import { serverTestDatabase } from '../support/test-databases.ts';
 // The second statement is started while the first holds its locks, and the first
 // commits only when the second is seen waiting on it (pg_stat_activity).
 //
-// KNOWN BUG, marked `it.fails` until fixed (then make them `it`): both triggers
-// read a session's "before" row with their statement's snapshot, taken before the
-// other transaction committed, but update the row as that transaction left it. So
-// the journey figures subtract a stale row: a new session sent in two overlapping
-// batches counts twice (once clean, once troubled); a job and a late event for one
-// session, overlapping, leave a session too many or too few. Seen on the schema
-// before 20261129000100 too. Fix in view: take "before" from the row the upsert or
-// UPDATE actually changed (stash the old figures in the row in DO UPDATE / SET and
-// return them), not from a separate read; per-session advisory locks would also
-// serialise the writers, but a bulk statement would need one lock per session.
+// Before 20261129000100 all three failed: each trigger read a session's old row
+// with its statement's snapshot, taken before the other transaction committed,
+// but updated the row as that transaction left it, so the journeys subtracted a
+// stale row. Now the write keeps the old figures in the row (prev_*) and the
+// triggers read them from the row they changed.
 
 const event = (session: string, ok: boolean) =>
   `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
@@ -82,18 +77,18 @@ describe('journey rollups with two transactions on one session', () => {
     expect(rows.map((r) => [r.troubled, r.rolled_sessions, r.rolled_submitted])).toEqual(rows.map((r) => [r.troubled, r.sessions, r.submitted]));
   };
 
-  it.fails('counts a new session once when two batches of it arrive at once', async () => {
+  it('counts a new session once when two batches of it arrive at once', async () => {
     await overlap(event('race-new', true), event('race-new', false));
     await expectExact();
   });
 
-  it.fails('counts a session once when its job and a late event arrive at once, job first', async () => {
+  it('counts a session once when its job and a late event arrive at once, job first', async () => {
     await t.db.exec(event('race-job', true));
     await overlap(job('race-job'), event('race-job', false));
     await expectExact();
   });
 
-  it.fails('counts a session once when a late event and its job arrive at once, event first', async () => {
+  it('counts a session once when a late event and its job arrive at once, event first', async () => {
     await t.db.exec(event('race-event', true));
     await overlap(event('race-event', false), job('race-event'));
     await expectExact();

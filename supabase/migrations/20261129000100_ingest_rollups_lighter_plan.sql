@@ -46,7 +46,13 @@
 -- packing the counts into one numeric sum (the trigger 2.8 times as costly:
 -- unpacking it with a regular expression).
 --
--- The figures are unchanged: test/db/lookup-analytics.suite.ts and
+-- Day casts name pg_catalog.date: in a SECURITY DEFINER function an unqualified
+-- type name that is not an SQL keyword (date, text, jsonb) is looked up in the
+-- session's temporary schema first. Older functions still write ::date
+-- (_analytics_journey_change among them): to be qualified.
+--
+-- The figures are unchanged, written one statement at a time (concurrent writers:
+-- above): test/db/lookup-analytics.suite.ts and
 -- test/db/linear-ingest.suite.ts compare every rollup with the raw events, after
 -- batches, retries, later and earlier events, jobs, events after jobs, deletes.
 
@@ -180,12 +186,12 @@ BEGIN
   ), unsubmitted AS (
     -- Sessions with no job, after (+1) and, when the row was there, before (-1):
     -- only the session counts move, per day of the first lookup and troubled or clean.
-    SELECT 1 AS sign, (a.first_lookup_at AT TIME ZONE 'UTC')::date AS day,
+    SELECT 1 AS sign, (a.first_lookup_at AT TIME ZONE 'UTC')::pg_catalog.date AS day,
            a.failures > 0 OR a.fallbacks > 0 AS troubled, a.troubled_slugs
     FROM after a
     WHERE a.submitted_at IS NULL
     UNION ALL
-    SELECT -1, (a.prev_first_lookup_at AT TIME ZONE 'UTC')::date,
+    SELECT -1, (a.prev_first_lookup_at AT TIME ZONE 'UTC')::pg_catalog.date,
            a.prev_failures > 0 OR a.prev_fallbacks > 0, a.prev_troubled_slugs
     FROM after a
     WHERE a.submitted_at IS NULL AND a.prev_first_lookup_at IS NOT NULL

@@ -45,6 +45,7 @@ import { createPgDatabase } from '../src/node/db/pg-database.ts';
 import { applyMigrations } from '../src/node/schema/apply-migrations.ts';
 import type { MigrationFile } from '../src/node/schema/migration-files.ts';
 import { readMigrationFiles } from '../src/node/schema/migration-files.ts';
+import { postgrestInsertSql } from '../test/support/postgrest-insert.ts';
 import { dropServerDatabasesOnInterrupt, serverUrl, supabaseDefaultsSql, trackServerDatabase } from '../test/support/test-databases.ts';
 
 dropServerDatabasesOnInterrupt();
@@ -145,11 +146,6 @@ function eventsSql(prefix: string, total: number): string {
 /** The columns of the SDK's analytics rows (src/core/lookup-event.ts), as supabase-js names them. */
 const ROW_COLUMNS = ['id', 'event_name', 'event_category', 'event_properties', 'session_id', 'region', 'client_created_at'];
 const REGIONS = ['DE', 'FR', 'ES', 'IT', 'NL', 'PL', 'GB', undefined];
-/** PostgREST's insert for `Prefer: return=minimal`, as a prepared statement. */
-const postgrestInsert = (): string => {
-  const list = ROW_COLUMNS.map((c) => `"${c}"`).join(', ');
-  return `INSERT INTO public.analytics_events (${list}) SELECT ${list} FROM json_populate_recordset(NULL::public.analytics_events, $1::json)`;
-};
 
 /** The JSON body of events `from`..`to`: the SDK's rows, with eventsSql's mix of slugs, outcomes, sessions and regions. */
 function eventsBody(from: number, to: number): string {
@@ -244,7 +240,7 @@ async function measure(template: string, total: number, size: number, triggers: 
     // PostgREST's bodies are built before the clock starts: the client's work is not the insert's.
     const bodies: string[] = [];
     if (writeAs === 'postgrest') for (let from = 1; from <= total; from += size) bodies.push(eventsBody(from, Math.min(total, from + size - 1)));
-    const insert = { name: 'postgrest_insert', text: postgrestInsert() };
+    const insert = { name: 'postgrest_insert', text: postgrestInsertSql('analytics_events', ROW_COLUMNS) };
     let statements = 0;
     const cpuStart = backendCpuMs(pid);
     const start = performance.now();

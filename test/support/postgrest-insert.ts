@@ -12,6 +12,12 @@ import { toDatabaseError } from '../../src/node/db/database.ts';
  * violations, 400 for other integrity and data errors, 401 for a privilege
  * (no PostgREST binary is available on this machine; the database is real).
  */
+/** The statement PostgREST runs for an insert with `Prefer: return=minimal`: the named columns of a JSON array body ($1). */
+export function postgrestInsertSql(table: string, columns: readonly string[]): string {
+  const list = columns.map((c) => `"${c}"`).join(', ');
+  return `INSERT INTO public."${table}" (${list}) SELECT ${list} FROM json_populate_recordset(NULL::public."${table}", $1::json)`;
+}
+
 export async function startPostgrestInsert(db: Database): Promise<{
   url: string;
   /** Requests by status, in order. */
@@ -28,11 +34,10 @@ export async function startPostgrestInsert(db: Database): Promise<{
     if (req.method !== 'POST' || table === undefined) return { status: 404, body: { message: 'not found' } };
     const columns = (url.searchParams.get('columns') ?? '').split(',').map((c) => c.replace(/"/g, '')).filter((c) => /^[a-z_]+$/.test(c));
     if (columns.length === 0) return { status: 400, body: { message: 'the stub needs ?columns=' } };
-    const list = columns.map((c) => `"${c}"`).join(', ');
     try {
       await db.transaction(async (tx) => {
         await tx.query('SET LOCAL ROLE anon');
-        await tx.query(`INSERT INTO public."${table}" (${list}) SELECT ${list} FROM json_populate_recordset(NULL::public."${table}", $1::json)`, [body]);
+        await tx.query(postgrestInsertSql(table, columns), [body]);
       });
     } catch (error) {
       const failure = toDatabaseError(error);

@@ -181,20 +181,19 @@ BEGIN
       prev_failures = s.failures,
       prev_fallbacks = s.fallbacks,
       prev_troubled_slugs = s.troubled_slugs
-    RETURNING s AS sess, s.first_lookup_at, s.failures, s.fallbacks, s.troubled_slugs, s.submitted_at,
-              s.prev_first_lookup_at, s.prev_failures, s.prev_fallbacks, s.prev_troubled_slugs
+    RETURNING s AS sess
   ), unsubmitted AS (
     -- Sessions with no job, after (+1) and, when the row was there, before (-1):
     -- only the session counts move, per day of the first lookup and troubled or clean.
-    SELECT 1 AS sign, (a.first_lookup_at AT TIME ZONE 'UTC')::pg_catalog.date AS day,
-           a.failures > 0 OR a.fallbacks > 0 AS troubled, a.troubled_slugs
+    SELECT 1 AS sign, ((a.sess).first_lookup_at AT TIME ZONE 'UTC')::pg_catalog.date AS day,
+           (a.sess).failures > 0 OR (a.sess).fallbacks > 0 AS troubled, (a.sess).troubled_slugs
     FROM after a
-    WHERE a.submitted_at IS NULL
+    WHERE (a.sess).submitted_at IS NULL
     UNION ALL
-    SELECT -1, (a.prev_first_lookup_at AT TIME ZONE 'UTC')::pg_catalog.date,
-           a.prev_failures > 0 OR a.prev_fallbacks > 0, a.prev_troubled_slugs
+    SELECT -1, ((a.sess).prev_first_lookup_at AT TIME ZONE 'UTC')::pg_catalog.date,
+           (a.sess).prev_failures > 0 OR (a.sess).prev_fallbacks > 0, (a.sess).prev_troubled_slugs
     FROM after a
-    WHERE a.submitted_at IS NULL AND a.prev_first_lookup_at IS NOT NULL
+    WHERE (a.sess).submitted_at IS NULL AND (a.sess).prev_first_lookup_at IS NOT NULL
   ), journey AS (
     INSERT INTO public.analytics_journey_daily AS d (day, troubled, sessions)
     SELECT u.day, u.troubled, pg_catalog.sum(u.sign)
@@ -212,14 +211,15 @@ BEGIN
   )
   -- Sessions that have a job: their rows before and after, for the full change.
   SELECT pg_catalog.array_agg(pg_catalog.jsonb_populate_record(a.sess, pg_catalog.jsonb_build_object(
-           'first_lookup_at', a.prev_first_lookup_at, 'failures', a.prev_failures,
-           'fallbacks', a.prev_fallbacks, 'troubled_slugs', a.prev_troubled_slugs)))
-           FILTER (WHERE a.prev_first_lookup_at IS NOT NULL),
+           'first_lookup_at', (a.sess).prev_first_lookup_at, 'failures', (a.sess).prev_failures,
+           'fallbacks', (a.sess).prev_fallbacks, 'troubled_slugs', (a.sess).prev_troubled_slugs)))
+           FILTER (WHERE (a.sess).prev_first_lookup_at IS NOT NULL),
          pg_catalog.array_agg(a.sess)
   INTO v_before, v_after
   FROM after a
-  WHERE a.submitted_at IS NOT NULL;
-  IF v_before IS NOT NULL OR v_after IS NOT NULL THEN
+  WHERE (a.sess).submitted_at IS NOT NULL;
+  -- A session in v_before is in v_after too.
+  IF v_after IS NOT NULL THEN
     PERFORM public._analytics_journey_change(COALESCE(v_before, '{}'), COALESCE(v_after, '{}'));
   END IF;
   RETURN NULL;

@@ -18,12 +18,14 @@ WHERE oid IN ('public.micro_services'::regclass, 'public.jobs'::regclass,
               'public.analytics_events'::regclass, 'public.uuid_migration_log'::regclass)
 ORDER BY relname;
 
--- SECURITY DEFINER functions pin an empty search_path.
+-- SECURITY DEFINER functions pin search_path to pg_catalog, then pg_temp last:
+-- an empty path would still search the caller's temporary schema first for
+-- type names (20261129000200).
 SELECT is(
   (SELECT count(*)::int FROM pg_proc
    WHERE pronamespace = 'public'::regnamespace AND prosecdef
-     AND NOT coalesce(proconfig @> ARRAY['search_path=""'], false)),
-  0, 'every SECURITY DEFINER function in public sets search_path to empty');
+     AND NOT coalesce(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)),
+  0, 'every SECURITY DEFINER function in public sets search_path to pg_catalog, pg_temp');
 
 -- ===== anon =====
 SET LOCAL ROLE anon;

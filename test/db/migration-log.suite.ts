@@ -249,12 +249,49 @@ export function describeMigrationLog(label: string, factory: TestDatabaseFactory
     // Supabase's database linter (splinter) at levels ERROR and WARN, for the
     // lints that apply to what these migrations create: each query below states
     // the lint's rule over the catalogs.
+    // With `search_path = ''` PostgreSQL still looks up type names in the caller's
+    // temporary schema first; 20261129000200 names it last. The caller here keeps
+    // domains named like the built-in types the functions cast to or declare, each
+    // refusing every value: a function that resolved one of those names in pg_temp
+    // would fail. The test's own statements name no such type.
+    it("resolves built-in type names in pg_catalog, whatever types the caller keeps in pg_temp", async () => {
+      const shadowed = ['date', 'text', 'uuid', 'jsonb', 'timestamptz', 'regclass'];
+      await db.query("INSERT INTO micro_services (slug) VALUES ('a')");
+      await db.transaction(async (tx) => {
+        for (const name of shadowed) await tx.exec(`CREATE DOMAIN pg_temp.${name} AS pg_catalog.int4 CHECK (false)`);
+        const probe = await tx.query<{ n: string | number }>(
+          "SELECT count(*) AS n FROM pg_catalog.pg_type WHERE typname = ANY ($1) AND typnamespace = pg_catalog.pg_my_temp_schema()",
+          [shadowed],
+        );
+        expect(Number(probe.rows[0]?.n), 'the domains are in place').toBe(shadowed.length);
+        await tx.exec(`
+          INSERT INTO analytics_events (event_name, event_category, event_properties, session_id, region)
+          VALUES ('uuid_lookup', 'wizard_flow',
+                  '{"micro_slug": "a", "micro_uuid": null, "lookup_time_ms": 12.5, "success": false,
+                    "fallback_used": true, "error_message": "Service not found"}', 'session-temp', 'DE')`);
+        await tx.exec("INSERT INTO jobs (micro_id, session_id) VALUES ('a', 'session-temp'), ('missing', NULL)");
+        await tx.exec('SELECT * FROM public.migrate_job_uuids()');
+        await tx.exec('SELECT * FROM public.get_uuid_migration_stats()');
+        await tx.exec("DELETE FROM analytics_events WHERE session_id = 'session-temp'");
+        await tx.exec(`DROP DOMAIN ${shadowed.map((name) => `pg_temp.${name}`).join(', ')}`);
+      });
+      expect(await getUuidMigrationStats(db)).toEqual(await fullCounts(db));
+      expect(await getUuidMigrationStats(db)).toMatchObject({ total_jobs: 2, successful_migrations: 1, skipped_migrations: 1 });
+      const pinned = await db.query<{ name: string }>(`
+        SELECT p.oid::regprocedure::text AS name FROM pg_proc p
+        LEFT JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+        WHERE p.pronamespace = 'public'::regnamespace AND d.objid IS NULL
+          AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)`);
+      expect(pinned.rows, 'functions whose search_path is not pg_catalog, pg_temp').toEqual([]);
+      expect((await runDoctor(db)).find((c) => c.name === 'functions pin search_path')).toMatchObject({ ok: true });
+    });
+
     it("leaves nothing for Supabase's database linter to warn about", async () => {
       const mutableSearchPath = await db.query<{ name: string }>(`
         SELECT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         LEFT JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
         WHERE n.nspname = 'public' AND d.objid IS NULL
-          AND NOT coalesce(p.proconfig, '{}') && ARRAY['search_path=""']`);
+          AND NOT EXISTS (SELECT 1 FROM unnest(coalesce(p.proconfig, '{}')) AS config WHERE config LIKE 'search_path=%')`);
       expect(mutableSearchPath.rows, 'function_search_path_mutable').toEqual([]);
 
       const withoutRls = await db.query<{ name: string }>(`

@@ -187,17 +187,18 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
   });
 
   // Supabase's linter (function_search_path_mutable) asks it of every function and procedure.
+  // pg_temp is named last: left out, the caller's temporary schema is searched first for types.
   const mutable = await db.query<{ name: string }>(
     `SELECT p.oid::regprocedure::text AS name FROM pg_proc p
      LEFT JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
      WHERE p.pronamespace = 'public'::regnamespace AND d.objid IS NULL
-       AND NOT coalesce(p.proconfig @> ARRAY['search_path=""'], false)`,
+       AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)`,
   );
   checks.push({
     name: 'functions pin search_path',
     ok: mutable.rows.length === 0,
     detail: mutable.rows.length === 0 ? 'all pinned' : mutable.rows.map((r) => r.name).join(', '),
-    fix: "ALTER FUNCTION <name> SET search_path = '';",
+    fix: 'ALTER FUNCTION <name> SET search_path = pg_catalog, pg_temp;',
   });
   return checks;
 }

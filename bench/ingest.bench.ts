@@ -38,9 +38,10 @@
 // migrations: the events first (set-based, before the rollup migration), then
 // the remaining migrations, whose rollup migration builds the rollups from them,
 // then VACUUM ANALYZE.
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import type { AnalyticsEventRow, UuidLookupEvent } from '../src/core/lookup-event.ts';
+import { toAnalyticsRow } from '../src/core/lookup-event.ts';
 import { createPgDatabase } from '../src/node/db/pg-database.ts';
 import { applyMigrations } from '../src/node/schema/apply-migrations.ts';
 import type { MigrationFile } from '../src/node/schema/migration-files.ts';
@@ -147,26 +148,22 @@ function eventsSql(prefix: string, total: number): string {
 const ROW_COLUMNS = ['id', 'event_name', 'event_category', 'event_properties', 'session_id', 'region', 'client_created_at'];
 const REGIONS = ['DE', 'FR', 'ES', 'IT', 'NL', 'PL', 'GB', undefined];
 
-/** The JSON body of events `from`..`to`: the SDK's rows, with eventsSql's mix of slugs, outcomes, sessions and regions. */
+/** The JSON body of events `from`..`to`: the SDK's rows (toAnalyticsRow), with eventsSql's mix of slugs, outcomes, sessions and regions. */
 function eventsBody(from: number, to: number): string {
-  const rows = [];
+  const rows: AnalyticsEventRow[] = [];
   for (let g = from; g <= to; g += 1) {
     const region = REGIONS[g % 8];
-    rows.push({
-      id: randomUUID(),
-      event_name: 'uuid_lookup',
-      event_category: 'wizard_flow',
-      event_properties: {
-        micro_slug: `service-${g % 200}`,
-        micro_uuid: g % 25 === 0 ? null : `00000000-0000-4000-8000-${String(g % 200).padStart(12, '0')}`,
-        lookup_time_ms: Math.round((5 + 20 * Math.random() + (g % 500 === 0 ? 300 * Math.random() : 0)) * 100) / 100,
-        success: g % 25 !== 0,
-        fallback_used: g % 10 === 0,
-      },
-      session_id: `bench-${Math.floor(g / 5)}`,
-      ...(region === undefined ? {} : { region }),
-      client_created_at: new Date().toISOString(),
-    });
+    const event: UuidLookupEvent = {
+      microSlug: `service-${g % 200}`,
+      microUuid: g % 25 === 0 ? null : `00000000-0000-4000-8000-${String(g % 200).padStart(12, '0')}`,
+      lookupTimeMs: Math.round((5 + 20 * Math.random() + (g % 500 === 0 ? 300 * Math.random() : 0)) * 100) / 100,
+      success: g % 25 !== 0,
+      fallbackUsed: g % 10 === 0,
+      sessionId: `bench-${Math.floor(g / 5)}`,
+      createdAtMillis: Date.now(),
+    };
+    if (region !== undefined) event.region = region;
+    rows.push(toAnalyticsRow(event));
   }
   return JSON.stringify(rows);
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '@supabase/supabase-js';
+import type { AnalyticsSink } from '../../src/core/analytics-sink.ts';
 import type { AnalyticsEventRow } from '../../src/core/lookup-event.ts';
 import { createSlugResolver } from '../../src/core/slug-resolver.ts';
 import { createSupabaseAnalyticsSink } from '../../src/core/supabase-analytics-sink.ts';
@@ -166,9 +167,21 @@ export function describeSdkDatabase(label: string, factory: TestDatabaseFactory)
       const endpoint = await startPostgrestInsert(db);
       try {
         const client = createClient(endpoint.url, 'anon-key', { auth: { persistSession: false, autoRefreshToken: false } });
+        // The sink as the SDK makes it, with each page-hide reply kept: awaiting it
+        // (settled, then one step) comes after the logger's own handler of it ran.
+        const sink = createSupabaseAnalyticsSink({ client });
+        const pageHideReplies: Promise<unknown>[] = [];
+        const pageHideObserved: AnalyticsSink = {
+          write: (rows) => sink.write(rows),
+          writeOnPageHide: (rows) => {
+            const reply = sink.writeOnPageHide?.(rows);
+            if (reply !== undefined) pageHideReplies.push(reply.catch(() => undefined));
+            return reply;
+          },
+        };
         const logger = createUuidLookupLogger({
           meter: createTestMeter().provider.getMeter('t'),
-          sink: createSupabaseAnalyticsSink({ client }),
+          sink: pageHideObserved,
           maxExportBatchSize: 10,
           initialRetryDelayMillis: 1,
           maxRetryDelayMillis: 5,
@@ -185,8 +198,9 @@ export function describeSdkDatabase(label: string, factory: TestDatabaseFactory)
         // learns they landed, and the queue forgets them: nothing is sent again.
         for (let i = 0; i < 3; i += 1) logger.logFailure('tiling', 5, 'Service not found');
         logger.flushOnPageHide();
-        await vi.waitFor(() => expect(endpoint.statuses.length).toBe(21));
-        await new Promise((resolve) => setTimeout(resolve, 200)); // the reply reaches the page
+        expect(pageHideReplies).toHaveLength(1);
+        await pageHideReplies[0]; // the reply reaches the page
+        expect(endpoint.statuses).toHaveLength(21);
         await logger.flush();
         expect(endpoint.statuses).toHaveLength(21);
         expect(endpoint.statuses[20]).toBe(201);

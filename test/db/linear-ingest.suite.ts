@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../src/node/db/database.ts';
+import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
+import { readMigrationFiles } from '../../src/node/schema/migration-files.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
 // Ingest must cost the same per event whatever the planner believes about the
@@ -84,6 +86,54 @@ async function analyseEmpty(db: Database): Promise<void> {
   for (const table of TABLES) await db.exec(`VACUUM ANALYZE ${table}`);
 }
 
+/** The journeys recomputed from the raw events and jobs, against the rollups; returns the rows per day and slug. */
+async function expectJourneysExact(db: Database): Promise<number> {
+  const raw = `
+    WITH s AS (
+      SELECT e.session_id, min(e.created_at) AS first_at,
+             bool_or(NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS troubled,
+             array_agg(DISTINCT e.event_properties->>'micro_slug')
+               FILTER (WHERE NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS slugs,
+             (SELECT min(j.created_at) FROM jobs j WHERE j.session_id = e.session_id) AS submitted_at
+      FROM analytics_events e WHERE e.event_name = 'uuid_lookup' AND e.session_id IS NOT NULL GROUP BY e.session_id),
+    b AS (SELECT s.*, (s.first_at AT TIME ZONE 'UTC')::date AS day,
+                 CASE WHEN submitted_at IS NULL THEN NULL
+                      ELSE 1 + (SELECT count(*)::int FROM unnest(ARRAY[10, 30, 60, 120, 300, 600, 1800, 3600]) x
+                                WHERE extract(epoch FROM submitted_at - first_at) > x) END AS bucket
+          FROM s)`;
+  const daily = await db.query(
+    `${raw}
+     SELECT day::text, troubled, count(*)::int AS sessions, count(submitted_at)::int AS submitted,
+            array_agg(bucket) FILTER (WHERE bucket IS NOT NULL) AS buckets
+     FROM b GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  const rolled = await db.query<{ day: string; troubled: boolean; sessions: number; submitted: number; submit_buckets: string[] }>(
+    `SELECT day::text, troubled, sessions::int, submitted::int, submit_buckets::text[] FROM analytics_journey_daily
+     WHERE sessions <> 0 OR submitted <> 0 ORDER BY 1, 2`,
+  );
+  const bucketCounts = (buckets: number[] | null) => Array.from({ length: 9 }, (_, i) => String((buckets ?? []).filter((b) => b === i + 1).length));
+  expect(rolled.rows).toEqual(
+    daily.rows.map((r) => ({
+      day: r.day,
+      troubled: r.troubled,
+      sessions: r.sessions,
+      submitted: r.submitted,
+      submit_buckets: bucketCounts(r.buckets as number[] | null),
+    })),
+  );
+  const slugs = await db.query(
+    `${raw}
+     SELECT day::text, slug AS micro_slug, count(*)::int AS sessions, count(submitted_at)::int AS submitted
+     FROM b, unnest(b.slugs) slug GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  const rolledSlugs = await db.query(
+    `SELECT day::text, micro_slug, sessions::int, submitted::int FROM analytics_journey_slug_daily
+     WHERE sessions <> 0 OR submitted <> 0 ORDER BY 1, 2`,
+  );
+  expect(rolledSlugs.rows).toEqual(slugs.rows);
+  return rolledSlugs.rows.length;
+}
+
 export function describeLinearIngest(label: string, factory: TestDatabaseFactory): void {
   describe(`linear event ingest on ${label}`, () => {
     let t: TestDatabase;
@@ -163,6 +213,18 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       }
       await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-3', now() - interval '1 day')`);
       await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) SELECT 'service-1', 'exact-' || s, now() + interval '2 hours' FROM generate_series(20, 400) s`);
+      // Jobs before their session's first event (the SDK sends events in batches,
+      // the job goes at once): one job, two jobs (the later one first), and a job
+      // whose session's events then come in two statements.
+      await db.exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'exact-job-first')`);
+      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-two-jobs', now() + interval '1 hour')`);
+      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-two-jobs', now() - interval '1 hour')`);
+      await db.exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'exact-job-first-2')`);
+      await db.exec(insert([event(id(12), 'exact-job-first', 'tiling', true, 0), event(id(13), 'exact-two-jobs', 'painting', false, 0)]));
+      await db.exec(insert([event(id(14), 'exact-job-first-2', 'tiling', true, 0)]));
+      await db.exec(insert([event(id(15), 'exact-job-first-2', 'job-first-failure', false, 0)]));
+      // A job whose session never sends an event counts in no journey.
+      await db.exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'exact-no-events')`);
       // Events after the job (the insert path's second route): a submitted session
       // turns troubled; another gets an event a day earlier (its day and wait move);
       // one statement mixes submitted, unsubmitted and new sessions.
@@ -174,6 +236,7 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
           event(id(9), 'exact-450', 'after-job-failure', false, 2),
           event(id(10), 'exact-new', 'tiling', true, 2),
           event(id(11), 'exact-27', 'tiling', true, 2),
+          event(id(16), 'exact-job-first', 'after-job-failure', false, 2),
         ]),
       );
 
@@ -182,51 +245,29 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       );
       expect(counts[0]).toEqual({ n: 3, ids: 3 });
 
-      // The journeys recomputed from the raw events and jobs, against the rollups.
-      const raw = `
-        WITH s AS (
-          SELECT e.session_id, min(e.created_at) AS first_at,
-                 bool_or(NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS troubled,
-                 array_agg(DISTINCT e.event_properties->>'micro_slug')
-                   FILTER (WHERE NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS slugs,
-                 (SELECT min(j.created_at) FROM jobs j WHERE j.session_id = e.session_id) AS submitted_at
-          FROM analytics_events e WHERE e.event_name = 'uuid_lookup' AND e.session_id IS NOT NULL GROUP BY e.session_id),
-        b AS (SELECT s.*, (s.first_at AT TIME ZONE 'UTC')::date AS day,
-                     CASE WHEN submitted_at IS NULL THEN NULL
-                          ELSE 1 + (SELECT count(*)::int FROM unnest(ARRAY[10, 30, 60, 120, 300, 600, 1800, 3600]) x
-                                    WHERE extract(epoch FROM submitted_at - first_at) > x) END AS bucket
-              FROM s)`;
-      const daily = await db.query(
-        `${raw}
-         SELECT day::text, troubled, count(*)::int AS sessions, count(submitted_at)::int AS submitted,
-                array_agg(bucket) FILTER (WHERE bucket IS NOT NULL) AS buckets
-         FROM b GROUP BY 1, 2 ORDER BY 1, 2`,
-      );
-      const rolled = await db.query<{ day: string; troubled: boolean; sessions: number; submitted: number; submit_buckets: string[] }>(
-        `SELECT day::text, troubled, sessions::int, submitted::int, submit_buckets::text[] FROM analytics_journey_daily
-         WHERE sessions <> 0 OR submitted <> 0 ORDER BY 1, 2`,
-      );
-      const bucketCounts = (buckets: number[] | null) => Array.from({ length: 9 }, (_, i) => String((buckets ?? []).filter((b) => b === i + 1).length));
-      expect(rolled.rows).toEqual(
-        daily.rows.map((r) => ({
-          day: r.day,
-          troubled: r.troubled,
-          sessions: r.sessions,
-          submitted: r.submitted,
-          submit_buckets: bucketCounts(r.buckets as number[] | null),
-        })),
-      );
-      const slugs = await db.query(
-        `${raw}
-         SELECT day::text, slug AS micro_slug, count(*)::int AS sessions, count(submitted_at)::int AS submitted
-         FROM b, unnest(b.slugs) slug GROUP BY 1, 2 ORDER BY 1, 2`,
-      );
-      const rolledSlugs = await db.query(
-        `SELECT day::text, micro_slug, sessions::int, submitted::int FROM analytics_journey_slug_daily
-         WHERE sessions <> 0 OR submitted <> 0 ORDER BY 1, 2`,
-      );
-      expect(rolledSlugs.rows).toEqual(slugs.rows);
-      expect(rolledSlugs.rows.length).toBeGreaterThan(10);
+      expect(await expectJourneysExact(db)).toBeGreaterThan(10);
+    });
+
+    it('repairs, when migrated, the journeys of sessions whose job came before their events', async () => {
+      const damaged = await factory({ migrate: false });
+      try {
+        const files = await readMigrationFiles();
+        const fix = '20261129000300';
+        await applyMigrations(damaged.db, { files: files.filter((file) => file.version < fix) });
+        await damaged.db.exec(eventsSql(1, 200, 'repair'));
+        // Sessions repair-1..30 get a job after their events; repair-late-* before
+        // them, and repair-late-1 a second, earlier job after its events.
+        await damaged.db.exec(`INSERT INTO jobs (micro_id, session_id) SELECT 'service-1', 'repair-' || s FROM generate_series(1, 30) s`);
+        await damaged.db.exec(`INSERT INTO jobs (micro_id, session_id) SELECT 'service-1', 'repair-late-' || s FROM generate_series(1, 5) s`);
+        await damaged.db.exec(eventsSql(1, 20, 'repair-late'));
+        await damaged.db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'repair-late-1', now() - interval '1 hour')`);
+        await expect(expectJourneysExact(damaged.db), 'the journeys before the fix').rejects.toThrow();
+        const { applied } = await applyMigrations(damaged.db, { files });
+        expect(applied.some((name) => name.startsWith(fix))).toBe(true);
+        expect(await expectJourneysExact(damaged.db)).toBeGreaterThan(0);
+      } finally {
+        await damaged.dispose();
+      }
     });
   });
 }

@@ -93,4 +93,17 @@ describe('journey rollups with two transactions on one session', () => {
     await overlap(event('race-event', false), job('race-event'));
     await expectExact();
   });
+
+  // A job before the session's first event (20261129000300): the job writes the
+  // session row too, so the two meet on its primary key whichever comes first.
+  // Before, neither waited for the other and the session counted as unsubmitted.
+  it('counts a new session as submitted when its job and its first event arrive at once, job first', async () => {
+    await overlap(job('race-job-first'), event('race-job-first', false));
+    await expectExact();
+  });
+
+  it('counts a new session as submitted when its first event and its job arrive at once, event first', async () => {
+    await overlap(event('race-event-first', true), job('race-event-first'));
+    await expectExact();
+  });
 });

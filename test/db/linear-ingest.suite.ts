@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database, Queryable } from '../../src/node/db/database.ts';
 import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
 import { readMigrationFiles } from '../../src/node/schema/migration-files.ts';
+import { runDoctor } from '../../src/node/reports/doctor.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
 // Ingest must cost the same per event whatever the planner believes about the
@@ -134,6 +135,21 @@ async function expectJourneysExact(db: Database): Promise<number> {
   return rolledSlugs.rows.length;
 }
 
+/** Every rollup row that carries a figure, without the writers' bookkeeping (prev_*), in key order. */
+async function rollupSnapshot(db: Database): Promise<Record<string, unknown[]>> {
+  const tables: Record<string, string> = {
+    hourly: 'SELECT * FROM analytics_lookup_hourly WHERE lookups <> 0 ORDER BY bucket, region',
+    service: 'SELECT * FROM analytics_lookup_service_hourly WHERE lookups <> 0 ORDER BY bucket, micro_slug',
+    sessions: `SELECT session_id, first_lookup_at, last_lookup_at, lookups, failures, fallbacks, troubled_slugs, submitted_at
+               FROM analytics_lookup_sessions ORDER BY session_id`,
+    journeys: 'SELECT * FROM analytics_journey_daily WHERE sessions <> 0 OR submitted <> 0 ORDER BY day, troubled',
+    journeySlugs: 'SELECT * FROM analytics_journey_slug_daily WHERE sessions <> 0 OR submitted <> 0 ORDER BY day, micro_slug',
+  };
+  const snapshot: Record<string, unknown[]> = {};
+  for (const [name, sql] of Object.entries(tables)) snapshot[name] = (await db.query(sql)).rows;
+  return snapshot;
+}
+
 export function describeLinearIngest(label: string, factory: TestDatabaseFactory): void {
   describe(`linear event ingest on ${label}`, () => {
     let t: TestDatabase;
@@ -246,6 +262,58 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       expect(counts[0]).toEqual({ n: 3, ids: 3 });
 
       expect(await expectJourneysExact(db)).toBeGreaterThan(10);
+    });
+
+    it('rebuilds every rollup as the triggers keep it, after a load with the triggers off, and empties the hourly ones on TRUNCATE', async () => {
+      const rollupsCheck = async () => (await runDoctor(db)).find((c) => c.name === 'lookup rollups agree with the events');
+      // Written live: events, jobs after their events, a job before its session's
+      // events, later events of submitted sessions.
+      await db.exec(eventsSql(1, 1200, 'rebuild'));
+      await db.exec(`INSERT INTO jobs (micro_id, session_id) SELECT 'service-1', 'rebuild-' || s FROM generate_series(1, 60) s`);
+      await db.exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'early-0'), ('service-1', 'job-only-0')`);
+      await db.exec(eventsSql(1, 4, 'early'));
+      await db.exec(eventsSql(1201, 1400, 'rebuild'));
+      await db.exec(eventsSql(1, 300, 'rebuild-late'));
+      const live = await rollupSnapshot(db);
+      expect(live.sessions?.length).toBeGreaterThan(200);
+      expect(await rollupsCheck()).toMatchObject({ ok: true, detail: '1704 events' });
+
+      await db.exec('SELECT public.rebuild_lookup_analytics_rollups()');
+      expect(await rollupSnapshot(db)).toEqual(live);
+      await db.exec('SELECT public.rebuild_lookup_analytics_rollups(50)');
+      expect(await rollupSnapshot(db)).toEqual(live);
+      await expect(db.exec('SELECT public.rebuild_lookup_analytics_rollups(0)')).rejects.toMatchObject({ code: '22023' });
+
+      // A load with the triggers off leaves the rollups behind; doctor says so.
+      await db.transaction(async (tx) => {
+        await tx.exec('SET LOCAL session_replication_role = replica');
+        await tx.exec(eventsSql(1401, 2000, 'rebuild'));
+        await tx.exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'rebuild-390'), ('service-1', 'job-only-1')`);
+      });
+      expect(await rollupsCheck()).toMatchObject({
+        ok: false,
+        detail: '2304 events; the hourly rollups count 1704 by region, 1704 by service',
+        fix: 'SELECT public.rebuild_lookup_analytics_rollups();',
+      });
+      await expect(expectJourneysExact(db)).rejects.toThrow();
+      // In chunks of 97 events: sessions span chunks, as late events do.
+      await db.exec('SELECT public.rebuild_lookup_analytics_rollups(97)');
+      expect(await rollupsCheck()).toMatchObject({ ok: true, detail: '2304 events' });
+      expect(await expectJourneysExact(db)).toBeGreaterThan(10);
+      // Live writes go on from the rebuilt rows: the session that had only a job gets its events.
+      await db.exec(eventsSql(1, 4, 'job-only'));
+      await db.exec(eventsSql(2001, 2100, 'rebuild'));
+      expect(await expectJourneysExact(db)).toBeGreaterThan(10);
+      const submittedJobOnly = await db.query<{ submitted: boolean }>(
+        "SELECT submitted_at IS NOT NULL AS submitted FROM analytics_lookup_sessions WHERE session_id IN ('job-only-0', 'job-only-1') ORDER BY session_id",
+      );
+      expect(submittedJobOnly.rows).toEqual([{ submitted: true }, { submitted: true }]);
+
+      // TRUNCATE empties what deletes shrink; sessions and journeys keep their history.
+      const journeys = (await rollupSnapshot(db)).journeys;
+      await db.exec('TRUNCATE analytics_events');
+      expect(await rollupsCheck()).toMatchObject({ ok: true, detail: '0 events' });
+      expect((await rollupSnapshot(db)).journeys).toEqual(journeys);
     });
 
     it('repairs, when migrated, the journeys of sessions whose job came before their events', async () => {

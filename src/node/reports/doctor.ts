@@ -186,6 +186,25 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     fix: 'SELECT public.rebuild_uuid_migration_counters();',
   });
 
+  // The lookup rollups are kept by triggers too: the events they count against the events stored.
+  const rollups = await one<{ events: string; by_region: string; by_service: string }>(
+    `SELECT (SELECT count(*) FROM public.analytics_events WHERE event_name = 'uuid_lookup')::text AS events,
+            (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_hourly)::text AS by_region,
+            (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_service_hourly)::text AS by_service`,
+  ).catch(() => undefined);
+  const rollupsAgree = rollups !== undefined && rollups.events === rollups.by_region && rollups.events === rollups.by_service;
+  checks.push({
+    name: 'lookup rollups agree with the events',
+    ok: rollupsAgree,
+    detail:
+      rollups === undefined
+        ? 'could not be checked'
+        : rollupsAgree
+          ? `${rollups.events} events`
+          : `${rollups.events} events; the hourly rollups count ${rollups.by_region} by region, ${rollups.by_service} by service`,
+    fix: 'SELECT public.rebuild_lookup_analytics_rollups();',
+  });
+
   // Supabase's linter (function_search_path_mutable) asks it of every function and procedure.
   // pg_temp is named last: left out, the caller's temporary schema is searched first for types.
   const mutable = await db.query<{ name: string }>(

@@ -15,11 +15,11 @@
 --      until the rebuild commits).
 --   2. Every session with a job gets its row as analytics_session_on_job writes
 --      it before any event (20261129000300): no lookup yet, the first job's time.
---   3. The events go, p_chunk (50,000) at a time in primary-key order, into a temporary
---      table whose AFTER INSERT trigger is analytics_rollup_on_insert(), the
---      function the live insert path runs: each chunk is one statement of events
---      arriving, later ones as late events, which that function already counts
---      exactly.
+--   3. The events go, p_chunk (50,000) at a time in the order they were
+--      written, into a temporary table whose AFTER INSERT trigger is
+--      analytics_rollup_on_insert(), the function the live insert path runs:
+--      each chunk is one statement of events arriving, and a session's events in
+--      a later chunk are late events, which that function already counts exactly.
 -- Event and job writers wait (SHARE locks) until the rebuild commits.
 --
 -- The result is what the triggers would have kept had every job and every event
@@ -32,8 +32,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  v_after uuid;
-  v_last uuid;
+  v_at timestamptz;
+  v_id uuid;
+  v_last record;
 BEGIN
   IF p_chunk IS NULL OR p_chunk < 1 THEN
     RAISE EXCEPTION 'p_chunk must be a positive number of events, not %', p_chunk USING ERRCODE = '22023';
@@ -65,18 +66,22 @@ BEGIN
   CREATE TRIGGER analytics_rollup_replay AFTER INSERT ON pg_temp.analytics_rollup_replay
     REFERENCING NEW TABLE AS new_events
     FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_rollup_on_insert();
+  -- In the order they were written (created_at, then id: a key for the chunks):
+  -- a session's events then mostly share a chunk, as they share a statement live.
   LOOP
     WITH chunk AS (
       INSERT INTO pg_temp.analytics_rollup_replay (id, event_name, event_properties, session_id, region, created_at)
       SELECT e.id, e.event_name, e.event_properties, e.session_id, e.region, e.created_at
       FROM public.analytics_events e
-      WHERE e.event_name = 'uuid_lookup' AND (v_after IS NULL OR e.id > v_after)
-      ORDER BY e.id
+      WHERE e.event_name = 'uuid_lookup'
+        AND (v_at IS NULL OR (e.created_at >= v_at AND (e.created_at > v_at OR e.id > v_id)))
+      ORDER BY e.created_at, e.id
       LIMIT p_chunk
-      RETURNING id)
-    SELECT c.id INTO v_last FROM chunk c ORDER BY c.id DESC LIMIT 1;
-    EXIT WHEN v_last IS NULL;
-    v_after := v_last;
+      RETURNING created_at, id)
+    SELECT c.created_at, c.id INTO v_last FROM chunk c ORDER BY c.created_at DESC, c.id DESC LIMIT 1;
+    EXIT WHEN v_last.id IS NULL;
+    v_at := v_last.created_at;
+    v_id := v_last.id;
     TRUNCATE pg_temp.analytics_rollup_replay;
   END LOOP;
   DROP TABLE pg_temp.analytics_rollup_replay;

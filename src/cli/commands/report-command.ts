@@ -103,7 +103,7 @@ export function registerReportCommands(program: Command): void {
     if (code !== 0) throw new ExitStatus(code);
   });
 
-  databaseOptions(program.command('doctor').description("the spec's troubleshooting as checks: indexes, statistics, RLS, roles, grants")).action(
+  databaseOptions(program.command('doctor').description("the spec's troubleshooting as checks: indexes, statistics, RLS, roles, grants, counters and rollups against the tables")).action(
     async (options: DatabaseCommandOptions) => {
       const failed = await withDatabase(options, async (database) => {
         const checks = await runDoctor(database, { embedded: database.kind === 'pglite' });

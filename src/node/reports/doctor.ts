@@ -44,7 +44,7 @@ export async function findDuplicateIndexes(db: Queryable): Promise<DuplicateInde
 }
 const ROLES = ['anon', 'authenticated', 'service_role', 'uuid_migration_monitor', 'uuid_lookup_reader'];
 
-/** The spec's troubleshooting as checks (indexes, statistics, RLS, roles, grants), each with its fix. */
+/** The spec's troubleshooting as checks (indexes, statistics, RLS, roles, grants, counters and rollups against the tables), each with its fix. */
 export async function runDoctor(db: Queryable, options: { embedded?: boolean } = {}): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const one = async <T>(sql: string, params: unknown[] = []): Promise<T | undefined> => (await db.query<T>(sql, params)).rows[0];

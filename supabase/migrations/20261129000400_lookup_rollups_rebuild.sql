@@ -20,7 +20,11 @@
 --      analytics_rollup_on_insert(), the function the live insert path runs:
 --      each chunk is one statement of events arriving, and a session's events in
 --      a later chunk are late events, which that function already counts exactly.
--- Event and job writers wait (SHARE locks) until the rebuild commits.
+-- Event and job writers wait (SHARE locks) until the rebuild commits. Measured on
+-- PostgreSQL 15 after a load with the triggers off (eight events per session,
+-- every other session with a job, 30 days): 8.7 s at one million events, 34 s at
+-- five million. In primary-key order instead, a session's events were spread over
+-- every chunk: 42 s at one million.
 --
 -- The result is what the triggers would have kept had every job and every event
 -- still stored been written with them on: sessions whose events retention
@@ -54,7 +58,7 @@ BEGIN
   GROUP BY j.session_id;
 
   -- The columns analytics_rollup_on_insert() reads from its transition table.
-  DROP TABLE IF EXISTS pg_temp.analytics_rollup_replay;
+  -- Dropped at the end, and at commit or rollback whatever happens.
   CREATE TEMPORARY TABLE analytics_rollup_replay (
     id               uuid,
     event_name       text,

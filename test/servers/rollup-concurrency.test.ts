@@ -97,6 +97,19 @@ describe('journey rollups with two transactions on one session', () => {
   // A job before the session's first event (20261129000300): the job writes the
   // session row too, so the two meet on its primary key whichever comes first.
   // Before, neither waited for the other and the session counted as unsubmitted.
+  it('rebuilds the rollups once when two rebuilds run at once: the second waits for the first', async () => {
+    for (const session of ['rebuild-a', 'rebuild-b', 'rebuild-c']) await t.db.exec(event(session, session !== 'rebuild-b'));
+    await t.db.exec(job('rebuild-a'));
+    const totals = `SELECT (SELECT sum(lookups) FROM analytics_lookup_hourly)::int AS hourly,
+                           (SELECT sum(lookups) FROM analytics_lookup_service_hourly)::int AS service,
+                           (SELECT count(*) FROM analytics_lookup_sessions)::int AS sessions`;
+    const before = (await t.db.query(totals)).rows;
+    expect(before).toEqual([{ hourly: 3, service: 3, sessions: 3 }]);
+    await overlap('SELECT public.rebuild_lookup_analytics_rollups()', 'SELECT public.rebuild_lookup_analytics_rollups()');
+    expect((await t.db.query(totals)).rows).toEqual(before);
+    await expectExact();
+  });
+
   it('counts a new session as submitted when its job and its first event arrive at once, job first', async () => {
     await overlap(job('race-job-first'), event('race-job-first', false));
     await expectExact();

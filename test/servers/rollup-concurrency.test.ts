@@ -13,6 +13,10 @@ import { serverTestDatabase } from '../support/test-databases.ts';
 // but updated the row as that transaction left it, so the journeys subtracted a
 // stale row. Now the write keeps the old figures in the row (prev_*) and the
 // triggers read them from the row they changed.
+//
+// The same harness runs two rebuilds of the lookup rollups, and two of the
+// migration counters, at once: the second must wait for the first
+// (20261129000400, 20261129000500).
 
 const event = (session: string, ok: boolean) =>
   `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
@@ -108,6 +112,14 @@ describe('journey rollups with two transactions on one session', () => {
     await overlap('SELECT public.rebuild_lookup_analytics_rollups()', 'SELECT public.rebuild_lookup_analytics_rollups()');
     expect((await t.db.query(totals)).rows).toEqual(before);
     await expectExact();
+  });
+
+  it('rebuilds the migration counters once when two rebuilds run at once: the second waits, no error', async () => {
+    await t.db.exec(job('counted-a'));
+    await t.db.exec(job('counted-b'));
+    await overlap('SELECT public.rebuild_uuid_migration_counters()', 'SELECT public.rebuild_uuid_migration_counters()');
+    const stats = await t.db.query<{ total_jobs: number }>('SELECT total_jobs::int FROM public.get_uuid_migration_stats()');
+    expect(stats.rows).toEqual([{ total_jobs: 2 }]);
   });
 
   it('counts a new session as submitted when its job and its first event arrive at once, job first', async () => {

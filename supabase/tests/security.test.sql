@@ -3,7 +3,7 @@
 -- Run with pg_prove against a database prepared with Supabase's default
 -- privileges and our migrations (npm run test:pgtap does both).
 BEGIN;
-SELECT plan(43);
+SELECT plan(46);
 
 -- Fixtures, as the owner.
 INSERT INTO public.micro_services (id, slug, name)
@@ -147,6 +147,13 @@ SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids()$$, '42501', NULL, 't
 RESET ROLE;
 SET LOCAL ROLE service_role;
 SELECT lives_ok($$SELECT * FROM public.migrate_job_uuids()$$, 'service_role runs the migration');
+SELECT lives_ok($$SELECT public.rebuild_lookup_analytics_rollups()$$, 'service_role rebuilds the lookup rollups');
+RESET ROLE;
+SET LOCAL ROLE authenticated;
+SELECT throws_ok($$SELECT public.rebuild_lookup_analytics_rollups()$$, '42501', NULL, 'signed-in users cannot rebuild the lookup rollups');
+RESET ROLE;
+SET LOCAL ROLE uuid_lookup_reader;
+SELECT throws_ok($$SELECT public.rebuild_lookup_analytics_rollups()$$, '42501', NULL, 'the dashboards'' reader cannot rebuild the lookup rollups');
 
 RESET ROLE;
 SELECT * FROM finish();

@@ -58,16 +58,16 @@ BEGIN
     ON CONFLICT (session_id) DO UPDATE SET
       prev_submitted_at = s.submitted_at,
       submitted_at = LEAST(COALESCE(s.submitted_at, excluded.submitted_at), excluded.submitted_at)
-    RETURNING s AS sess, s.prev_submitted_at)
+    RETURNING s AS sess)
   -- Rows without a lookup (lookups = 0, first_lookup_at NULL) count in no
   -- journey: left out, and so is every row this statement inserted.
-  SELECT pg_catalog.array_agg(pg_catalog.jsonb_populate_record(u.sess, pg_catalog.jsonb_build_object('submitted_at', u.prev_submitted_at)))
-           FILTER (WHERE (u.sess).lookups > 0),
-         pg_catalog.array_agg(u.sess) FILTER (WHERE (u.sess).lookups > 0)
+  SELECT pg_catalog.array_agg(pg_catalog.jsonb_populate_record(u.sess, pg_catalog.jsonb_build_object('submitted_at', (u.sess).prev_submitted_at))),
+         pg_catalog.array_agg(u.sess)
   INTO v_before, v_after
-  FROM submitted u;
+  FROM submitted u
+  WHERE (u.sess).lookups > 0;
   IF v_after IS NOT NULL THEN
-    PERFORM public._analytics_journey_change(COALESCE(v_before, '{}'), v_after);
+    PERFORM public._analytics_journey_change(v_before, v_after);
   END IF;
   RETURN NULL;
 END
@@ -96,8 +96,8 @@ BEGIN
     FROM (SELECT jb.session_id, pg_catalog.min(jb.created_at) AS first_at
           FROM public.jobs jb WHERE jb.session_id IS NOT NULL GROUP BY jb.session_id) j
     WHERE s.session_id = j.session_id AND s.submitted_at IS DISTINCT FROM j.first_at
-    RETURNING s AS sess, s.prev_submitted_at)
-  SELECT pg_catalog.array_agg(pg_catalog.jsonb_populate_record(f.sess, pg_catalog.jsonb_build_object('submitted_at', f.prev_submitted_at))),
+    RETURNING s AS sess)
+  SELECT pg_catalog.array_agg(pg_catalog.jsonb_populate_record(f.sess, pg_catalog.jsonb_build_object('submitted_at', (f.sess).prev_submitted_at))),
          pg_catalog.array_agg(f.sess)
   INTO v_before, v_after
   FROM fixed f

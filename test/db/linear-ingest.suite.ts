@@ -3,6 +3,7 @@ import type { Database, Queryable } from '../../src/node/db/database.ts';
 import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
 import { readMigrationFiles } from '../../src/node/schema/migration-files.ts';
 import { runDoctor } from '../../src/node/reports/doctor.ts';
+import { expectJourneysExact } from '../support/journeys.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
 // Ingest must cost the same per event whatever the planner believes about the
@@ -85,54 +86,6 @@ async function rowsRead(db: Database, statements: string[]): Promise<{ total: nu
 
 async function analyseEmpty(db: Database): Promise<void> {
   for (const table of TABLES) await db.exec(`VACUUM ANALYZE ${table}`);
-}
-
-/** The journeys recomputed from the raw events and jobs, against the rollups; returns the rows per day and slug. */
-async function expectJourneysExact(db: Database): Promise<number> {
-  const raw = `
-    WITH s AS (
-      SELECT e.session_id, min(e.created_at) AS first_at,
-             bool_or(NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS troubled,
-             array_agg(DISTINCT e.event_properties->>'micro_slug')
-               FILTER (WHERE NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS slugs,
-             (SELECT min(j.created_at) FROM jobs j WHERE j.session_id = e.session_id) AS submitted_at
-      FROM analytics_events e WHERE e.event_name = 'uuid_lookup' AND e.session_id IS NOT NULL GROUP BY e.session_id),
-    b AS (SELECT s.*, (s.first_at AT TIME ZONE 'UTC')::date AS day,
-                 CASE WHEN submitted_at IS NULL THEN NULL
-                      ELSE 1 + (SELECT count(*)::int FROM unnest(ARRAY[10, 30, 60, 120, 300, 600, 1800, 3600]) x
-                                WHERE extract(epoch FROM submitted_at - first_at) > x) END AS bucket
-          FROM s)`;
-  const daily = await db.query(
-    `${raw}
-     SELECT day::text, troubled, count(*)::int AS sessions, count(submitted_at)::int AS submitted,
-            array_agg(bucket) FILTER (WHERE bucket IS NOT NULL) AS buckets
-     FROM b GROUP BY 1, 2 ORDER BY 1, 2`,
-  );
-  const rolled = await db.query<{ day: string; troubled: boolean; sessions: number; submitted: number; submit_buckets: string[] }>(
-    `SELECT day::text, troubled, sessions::int, submitted::int, submit_buckets::text[] FROM analytics_journey_daily
-     WHERE sessions <> 0 OR submitted <> 0 ORDER BY 1, 2`,
-  );
-  const bucketCounts = (buckets: number[] | null) => Array.from({ length: 9 }, (_, i) => String((buckets ?? []).filter((b) => b === i + 1).length));
-  expect(rolled.rows).toEqual(
-    daily.rows.map((r) => ({
-      day: r.day,
-      troubled: r.troubled,
-      sessions: r.sessions,
-      submitted: r.submitted,
-      submit_buckets: bucketCounts(r.buckets as number[] | null),
-    })),
-  );
-  const slugs = await db.query(
-    `${raw}
-     SELECT day::text, slug AS micro_slug, count(*)::int AS sessions, count(submitted_at)::int AS submitted
-     FROM b, unnest(b.slugs) slug GROUP BY 1, 2 ORDER BY 1, 2`,
-  );
-  const rolledSlugs = await db.query(
-    `SELECT day::text, micro_slug, sessions::int, submitted::int FROM analytics_journey_slug_daily
-     WHERE sessions <> 0 OR submitted <> 0 ORDER BY 1, 2`,
-  );
-  expect(rolledSlugs.rows).toEqual(slugs.rows);
-  return rolledSlugs.rows.length;
 }
 
 /** Every rollup row that carries a figure, without the writers' bookkeeping (prev_*), in key order. */
@@ -261,7 +214,7 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       );
       expect(counts[0]).toEqual({ n: 3, ids: 3 });
 
-      expect(await expectJourneysExact(db)).toBeGreaterThan(10);
+      expect((await expectJourneysExact(db)).slugs).toBeGreaterThan(10);
     });
 
     it('rebuilds every rollup as the triggers keep it, after a load with the triggers off, and empties the hourly ones on TRUNCATE', async () => {
@@ -299,11 +252,11 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       // In chunks of 97 events: sessions span chunks, as late events do.
       await db.exec('SELECT public.rebuild_lookup_analytics_rollups(97)');
       expect(await rollupsCheck()).toMatchObject({ ok: true, detail: '2304 events' });
-      expect(await expectJourneysExact(db)).toBeGreaterThan(10);
+      expect((await expectJourneysExact(db)).slugs).toBeGreaterThan(10);
       // Live writes go on from the rebuilt rows: the session that had only a job gets its events.
       await db.exec(eventsSql(1, 4, 'job-only'));
       await db.exec(eventsSql(2001, 2100, 'rebuild'));
-      expect(await expectJourneysExact(db)).toBeGreaterThan(10);
+      expect((await expectJourneysExact(db)).slugs).toBeGreaterThan(10);
       const submittedJobOnly = await db.query<{ submitted: boolean }>(
         "SELECT submitted_at IS NOT NULL AS submitted FROM analytics_lookup_sessions WHERE session_id IN ('job-only-0', 'job-only-1') ORDER BY session_id",
       );
@@ -332,7 +285,7 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
         await expect(expectJourneysExact(damaged.db), 'the journeys before the fix').rejects.toThrow();
         const { applied } = await applyMigrations(damaged.db, { files });
         expect(applied.some((name) => name.startsWith(fix))).toBe(true);
-        expect(await expectJourneysExact(damaged.db)).toBeGreaterThan(0);
+        expect((await expectJourneysExact(damaged.db)).slugs).toBeGreaterThan(0);
       } finally {
         await damaged.dispose();
       }

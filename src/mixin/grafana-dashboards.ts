@@ -396,7 +396,7 @@ export function lookupDashboard(config: MixinConfig): Dashboard {
   );
   p.sqlTable(
     'Lookup performance by service',
-    `The spec's lookup performance by service over the selected time range (whole hours), from the hourly rollup per service; slugs with no service as __unknown__. The spec's query on the raw events:\n\n${specQueries.lookupPerformance.sql}`,
+    `The spec's lookup performance by service over the selected time range (whole hours), from the hourly rollup per service; slugs with no service as __unknown__. ${ROLLUP_FRESHNESS} The spec's query on the raw events:\n\n${specQueries.lookupPerformance.sql}`,
     { x: 0, y: 22, w: 12, h: 9 },
     { sql: lookupPerformanceRollupSql(GRAFANA_TIME_WINDOW.from, GRAFANA_TIME_WINDOW.to), unit: 'short', units: { avg_time_ms: 'ms' } },
   );
@@ -505,6 +505,10 @@ function workerRow(config: MixinConfig, p: Panels, y: number): void {
   });
 }
 
+/** How fresh the rollup panels are (migration 20261129000600). */
+const ROLLUP_FRESHNESS =
+  'New events reach the rollups in folds; the Postgres exporter folds what is pending on every scrape, so the panel is at most one scrape interval behind the events.';
+
 /**
  * Lookups per hour of day (rows) and day (columns) from the hourly rollup, one
  * field per hour: the "rows" layout Grafana's heatmap reads without calculating.
@@ -523,7 +527,7 @@ export function analyticsDashboard(config: MixinConfig): Dashboard {
   const w = GRAFANA_TIME_WINDOW;
   const p = new Panels(config);
   const rollup = 'from the hourly rollup, whole hours of the selected time range';
-  p.heatmap('Lookups by hour of day (UTC)', `Lookups per hour of day (rows) and day (columns), ${rollup}.`, { x: 0, y: 0, w: 24, h: 9 }, HEATMAP_SQL);
+  p.heatmap('Lookups by hour of day (UTC)', `Lookups per hour of day (rows) and day (columns), ${rollup}. ${ROLLUP_FRESHNESS}`, { x: 0, y: 0, w: 24, h: 9 }, HEATMAP_SQL);
   p.sqlTable(analyticsTitles.patterns, `Lookups, average and p95 time, failure and fallback rates by ISO day of week (1 = Monday) and hour, ${rollup}.`, { x: 0, y: 9, w: 12, h: 10 }, {
     sql: patternsSql(w, "'UTC'"),
     unit: 'short',
@@ -535,7 +539,7 @@ export function analyticsDashboard(config: MixinConfig): Dashboard {
     unit: 'reqps',
     exprs: [{ expr: `sum by (region) (rate(${PROMETHEUS_NAMES.lookups}{${VARS}}[$__rate_interval]))`, legend: '{{region}}' }],
   });
-  p.sqlTable(analyticsTitles.journeys, 'Wizard sessions that saw a lookup failure or fallback against clean ones: submissions and the median time to submit, from the daily journey rollup (whole UTC days).', { x: 0, y: 29, w: 12, h: 6 }, {
+  p.sqlTable(analyticsTitles.journeys, `Wizard sessions that saw a lookup failure or fallback against clean ones: submissions and the median time to submit, from the daily journey rollup (whole UTC days). ${ROLLUP_FRESHNESS}`, { x: 0, y: 29, w: 12, h: 6 }, {
     sql: journeyComparisonSql(w),
     unit: 'short',
     units: { submission_rate: 'percent', median_seconds_to_submit_at_most: 's' },

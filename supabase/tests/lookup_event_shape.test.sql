@@ -51,6 +51,8 @@ SELECT results_eq($$
   WHERE event_name = 'uuid_lookup' AND created_at > NOW() - INTERVAL '7 days'
     AND event_properties->>'micro_slug' = 'wall-painting'
 $$, $$VALUES (1, 1)$$, 'the spec''s lookup-performance query counts it as a successful lookup');
+-- Folded first: inserts reach the rollups in folds (20261129000600).
+DO $$ BEGIN PERFORM public.fold_lookup_analytics_rollups(); END $$;
 SELECT results_eq($$SELECT sum(lookups)::int, sum(failures)::int FROM public.analytics_lookup_hourly$$,
   $$VALUES (1, 0)$$, 'the hourly rollup counts it as a lookup, not a failure');
 

@@ -3,7 +3,7 @@
 -- Run with pg_prove against a database prepared with Supabase's default
 -- privileges and our migrations (npm run test:pgtap does both).
 BEGIN;
-SELECT plan(46);
+SELECT plan(55);
 
 -- Fixtures, as the owner.
 INSERT INTO public.micro_services (id, slug, name)
@@ -154,6 +154,26 @@ SELECT throws_ok($$SELECT public.rebuild_lookup_analytics_rollups()$$, '42501', 
 RESET ROLE;
 SET LOCAL ROLE uuid_lookup_reader;
 SELECT throws_ok($$SELECT public.rebuild_lookup_analytics_rollups()$$, '42501', NULL, 'the dashboards'' reader cannot rebuild the lookup rollups');
+SELECT lives_ok($$SELECT public.fold_lookup_analytics_rollups()$$, 'the dashboards'' reader folds the pending lookup events');
+RESET ROLE;
+SET LOCAL ROLE uuid_migration_monitor;
+SELECT lives_ok($$SELECT public.fold_lookup_analytics_rollups()$$, 'the exporter''s role folds the pending lookup events');
+
+-- ===== the pending lookup events (20261129000600) =====
+RESET ROLE;
+SET LOCAL ROLE anon;
+SELECT throws_ok($$SELECT * FROM public.analytics_rollup_pending$$, '42501', NULL, 'anon cannot read the pending lookup events');
+SELECT throws_ok($$INSERT INTO public.analytics_rollup_pending (id, event_name, event_properties, created_at)
+                   VALUES (gen_random_uuid(), 'uuid_lookup', '{}', now())$$, '42501', NULL, 'anon cannot add pending lookup events');
+SELECT throws_ok($$DELETE FROM public.analytics_rollup_pending$$, '42501', NULL, 'anon cannot fold by deleting pending events');
+SELECT throws_ok($$SELECT nextval('public.analytics_rollup_fold_tick')$$, '42501', NULL, 'anon cannot move the fold tick');
+SELECT throws_ok($$SELECT public.fold_lookup_analytics_rollups()$$, '42501', NULL, 'anon cannot fold the lookup rollups');
+RESET ROLE;
+SET LOCAL ROLE authenticated;
+SELECT throws_ok($$SELECT public.fold_lookup_analytics_rollups()$$, '42501', NULL, 'signed-in users cannot fold the lookup rollups');
+RESET ROLE;
+SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rollup_pending'::regclass), true,
+  'row level security is on for the pending lookup events');
 
 RESET ROLE;
 SELECT * FROM finish();

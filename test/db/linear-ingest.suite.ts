@@ -3,6 +3,7 @@ import type { Database, Queryable } from '../../src/node/db/database.ts';
 import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
 import { readMigrationFiles } from '../../src/node/schema/migration-files.ts';
 import { runDoctor } from '../../src/node/reports/doctor.ts';
+import { foldLookupRollups } from '../../src/node/reports/lookup-analytics.ts';
 import { expectJourneysExact } from '../support/journeys.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
@@ -88,8 +89,9 @@ async function analyseEmpty(db: Database): Promise<void> {
   for (const table of TABLES) await db.exec(`VACUUM ANALYZE ${table}`);
 }
 
-/** Every rollup row that carries a figure, without the writers' bookkeeping (prev_*), in key order. */
+/** Every rollup row that carries a figure, without the writers' bookkeeping (prev_*), in key order, once the pending events are folded. */
 async function rollupSnapshot(db: Database): Promise<Record<string, unknown[]>> {
+  await foldLookupRollups(db);
   const tables: Record<string, string> = {
     hourly: 'SELECT * FROM analytics_lookup_hourly WHERE lookups <> 0 ORDER BY bucket, region',
     service: 'SELECT * FROM analytics_lookup_service_hourly WHERE lookups <> 0 ORDER BY bucket, micro_slug',
@@ -101,6 +103,20 @@ async function rollupSnapshot(db: Database): Promise<Record<string, unknown[]>> 
   const snapshot: Record<string, unknown[]> = {};
   for (const [name, sql] of Object.entries(tables)) snapshot[name] = (await db.query(sql)).rows;
   return snapshot;
+}
+
+/** The hourly rollup per region recomputed from the stored events, in the snapshot's shape and order. */
+async function hourlyFromEvents(db: Database): Promise<unknown[]> {
+  const { rows } = await db.query(
+    `SELECT h.* FROM analytics_lookup_hourly h
+     JOIN (SELECT date_trunc('hour', created_at) AS bucket, COALESCE(region, '') AS region, count(*) AS lookups,
+                  count(*) FILTER (WHERE NOT (event_properties->>'success')::boolean) AS failures,
+                  sum((event_properties->>'lookup_time_ms')::numeric) AS total_ms
+           FROM analytics_events WHERE event_name = 'uuid_lookup' GROUP BY 1, 2) e
+       ON e.bucket = h.bucket AND e.region = h.region AND e.lookups = h.lookups AND e.failures = h.failures AND e.total_ms = h.total_ms
+     ORDER BY h.bucket, h.region`,
+  );
+  return rows;
 }
 
 export function describeLinearIngest(label: string, factory: TestDatabaseFactory): void {
@@ -154,52 +170,61 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       });
     }
 
-    it('keeps the sessions and journeys exact through batches, retries, later and earlier events, and jobs', async () => {
+    // Since 20261129000600 the insert path folds events into the rollups every
+    // 32nd statement: run once folding after every statement (each statement's
+    // events are then a fold of their own, every case below meets the rollups
+    // alone) and once as the insert path folds (several statements per fold).
+    for (const [mode, foldEach] of [['folded after every statement', true], ['folded as the insert path does', false]] as const) {
+    it(`keeps the sessions and journeys exact through batches, retries, later and earlier events, and jobs, ${mode}`, async () => {
       await analyseEmpty(db);
+      const exec = async (sql: string): Promise<void> => {
+        await db.exec(sql);
+        if (foldEach) await foldLookupRollups(db);
+      };
       const event = (id: string, session: string, slug: string, ok: boolean, minutesAgo: number) =>
         `('${id}', 'uuid_lookup', 'wizard_flow', '{"micro_slug": "${slug}", "micro_uuid": ${ok ? '"3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90"' : 'null'}, "lookup_time_ms": 5, "success": ${ok}, "fallback_used": false}', '${session}', now() - interval '${minutesAgo} minutes')`;
       const insert = (rows: string[]) =>
         `INSERT INTO analytics_events (id, event_name, event_category, event_properties, session_id, created_at) VALUES ${rows.join(', ')}`;
       const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
       // Many sessions at once, then in batches, over two days.
-      await db.exec(eventsSql(1, 2000, 'exact'));
-      for (const sql of inStatements((from, to) => eventsSql(from, to, 'exact'), 500, 10, 2001)) await db.exec(sql);
+      await exec(eventsSql(1, 2000, 'exact'));
+      for (const sql of inStatements((from, to) => eventsSql(from, to, 'exact'), 500, 10, 2001)) await exec(sql);
       // A retried batch, and an id twice in one statement: the primary key refuses
       // the whole statement (23505) and it changes nothing, rollups included;
       // the SDK's queue then sends the new row alone. Each lands once.
       const batch = [event(id(1), 'exact-retry', 'tiling', true, 30), event(id(2), 'exact-retry', 'tiling', false, 29)];
-      await db.exec(insert(batch));
+      await exec(insert(batch));
       const third = event(id(3), 'exact-retry', 'painting', true, 28);
       await expect(db.exec(insert([...batch, third]))).rejects.toMatchObject({ code: '23505' });
       await expect(db.exec(insert([third, third]))).rejects.toMatchObject({ code: '23505' });
-      await db.exec(insert([third]));
+      await exec(insert([third]));
       // A clean session turns troubled; another gets an event two days earlier (its day moves).
-      await db.exec(insert([event(id(4), 'exact-1', 'late-failure', false, 5)]));
-      await db.exec(insert([event(id(5), 'exact-2', 'early', true, 3 * 24 * 60)]));
+      await exec(insert([event(id(4), 'exact-1', 'late-failure', false, 5)]));
+      await exec(insert([event(id(5), 'exact-2', 'early', true, 3 * 24 * 60)]));
       // Jobs: one by one, a second job in a session, many at once.
       for (let s = 0; s < 30; s += 1) {
-        await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-${s}', now() + interval '${s * 7} minutes')`);
+        await exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-${s}', now() + interval '${s * 7} minutes')`);
       }
-      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-3', now() - interval '1 day')`);
-      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) SELECT 'service-1', 'exact-' || s, now() + interval '2 hours' FROM generate_series(20, 400) s`);
+      await exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-3', now() - interval '1 day')`);
+      await exec(`INSERT INTO jobs (micro_id, session_id, created_at) SELECT 'service-1', 'exact-' || s, now() + interval '2 hours' FROM generate_series(20, 400) s`);
       // Jobs before their session's first event (the SDK sends events in batches,
       // the job goes at once): one job, two jobs (the later one first), and a job
       // whose session's events then come in two statements.
-      await db.exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'exact-job-first')`);
-      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-two-jobs', now() + interval '1 hour')`);
-      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-two-jobs', now() - interval '1 hour')`);
-      await db.exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'exact-job-first-2')`);
-      await db.exec(insert([event(id(12), 'exact-job-first', 'tiling', true, 0), event(id(13), 'exact-two-jobs', 'painting', false, 0)]));
-      await db.exec(insert([event(id(14), 'exact-job-first-2', 'tiling', true, 0)]));
-      await db.exec(insert([event(id(15), 'exact-job-first-2', 'job-first-failure', false, 0)]));
+      await exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'exact-job-first')`);
+      await exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-two-jobs', now() + interval '1 hour')`);
+      await exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'exact-two-jobs', now() - interval '1 hour')`);
+      await exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'exact-job-first-2')`);
+      await exec(insert([event(id(12), 'exact-job-first', 'tiling', true, 0), event(id(13), 'exact-two-jobs', 'painting', false, 0)]));
+      await exec(insert([event(id(14), 'exact-job-first-2', 'tiling', true, 0)]));
+      await exec(insert([event(id(15), 'exact-job-first-2', 'job-first-failure', false, 0)]));
       // A job whose session never sends an event counts in no journey.
-      await db.exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'exact-no-events')`);
+      await exec(`INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'exact-no-events')`);
       // Events after the job (the insert path's second route): a submitted session
       // turns troubled; another gets an event a day earlier (its day and wait move);
       // one statement mixes submitted, unsubmitted and new sessions.
-      await db.exec(insert([event(id(6), 'exact-2', 'after-job-failure', false, 1)]));
-      await db.exec(insert([event(id(7), 'exact-25', 'early', true, 24 * 60)]));
-      await db.exec(
+      await exec(insert([event(id(6), 'exact-2', 'after-job-failure', false, 1)]));
+      await exec(insert([event(id(7), 'exact-25', 'early', true, 24 * 60)]));
+      await exec(
         insert([
           event(id(8), 'exact-26', 'after-job-failure', false, 2),
           event(id(9), 'exact-450', 'after-job-failure', false, 2),
@@ -215,6 +240,75 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       expect(counts[0]).toEqual({ n: 3, ids: 3 });
 
       expect((await expectJourneysExact(db)).slugs).toBeGreaterThan(10);
+    });
+    }
+
+    it('folds small statements every 32nd and large ones at once, losing and doubling nothing, through deletes, TRUNCATE and a rebuild with events pending', async () => {
+      const figures = async () =>
+        (
+          await db.query<{ events: number; pending: number; hourly: number; service: number; sessions: number }>(
+            `SELECT (SELECT count(*) FROM analytics_events WHERE event_name = 'uuid_lookup')::int AS events,
+                    (SELECT count(*) FROM analytics_rollup_pending)::int AS pending,
+                    (SELECT COALESCE(sum(lookups), 0) FROM analytics_lookup_hourly)::int AS hourly,
+                    (SELECT COALESCE(sum(lookups), 0) FROM analytics_lookup_service_hourly)::int AS service,
+                    (SELECT COALESCE(sum(lookups), 0) FROM analytics_lookup_sessions)::int AS sessions`,
+          )
+        ).rows[0];
+      // Statements of 10: the events wait, pending; one statement in 32 folds them all.
+      const pendingSeen: number[] = [];
+      for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer'), 400, 10)) {
+        await db.exec(sql);
+        const f = await figures();
+        // Every event stored is counted once: in the rollups or pending.
+        expect(f && f.hourly + f.pending).toBe(f?.events);
+        expect(f?.service).toBe(f?.hourly);
+        expect(f?.sessions).toBe(f?.hourly);
+        pendingSeen.push(f?.pending ?? -1);
+      }
+      const folds = pendingSeen.filter((p) => p === 0).length;
+      expect(folds, `pending after each statement: ${pendingSeen.join(' ')}`).toBeGreaterThanOrEqual(1);
+      expect(folds).toBeLessThanOrEqual(2);
+      expect(Math.max(...pendingSeen)).toBeLessThanOrEqual(310);
+      // The reader's fold takes what is left and says how much.
+      const left = (await figures())?.pending ?? 0;
+      expect(await foldLookupRollups(db)).toBe(left);
+      expect(await figures()).toMatchObject({ events: 400, pending: 0, hourly: 400 });
+
+      // A statement of 100 events or more folds at once, what was pending with it.
+      await db.exec(eventsSql(401, 405, 'defer'));
+      await db.exec(eventsSql(406, 555, 'defer'));
+      expect(await figures()).toMatchObject({ events: 555, pending: 0, hourly: 555, sessions: 555 });
+
+      // A retention delete with events pending (some of them deleted): folded, then subtracted.
+      for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer-delete'), 30, 10)) await db.exec(sql);
+      expect(await figures()).toMatchObject({ events: 585, pending: 30, hourly: 555 });
+      await db.exec("DELETE FROM analytics_events WHERE session_id IN ('defer-delete-1', 'defer-delete-2', 'defer-3')");
+      expect(await figures()).toMatchObject({ events: 570, pending: 0, hourly: 570, service: 570, sessions: 585 });
+      expect((await runDoctor(db)).find((c) => c.name === 'lookup rollups agree with the events')).toMatchObject({ ok: true, detail: '570 events' });
+      expect((await rollupSnapshot(db)).hourly).toEqual(await hourlyFromEvents(db));
+
+      // TRUNCATE with events pending: the sessions keep their history, the hourly figures go.
+      for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer-truncate'), 20, 10)) await db.exec(sql);
+      expect(await figures()).toMatchObject({ pending: 20 });
+      await db.exec('TRUNCATE analytics_events');
+      expect(await figures()).toEqual({ events: 0, pending: 0, hourly: 0, service: 0, sessions: 605 });
+
+      // A rebuild with events pending replays them once.
+      for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer-rebuild'), 40, 10)) await db.exec(sql);
+      expect(await figures()).toMatchObject({ events: 40, pending: 40 });
+      await db.exec('SELECT public.rebuild_lookup_analytics_rollups()');
+      expect(await figures()).toEqual({ events: 40, pending: 0, hourly: 40, service: 40, sessions: 40 });
+      expect((await rollupSnapshot(db)).hourly).toEqual(await hourlyFromEvents(db));
+      await expectJourneysExact(db);
+
+      // A fold called where triggers are off (session_replication_role = replica) still counts what it takes.
+      for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer-replica'), 20, 10)) await db.exec(sql);
+      expect(await figures()).toMatchObject({ events: 60, pending: 20, hourly: 40 });
+      await db.transaction(async (tx) => {
+        await tx.exec('SET LOCAL session_replication_role = replica');
+        await tx.exec('SELECT public.fold_lookup_analytics_rollups()');
+      });
+      expect(await figures()).toEqual({ events: 60, pending: 0, hourly: 60, service: 60, sessions: 60 });
     });
 
     it('rebuilds every rollup as the triggers keep it, after a load with the triggers off, and empties the hourly ones on TRUNCATE', async () => {

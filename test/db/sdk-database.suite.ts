@@ -6,6 +6,7 @@ import { createSlugResolver } from '../../src/core/slug-resolver.ts';
 import { createSupabaseAnalyticsSink } from '../../src/core/supabase-analytics-sink.ts';
 import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import type { Database } from '../../src/node/db/database.ts';
+import { foldLookupRollups } from '../../src/node/reports/lookup-analytics.ts';
 import { createPgAnalyticsSink } from '../../src/node/sdk/pg-analytics-sink.ts';
 import { createPgSlugSource } from '../../src/node/sdk/pg-slug-source.ts';
 import { createTestMeter } from '../support/metric-collection.ts';
@@ -113,7 +114,8 @@ export function describeSdkDatabase(label: string, factory: TestDatabaseFactory)
         ['unknown-service', 1, 15, 0, 0],
         ['wall-painting', 1, 25, 1, 0],
       ]);
-      // The Phase 6 rollups count it the same way.
+      // The Phase 6 rollups count it the same way, once folded.
+      await foldLookupRollups(db);
       const hourly = await db.query<{ lookups: number; failures: number; fallbacks: number }>(
         'SELECT sum(lookups)::int AS lookups, sum(failures)::int AS failures, sum(fallbacks)::int AS fallbacks FROM analytics_lookup_hourly',
       );
@@ -221,6 +223,7 @@ export function describeSdkDatabase(label: string, factory: TestDatabaseFactory)
         expect(endpoint.statuses.slice(21)).toEqual([503, 409, 409, 409, 409, 409, 409, 201]);
         expect(rows[0]).toEqual({ n: 18, ids: 18 });
         // The rollups counted each event once: a refused statement changed nothing.
+        await foldLookupRollups(db);
         const hourly = await db.query<{ lookups: number; failures: number }>(
           'SELECT sum(lookups)::int AS lookups, sum(failures)::int AS failures FROM analytics_lookup_hourly',
         );

@@ -236,6 +236,22 @@ describe('the stack on loopback', () => {
     expect((result.data.result[0] as { value: [number, string] }).value[1]).toBe('100');
   });
 
+  it('folds the pending lookup events into the rollups on every exporter scrape', async () => {
+    const pending = async () => Number((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_rollup_pending')).rows[0]?.n);
+    // Statements of 10 events: most leave them pending (one in 32 folds).
+    const statement = `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
+      SELECT 'uuid_lookup', 'wizard_flow', '{"micro_slug": "service-1", "micro_uuid": "3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90", "lookup_time_ms": 4, "success": true, "fallback_used": false}', 'scrape-' || g
+      FROM generate_series(1, 10) g`;
+    for (let i = 0; i < 3 || (await pending()) === 0; i += 1) await t.db.exec(statement);
+    expect(await pending()).toBeGreaterThan(0);
+    await waitFor('a scrape that folds', async () => ((await pending()) === 0 ? true : undefined));
+    const metric = await waitFor('uuid_lookup_rollups_folded_events', async () => {
+      const r = await query('uuid_lookup_rollups_folded_events');
+      return r.data.result.length > 0 ? r : undefined;
+    });
+    expect(metric.status).toBe('success');
+  });
+
   it('delivers a critical alert through Alertmanager to the webhook', async () => {
     const critical = await waitFor(
       'a critical notification',

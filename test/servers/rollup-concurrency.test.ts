@@ -18,12 +18,19 @@ import { serverTestDatabase } from '../support/test-databases.ts';
 // The same harness runs two rebuilds of the lookup rollups, and two of the
 // migration counters, at once: the second must wait for the first
 // (20261129000400, 20261129000500).
+//
+// Since 20261129000600 events reach the session rows when they are folded, not
+// when they are inserted: `event` below inserts and folds in one transaction, as
+// the every-32nd statement of the insert path does, so the sessions are written
+// by the fold. Two folds never run at once (the fold lock): the second waits for
+// the first. An insert never waits for a fold (last case).
 
 const event = (session: string, ok: boolean) =>
   `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
    VALUES ('uuid_lookup', 'wizard_flow',
            '{"micro_slug": "tiling", "micro_uuid": ${ok ? '"3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90"' : 'null'}, "lookup_time_ms": 4, "success": ${ok}, "fallback_used": false}',
-           '${session}')`;
+           '${session}');
+   SELECT public.fold_lookup_analytics_rollups()`;
 const job = (session: string) => `INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', '${session}')`;
 
 describe('journey rollups with two transactions on one session', () => {
@@ -115,6 +122,30 @@ describe('journey rollups with two transactions on one session', () => {
 
   it('counts a new session as submitted when its first event and its job arrive at once, event first', async () => {
     await overlap(event('race-event-first', true), job('race-event-first'));
+    await expectExact();
+  });
+
+  it('never makes an insert wait for a fold: a statement that would fold while another fold holds the lock leaves its events pending', async () => {
+    await first.query('BEGIN');
+    await first.query(event('fold-held', true));
+    // 120 events in one statement: it folds at once when the fold lock is free.
+    const many = `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
+      SELECT 'uuid_lookup', 'wizard_flow',
+             '{"micro_slug": "tiling", "micro_uuid": null, "lookup_time_ms": 9, "success": false, "fallback_used": true}', 'fold-skipped'
+      FROM generate_series(1, 120)`;
+    const inserted = await Promise.race([
+      second.query(many).then(() => 'inserted'),
+      new Promise((resolve) => setTimeout(() => resolve('waited'), 5000)),
+    ]);
+    expect(inserted).toBe('inserted');
+    const pending = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_rollup_pending');
+    expect(pending.rows).toEqual([{ n: 120 }]);
+    await first.query('COMMIT');
+    // Free again: the same statement folds what is pending, its own events with it.
+    await second.query(many);
+    expect((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_rollup_pending')).rows).toEqual([{ n: 0 }]);
+    const sessions = await t.db.query<{ lookups: number }>("SELECT lookups::int FROM analytics_lookup_sessions WHERE session_id = 'fold-skipped'");
+    expect(sessions.rows).toEqual([{ lookups: 240 }]);
     await expectExact();
   });
 });

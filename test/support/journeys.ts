@@ -1,13 +1,16 @@
 import { expect } from 'vitest';
 import type { Database } from '../../src/node/db/database.ts';
+import { foldLookupRollups } from '../../src/node/reports/lookup-analytics.ts';
 
 /**
  * Asserts that the journey rollups equal a recomputation from the raw events and
  * jobs (a session: its events; submitted at its first job, whatever the order),
  * per day and troubled or clean, with the submit-time buckets, and per day and
- * troubled slug. Returns how many rows of each there are.
+ * troubled slug, once the pending events are folded in. Returns how many rows of
+ * each there are.
  */
 export async function expectJourneysExact(db: Database): Promise<{ days: number; slugs: number }> {
+  await foldLookupRollups(db);
   const raw = `
     WITH s AS (
       SELECT e.session_id, min(e.created_at) AS first_at,

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.ts';
 import { readMigrationFiles } from '../schema/migration-files.ts';
+import { foldLookupRollups } from './lookup-analytics.ts';
 
 /** One diagnosis: what was checked, whether it holds, and the fix when it does not. */
 export interface DoctorCheck {
@@ -159,6 +160,7 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     ["has_table_privilege('anon', 'public.micro_services', 'SELECT')", 'anon can read micro_services (the wizard needs it)', true, 'GRANT SELECT ON micro_services TO anon, authenticated;'],
     ["has_column_privilege('anon', 'public.analytics_events', 'event_properties', 'INSERT')", 'anon can insert lookup events', true, 'uuid-lookup db apply'],
     ["has_function_privilege('uuid_migration_monitor', 'public.get_uuid_migration_stats()', 'EXECUTE')", 'the monitoring role can read the stats', true, 'GRANT EXECUTE ON FUNCTION get_uuid_migration_stats() TO uuid_migration_monitor;'],
+    ["has_function_privilege('uuid_migration_monitor', 'public.fold_lookup_analytics_rollups()', 'EXECUTE')", 'the monitoring role can fold the lookup rollups (each scrape)', true, 'GRANT EXECUTE ON FUNCTION fold_lookup_analytics_rollups() TO uuid_migration_monitor;'],
   ];
   for (const [expr, name, expected, fix] of grants) {
     const row = await one<{ has: boolean }>(`SELECT ${expr} AS has`).catch(() => undefined);
@@ -186,7 +188,9 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     fix: 'SELECT public.rebuild_uuid_migration_counters();',
   });
 
-  // The lookup rollups are kept by triggers too: the events they count against the events stored.
+  // The lookup rollups are kept by triggers too: the events they count against the
+  // events stored, once the pending events are folded in (20261129000600).
+  await foldLookupRollups(db).catch(() => undefined);
   const rollups = await one<{ events: string; by_region: string; by_service: string }>(
     `SELECT (SELECT count(*) FROM public.analytics_events WHERE event_name = 'uuid_lookup')::text AS events,
             (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_hourly)::text AS by_region,

@@ -11,6 +11,23 @@ export interface AnalyticsReportOptions {
 
 const since = (o: AnalyticsReportOptions): number => o.sinceMinutes ?? 7 * 24 * 60;
 
+/**
+ * Folds the lookup events still pending into the rollups, so that what is read
+ * next counts every committed event; returns how many it folded. Inserts fold in
+ * batches of statements (migration 20261129000600): every reader of the rollups
+ * that must be exact calls this first. A schema from before that migration has
+ * nothing pending (0).
+ */
+export async function foldLookupRollups(db: Queryable): Promise<number> {
+  try {
+    const { rows } = await db.query<{ folded: string | number }>('SELECT public.fold_lookup_analytics_rollups() AS folded');
+    return Number(rows[0]?.folded ?? 0);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === '42883') return 0; // undefined_function: no such migration yet
+    throw error;
+  }
+}
+
 /** One row of a pattern or region report. */
 export interface LookupFigures {
   lookups: number;
@@ -36,12 +53,14 @@ export async function lookupPatterns(
   db: Queryable,
   options: AnalyticsReportOptions = {},
 ): Promise<({ day_of_week: number; hour: number } & LookupFigures)[]> {
+  await foldLookupRollups(db);
   const { rows } = await db.query<Record<string, unknown>>(patternsSql(lastMinutes('$1::int'), '$2'), [since(options), options.timeZone ?? 'UTC']);
   return rows.map((r) => ({ day_of_week: Number(r.day_of_week), hour: Number(r.hour), ...figures(r) }));
 }
 
 /** The same figures per region, slowest and most failing first. */
 export async function lookupRegions(db: Queryable, options: AnalyticsReportOptions = {}): Promise<({ region: string } & LookupFigures)[]> {
+  await foldLookupRollups(db);
   const { rows } = await db.query<Record<string, unknown>>(regionsSql(lastMinutes('$1::int')), [since(options)]);
   return rows.map((r) => ({ region: String(r.region), ...figures(r) }));
 }
@@ -72,6 +91,7 @@ export async function lookupJourneys(
   options: AnalyticsReportOptions = {},
 ): Promise<{ comparison: JourneyComparison[]; costliest: CostlyService[] }> {
   const minutes = since(options);
+  await foldLookupRollups(db);
   const comparison = await db.query<Record<string, unknown>>(journeyComparisonSql(lastMinutes('$1::int')), [minutes]);
   const costliest = await db.query<Record<string, unknown>>(costliestServicesSql(lastMinutes('$1::int')), [minutes]);
   return {

@@ -238,7 +238,7 @@ async function measure(template: string, total: number, size: number, triggers: 
     // noise. SYNCHRONOUS_COMMIT=on measures what a server with the default pays.
     await client.query(`SET synchronous_commit = ${synchronousCommit}`);
     const before = await client.query<{ n: string; pid: number }>('SELECT count(*) AS n, pg_backend_pid() AS pid FROM analytics_events');
-    const fold = await client.query<{ has: boolean }>(`SELECT to_regprocedure('public.fold_lookup_analytics_rollups()') IS NOT NULL AS has`);
+    const fold = await client.query<{ has: boolean }>(`SELECT to_regproc('public.fold_lookup_analytics_rollups') IS NOT NULL AS has`);
     const hasFold = fold.rows[0]?.has === true;
     const pid = before.rows[0]?.pid ?? 0;
     const sql = eventsSql('bench', total);

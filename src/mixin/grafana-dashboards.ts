@@ -507,7 +507,7 @@ function workerRow(config: MixinConfig, p: Panels, y: number): void {
 
 /** How fresh the rollup panels are (migration 20261129000600). */
 const ROLLUP_FRESHNESS =
-  'New events reach the rollups in folds; the Postgres exporter folds what is pending on every scrape, so the panel is at most one scrape interval behind the events.';
+  'New events reach the rollups in folds: one insert in 32 folds, and the Postgres exporter folds what is pending on every scrape, so the panel is a scrape interval behind the events at most, unless a long transaction holds the fold (uuid_lookup_rollups_fold_skipped).';
 
 /**
  * Lookups per hour of day (rows) and day (columns) from the hourly rollup, one
@@ -528,13 +528,13 @@ export function analyticsDashboard(config: MixinConfig): Dashboard {
   const p = new Panels(config);
   const rollup = 'from the hourly rollup, whole hours of the selected time range';
   p.heatmap('Lookups by hour of day (UTC)', `Lookups per hour of day (rows) and day (columns), ${rollup}. ${ROLLUP_FRESHNESS}`, { x: 0, y: 0, w: 24, h: 9 }, HEATMAP_SQL);
-  p.sqlTable(analyticsTitles.patterns, `Lookups, average and p95 time, failure and fallback rates by ISO day of week (1 = Monday) and hour, ${rollup}.`, { x: 0, y: 9, w: 12, h: 10 }, {
+  p.sqlTable(analyticsTitles.patterns, `Lookups, average and p95 time, failure and fallback rates by ISO day of week (1 = Monday) and hour, ${rollup}. ${ROLLUP_FRESHNESS}`, { x: 0, y: 9, w: 12, h: 10 }, {
     sql: patternsSql(w, "'UTC'"),
     unit: 'short',
     units: FIGURE_UNITS,
   });
-  p.sqlTable(analyticsTitles.regions, `The same figures by the region the SDK reported, ${rollup}.`, { x: 12, y: 9, w: 12, h: 10 }, { sql: regionsSql(w), unit: 'short', units: FIGURE_UNITS });
-  p.geomap('Lookups by region (map)', `Regions that are ISO 3166 country codes, sized by lookups and coloured by average time, ${rollup}.`, { x: 0, y: 19, w: 12, h: 10 }, regionsSql(w));
+  p.sqlTable(analyticsTitles.regions, `The same figures by the region the SDK reported, ${rollup}. ${ROLLUP_FRESHNESS}`, { x: 12, y: 9, w: 12, h: 10 }, { sql: regionsSql(w), unit: 'short', units: FIGURE_UNITS });
+  p.geomap('Lookups by region (map)', `Regions that are ISO 3166 country codes, sized by lookups and coloured by average time, ${rollup}. ${ROLLUP_FRESHNESS}`, { x: 0, y: 19, w: 12, h: 10 }, regionsSql(w));
   p.timeseries('Lookups per second by region', 'The metrics\' region label: known regions by name, the rest as other (bounded cardinality).', { x: 12, y: 19, w: 12, h: 10 }, {
     unit: 'reqps',
     exprs: [{ expr: `sum by (region) (rate(${PROMETHEUS_NAMES.lookups}{${VARS}}[$__rate_interval]))`, legend: '{{region}}' }],
@@ -544,7 +544,7 @@ export function analyticsDashboard(config: MixinConfig): Dashboard {
     unit: 'short',
     units: { submission_rate: 'percent', median_seconds_to_submit_at_most: 's' },
   });
-  p.sqlTable(analyticsTitles.costliest, 'Services whose failures or fallbacks cost the most submissions, against the clean sessions\' submission rate (whole UTC days).', { x: 12, y: 29, w: 12, h: 10 }, {
+  p.sqlTable(analyticsTitles.costliest, `Services whose failures or fallbacks cost the most submissions, against the clean sessions' submission rate (whole UTC days). ${ROLLUP_FRESHNESS}`, { x: 12, y: 29, w: 12, h: 10 }, {
     sql: costliestServicesSql(w),
     unit: 'short',
     units: { submission_rate: 'percent' },

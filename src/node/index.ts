@@ -41,7 +41,7 @@ export { checkExitCode, checkThresholds } from './reports/check-thresholds.ts';
 export type { DoctorCheck } from './reports/doctor.ts';
 export type { DuplicateIndexes } from './reports/doctor.ts';
 export { findDuplicateIndexes, runDoctor } from './reports/doctor.ts';
-export type { AnalyticsReportOptions, CostlyService, JourneyComparison, LookupFigures } from './reports/lookup-analytics.ts';
+export type { AnalyticsReportOptions, CostlyService, FoldOutcome, JourneyComparison, LookupFigures } from './reports/lookup-analytics.ts';
 export { foldLookupRollups, lookupJourneys, lookupPatterns, lookupRegions } from './reports/lookup-analytics.ts';
 export type { ReportName } from './reports/run-report.ts';
 export { reportNames, runReport } from './reports/run-report.ts';

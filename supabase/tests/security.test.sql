@@ -3,7 +3,7 @@
 -- Run with pg_prove against a database prepared with Supabase's default
 -- privileges and our migrations (npm run test:pgtap does both).
 BEGIN;
-SELECT plan(55);
+SELECT plan(62);
 
 -- Fixtures, as the owner.
 INSERT INTO public.micro_services (id, slug, name)
@@ -171,6 +171,17 @@ SELECT throws_ok($$SELECT public.fold_lookup_analytics_rollups()$$, '42501', NUL
 RESET ROLE;
 SET LOCAL ROLE authenticated;
 SELECT throws_ok($$SELECT public.fold_lookup_analytics_rollups()$$, '42501', NULL, 'signed-in users cannot fold the lookup rollups');
+SELECT throws_ok($$SELECT * FROM public.analytics_rollup_pending$$, '42501', NULL, 'signed-in users cannot read the pending lookup events');
+SELECT throws_ok($$TRUNCATE public.analytics_rollup_pending$$, '42501', NULL, 'signed-in users cannot drop the pending lookup events');
+RESET ROLE;
+SET LOCAL ROLE service_role;
+SELECT lives_ok($$SELECT count(*) FROM public.analytics_rollup_pending$$, 'service_role counts the pending lookup events');
+SELECT throws_ok($$INSERT INTO public.analytics_rollup_pending (id, event_name, event_properties, created_at)
+                   VALUES (gen_random_uuid(), 'uuid_lookup', '{"lookup_time_ms": "oops"}', now())$$, '42501', NULL,
+  'service_role cannot add a pending lookup event (a malformed one would stop every fold)');
+SELECT throws_ok($$UPDATE public.analytics_rollup_pending SET region = 'x'$$, '42501', NULL, 'service_role cannot change pending lookup events');
+SELECT throws_ok($$TRUNCATE public.analytics_rollup_pending$$, '42501', NULL, 'service_role cannot drop pending lookup events unfolded');
+SELECT lives_ok($$SELECT public.fold_lookup_analytics_rollups()$$, 'service_role folds the pending lookup events');
 RESET ROLE;
 SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rollup_pending'::regclass), true,
   'row level security is on for the pending lookup events');

@@ -105,18 +105,32 @@ async function rollupSnapshot(db: Database): Promise<Record<string, unknown[]>> 
   return snapshot;
 }
 
-/** The hourly rollup per region recomputed from the stored events, in the snapshot's shape and order. */
-async function hourlyFromEvents(db: Database): Promise<unknown[]> {
-  const { rows } = await db.query(
-    `SELECT h.* FROM analytics_lookup_hourly h
-     JOIN (SELECT date_trunc('hour', created_at) AS bucket, COALESCE(region, '') AS region, count(*) AS lookups,
-                  count(*) FILTER (WHERE NOT (event_properties->>'success')::boolean) AS failures,
-                  sum((event_properties->>'lookup_time_ms')::numeric) AS total_ms
-           FROM analytics_events WHERE event_name = 'uuid_lookup' GROUP BY 1, 2) e
-       ON e.bucket = h.bucket AND e.region = h.region AND e.lookups = h.lookups AND e.failures = h.failures AND e.total_ms = h.total_ms
-     ORDER BY h.bucket, h.region`,
+/** The SDK's latency bucket bounds (ms), as the hourly rollup's histogram counts them; the last bucket is above 10,000. */
+const BUCKET_BOUNDS = [5, 10, 25, 50, 75, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+/** Asserts that the hourly rollup per region, every figure and the histogram, equals a recomputation from the stored events. */
+async function expectHourlyExact(db: Database): Promise<number> {
+  const buckets = [...BUCKET_BOUNDS, Infinity]
+    .map((upper, i) => {
+      const lower = i === 0 ? null : BUCKET_BOUNDS[i - 1];
+      const conditions = [lower === null ? null : `ms > ${lower}`, upper === Infinity ? null : `ms <= ${upper}`].filter((c) => c !== null);
+      return `count(*) FILTER (WHERE ${conditions.join(' AND ')})`;
+    })
+    .join(', ');
+  const raw = await db.query(
+    `SELECT bucket, region, count(*)::int AS lookups, count(*) FILTER (WHERE NOT ok)::int AS failures,
+            count(*) FILTER (WHERE fb)::int AS fallbacks, sum(ms)::text AS total_ms, ARRAY[${buckets}]::text AS histogram
+     FROM (SELECT date_trunc('hour', created_at) AS bucket, COALESCE(region, '') AS region, (event_properties->>'success')::boolean AS ok,
+                  (event_properties->>'fallback_used')::boolean AS fb, (event_properties->>'lookup_time_ms')::numeric AS ms
+           FROM analytics_events WHERE event_name = 'uuid_lookup') e
+     GROUP BY 1, 2 ORDER BY 1, 2`,
   );
-  return rows;
+  const rolled = await db.query(
+    `SELECT bucket, region, lookups::int, failures::int, fallbacks::int, total_ms::text, duration_buckets::text AS histogram
+     FROM analytics_lookup_hourly WHERE lookups <> 0 ORDER BY 1, 2`,
+  );
+  expect(rolled.rows).toEqual(raw.rows);
+  return raw.rows.length;
 }
 
 export function describeLinearIngest(label: string, factory: TestDatabaseFactory): void {
@@ -254,7 +268,8 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
                     (SELECT COALESCE(sum(lookups), 0) FROM analytics_lookup_sessions)::int AS sessions`,
           )
         ).rows[0];
-      // Statements of 10: the events wait, pending; one statement in 32 folds them all.
+      // Statements of 10: the events wait, pending; the 32nd statement folds them all.
+      await db.exec("SELECT setval('analytics_rollup_fold_tick', 1, false)");
       const pendingSeen: number[] = [];
       for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer'), 400, 10)) {
         await db.exec(sql);
@@ -265,14 +280,11 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
         expect(f?.sessions).toBe(f?.hourly);
         pendingSeen.push(f?.pending ?? -1);
       }
-      const folds = pendingSeen.filter((p) => p === 0).length;
-      expect(folds, `pending after each statement: ${pendingSeen.join(' ')}`).toBeGreaterThanOrEqual(1);
-      expect(folds).toBeLessThanOrEqual(2);
-      expect(Math.max(...pendingSeen)).toBeLessThanOrEqual(310);
+      expect(pendingSeen).toEqual(Array.from({ length: 40 }, (_, i) => (i + 1 < 32 ? 10 * (i + 1) : 10 * (i + 1 - 32))));
       // The reader's fold takes what is left and says how much.
-      const left = (await figures())?.pending ?? 0;
-      expect(await foldLookupRollups(db)).toBe(left);
+      expect(await foldLookupRollups(db)).toEqual({ folded: 80 });
       expect(await figures()).toMatchObject({ events: 400, pending: 0, hourly: 400 });
+      expect(await expectHourlyExact(db)).toBeGreaterThan(20);
 
       // A statement of 100 events or more folds at once, what was pending with it.
       await db.exec(eventsSql(401, 405, 'defer'));
@@ -282,26 +294,49 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       // A retention delete with events pending (some of them deleted): folded, then subtracted.
       for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer-delete'), 30, 10)) await db.exec(sql);
       expect(await figures()).toMatchObject({ events: 585, pending: 30, hourly: 555 });
+      // Pending (defer-delete-1 and -2, five events each) and folded (defer-3, five): the pending ones
+      // are folded, then all fifteen subtracted; the other pending events wait.
       await db.exec("DELETE FROM analytics_events WHERE session_id IN ('defer-delete-1', 'defer-delete-2', 'defer-3')");
-      expect(await figures()).toMatchObject({ events: 570, pending: 0, hourly: 570, service: 570, sessions: 585 });
-      expect((await runDoctor(db)).find((c) => c.name === 'lookup rollups agree with the events')).toMatchObject({ ok: true, detail: '570 events' });
-      expect((await rollupSnapshot(db)).hourly).toEqual(await hourlyFromEvents(db));
+      expect(await figures()).toEqual({ events: 570, pending: 20, hourly: 550, service: 550, sessions: 565 });
+      expect((await runDoctor(db)).find((c) => c.name === 'lookup rollups agree with the events')).toMatchObject({
+        ok: true,
+        detail: '570 events, 20 of them pending a fold',
+      });
+      expect(await foldLookupRollups(db)).toEqual({ folded: 20 });
+      await expectHourlyExact(db);
 
       // TRUNCATE with events pending: the sessions keep their history, the hourly figures go.
       for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer-truncate'), 20, 10)) await db.exec(sql);
       expect(await figures()).toMatchObject({ pending: 20 });
       await db.exec('TRUNCATE analytics_events');
       expect(await figures()).toEqual({ events: 0, pending: 0, hourly: 0, service: 0, sessions: 605 });
+      // A rebuild is refused at REPEATABLE READ, and so is a reader's fold: an older snapshot
+      // would drop pending events it cannot replay, or miss folds committed since.
+      for (const call of ['SELECT public.rebuild_lookup_analytics_rollups()', 'SELECT public.fold_lookup_analytics_rollups()']) {
+        await expect(
+          db.transaction(async (tx) => {
+            await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+            await tx.exec(call);
+          }),
+        ).rejects.toMatchObject({ code: '25000' });
+      }
 
       // A rebuild with events pending replays them once.
       for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer-rebuild'), 40, 10)) await db.exec(sql);
       expect(await figures()).toMatchObject({ events: 40, pending: 40 });
       await db.exec('SELECT public.rebuild_lookup_analytics_rollups()');
       expect(await figures()).toEqual({ events: 40, pending: 0, hourly: 40, service: 40, sessions: 40 });
-      expect((await rollupSnapshot(db)).hourly).toEqual(await hourlyFromEvents(db));
+      await expectHourlyExact(db);
       await expectJourneysExact(db);
 
-      // A fold called where triggers are off (session_replication_role = replica) still counts what it takes.
+      // Where triggers are off (session_replication_role = replica) a rebuild is refused (its replay
+      // would not run them: it would only empty the rollups), and a fold still counts what it takes.
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.exec('SET LOCAL session_replication_role = replica');
+          await tx.exec('SELECT public.rebuild_lookup_analytics_rollups()');
+        }),
+      ).rejects.toMatchObject({ code: '25000' });
       for (const sql of inStatements((from, to) => eventsSql(from, to, 'defer-replica'), 20, 10)) await db.exec(sql);
       expect(await figures()).toMatchObject({ events: 60, pending: 20, hourly: 40 });
       await db.transaction(async (tx) => {
@@ -309,6 +344,16 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
         await tx.exec('SELECT public.fold_lookup_analytics_rollups()');
       });
       expect(await figures()).toEqual({ events: 60, pending: 0, hourly: 60, service: 60, sessions: 60 });
+
+      // At REPEATABLE READ even a statement of 100 events leaves them pending (a fold there could
+      // fail the insert on rows another fold deleted since the snapshot).
+      await db.transaction(async (tx) => {
+        await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+        await tx.exec(eventsSql(1, 120, 'defer-repeatable'));
+      });
+      expect(await figures()).toEqual({ events: 180, pending: 120, hourly: 60, service: 60, sessions: 60 });
+      expect(await foldLookupRollups(db)).toEqual({ folded: 120 });
+      await expectHourlyExact(db);
     });
 
     it('rebuilds every rollup as the triggers keep it, after a load with the triggers off, and empties the hourly ones on TRUNCATE', async () => {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
@@ -250,6 +251,25 @@ describe('the stack on loopback', () => {
       return r.data.result.length > 0 ? r : undefined;
     });
     expect(metric.status).toBe('success');
+    // A transaction that folded and stays open holds the fold lock: the scrape skips its
+    // fold (fold_skipped 1) instead of waiting, so the migration metrics keep coming.
+    const holder = new pg.Client({ connectionString: t.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT public.fold_lookup_analytics_rollups()');
+      await waitFor('a scrape that skips its fold', async () => {
+        const r = await query('uuid_lookup_rollups_fold_skipped == 1 and on() uuid_migration_total_jobs > 0');
+        return r.data.result.length > 0 ? r : undefined;
+      });
+      await holder.query('COMMIT');
+      await waitFor('a scrape that folds again', async () => {
+        const r = await query('uuid_lookup_rollups_fold_skipped == 0');
+        return r.data.result.length > 0 ? r : undefined;
+      });
+    } finally {
+      await holder.end();
+    }
   });
 
   it('delivers a critical alert through Alertmanager to the webhook', async () => {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { foldLookupRollups } from '../../src/node/reports/lookup-analytics.ts';
 import { expectJourneysExact } from '../support/journeys.ts';
 import type { TestDatabase } from '../support/test-databases.ts';
 import { serverTestDatabase } from '../support/test-databases.ts';
@@ -50,8 +51,12 @@ describe('journey rollups with two transactions on one session', () => {
     await t.dispose();
   });
 
-  /** Runs `a` in an open transaction on `first`, starts `b` on `second`, commits `a` once `b` waits, and returns when `b` is done. */
-  async function overlap(a: string, b: string): Promise<void> {
+  /**
+   * Runs `a` in an open transaction on `first`, starts `b` on `second`, once `b`
+   * waits runs `then` (if given) in the first transaction and commits it, and
+   * returns when `b` is done.
+   */
+  async function overlap(a: string, b: string, then?: string): Promise<void> {
     await first.query('BEGIN');
     await first.query(a);
     const { rows } = await second.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
@@ -66,6 +71,7 @@ describe('journey rollups with two transactions on one session', () => {
       if (i > 200) throw new Error('the second statement never waited for the first');
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    if (then !== undefined) await first.query(then);
     await first.query('COMMIT');
     await running;
   }
@@ -148,4 +154,33 @@ describe('journey rollups with two transactions on one session', () => {
     expect(sessions.rows).toEqual([{ lookups: 240 }]);
     await expectExact();
   });
+
+  it('lets a retention delete run in a transaction whose job holds a session a folding insert waits for: no deadlock', async () => {
+    // The insert (150 events: it folds at once) waits for the job's session row; the same
+    // transaction then deletes old events. Before the delete took no fold lock, it waited for
+    // the insert's, and the insert was aborted as a deadlock.
+    const many = `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
+      SELECT 'uuid_lookup', 'wizard_flow',
+             '{"micro_slug": "tiling", "micro_uuid": null, "lookup_time_ms": 9, "success": false, "fallback_used": true}', 'no-deadlock'
+      FROM generate_series(1, 150)`;
+    await overlap(job('no-deadlock'), many, "DELETE FROM analytics_events WHERE created_at < now() - interval '30 days'");
+    expect((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_rollup_pending')).rows).toEqual([{ n: 0 }]);
+    await expectExact();
+  });
+
+  it('lets a fold that must not wait (the exporter\'s) skip while another holds the lock, and bounds the wait of one that may', async () => {
+    await t.db.exec(event('held', true));
+    await first.query('BEGIN');
+    await first.query('SELECT public.fold_lookup_analytics_rollups()');
+    await t.db.exec(`INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
+      VALUES ('uuid_lookup', 'wizard_flow', '{"micro_slug": "tiling", "micro_uuid": null, "lookup_time_ms": 4, "success": false, "fallback_used": false}', 'held')`);
+    const started = Date.now();
+    expect((await second.query('SELECT public.fold_lookup_analytics_rollups(false) AS folded')).rows).toEqual([{ folded: null }]);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // A reader's fold waits up to the function's lock_timeout (10 s), then goes on unfolded.
+    expect(await foldLookupRollups(t.db)).toEqual({ skipped: 'another fold held the lock for 10 s (55P03)' });
+    await first.query('COMMIT');
+    expect(await foldLookupRollups(t.db)).toEqual({ folded: 1 });
+    await expectExact();
+  }, 30_000);
 });

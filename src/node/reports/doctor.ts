@@ -1,6 +1,5 @@
 import type { Queryable } from '../db/database.ts';
 import { readMigrationFiles } from '../schema/migration-files.ts';
-import { foldLookupRollups } from './lookup-analytics.ts';
 
 /** One diagnosis: what was checked, whether it holds, and the fix when it does not. */
 export interface DoctorCheck {
@@ -160,7 +159,7 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     ["has_table_privilege('anon', 'public.micro_services', 'SELECT')", 'anon can read micro_services (the wizard needs it)', true, 'GRANT SELECT ON micro_services TO anon, authenticated;'],
     ["has_column_privilege('anon', 'public.analytics_events', 'event_properties', 'INSERT')", 'anon can insert lookup events', true, 'uuid-lookup db apply'],
     ["has_function_privilege('uuid_migration_monitor', 'public.get_uuid_migration_stats()', 'EXECUTE')", 'the monitoring role can read the stats', true, 'GRANT EXECUTE ON FUNCTION get_uuid_migration_stats() TO uuid_migration_monitor;'],
-    ["has_function_privilege('uuid_migration_monitor', 'public.fold_lookup_analytics_rollups()', 'EXECUTE')", 'the monitoring role can fold the lookup rollups (each scrape)', true, 'GRANT EXECUTE ON FUNCTION fold_lookup_analytics_rollups() TO uuid_migration_monitor;'],
+    ["has_function_privilege('uuid_migration_monitor', 'public.fold_lookup_analytics_rollups(boolean)', 'EXECUTE')", 'the monitoring role can fold the lookup rollups (each scrape)', true, 'GRANT EXECUTE ON FUNCTION fold_lookup_analytics_rollups(boolean) TO uuid_migration_monitor;'],
   ];
   for (const [expr, name, expected, fix] of grants) {
     const row = await one<{ has: boolean }>(`SELECT ${expr} AS has`).catch(() => undefined);
@@ -188,15 +187,21 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     fix: 'SELECT public.rebuild_uuid_migration_counters();',
   });
 
-  // The lookup rollups are kept by triggers too: the events they count against the
-  // events stored, once the pending events are folded in (20261129000600).
-  await foldLookupRollups(db).catch(() => undefined);
-  const rollups = await one<{ events: string; by_region: string; by_service: string }>(
+  // The lookup rollups are kept by triggers too: the events stored against what the
+  // rollups count plus the events pending a fold (20261129000600), in one
+  // statement so that an insert committing meanwhile cannot make them differ.
+  // Before that migration there is no pending table: none pending.
+  const pendingTable = await one<{ has: boolean }>(`SELECT to_regclass('public.analytics_rollup_pending') IS NOT NULL AS has`).catch(() => undefined);
+  const rollups = await one<{ events: string; by_region: string; by_service: string; pending: string }>(
     `SELECT (SELECT count(*) FROM public.analytics_events WHERE event_name = 'uuid_lookup')::text AS events,
             (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_hourly)::text AS by_region,
-            (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_service_hourly)::text AS by_service`,
+            (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_service_hourly)::text AS by_service,
+            ${pendingTable?.has === true ? '(SELECT count(*) FROM public.analytics_rollup_pending)' : '0'}::text AS pending`,
   ).catch(() => undefined);
-  const rollupsAgree = rollups !== undefined && rollups.events === rollups.by_region && rollups.events === rollups.by_service;
+  const counted = (rolled: string, pending: string): string => String(BigInt(rolled) + BigInt(pending));
+  const rollupsAgree =
+    rollups !== undefined && rollups.events === counted(rollups.by_region, rollups.pending) && rollups.events === counted(rollups.by_service, rollups.pending);
+  const pendingNote = rollups !== undefined && rollups.pending !== '0' ? `, ${rollups.pending} of them pending a fold` : '';
   checks.push({
     name: 'lookup rollups agree with the events',
     ok: rollupsAgree,
@@ -204,8 +209,8 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
       rollups === undefined
         ? 'could not be checked'
         : rollupsAgree
-          ? `${rollups.events} events`
-          : `${rollups.events} events; the hourly rollups count ${rollups.by_region} by region, ${rollups.by_service} by service`,
+          ? `${rollups.events} events${pendingNote}`
+          : `${rollups.events} events; the hourly rollups count ${rollups.by_region} by region, ${rollups.by_service} by service${pendingNote}`,
     fix: 'SELECT public.rebuild_lookup_analytics_rollups();',
   });
 

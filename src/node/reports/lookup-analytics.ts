@@ -7,24 +7,42 @@ export interface AnalyticsReportOptions {
   sinceMinutes?: number;
   /** IANA time zone for hours and days (patterns). Default UTC. */
   timeZone?: string;
+  /** Fold the pending lookup events first (foldLookupRollups). Default true; false when the caller just did. */
+  fold?: boolean;
 }
 
 const since = (o: AnalyticsReportOptions): number => o.sinceMinutes ?? 7 * 24 * 60;
 
+/** What a reader's fold did: how many events it folded, or why it could not. */
+export type FoldOutcome = { folded: number } | { skipped: string };
+
+/** SQLSTATEs after which a reader goes on with the rollups as they are. */
+const FOLD_SKIPPED: Record<string, string> = {
+  '42883': 'the schema predates migration 20261129000600: nothing is pending',
+  '42501': 'this login may not run fold_lookup_analytics_rollups()',
+  '25006': 'the connection is read-only',
+  '55P03': 'another fold held the lock for 10 s',
+  '25000': 'the transaction is not at READ COMMITTED',
+};
+
 /**
  * Folds the lookup events still pending into the rollups, so that what is read
- * next counts every committed event; returns how many it folded. Inserts fold in
- * batches of statements (migration 20261129000600): every reader of the rollups
- * that must be exact calls this first. A schema from before that migration has
- * nothing pending (0).
+ * next counts every committed event. Inserts fold in batches of statements
+ * (migration 20261129000600): every reader of the rollups that must be exact
+ * calls this first. When the fold cannot run (a read-only connection, a login
+ * without the grant, a fold held elsewhere past the lock timeout) it says why
+ * and the reader goes on: the figures then miss the events stored since the last
+ * fold. Other errors are thrown.
  */
-export async function foldLookupRollups(db: Queryable): Promise<number> {
+export async function foldLookupRollups(db: Queryable): Promise<FoldOutcome> {
   try {
     const { rows } = await db.query<{ folded: string | number }>('SELECT public.fold_lookup_analytics_rollups() AS folded');
-    return Number(rows[0]?.folded ?? 0);
+    return { folded: Number(rows[0]?.folded ?? 0) };
   } catch (error) {
-    if ((error as { code?: unknown }).code === '42883') return 0; // undefined_function: no such migration yet
-    throw error;
+    const code = (error as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? FOLD_SKIPPED[code] : undefined;
+    if (reason === undefined) throw error;
+    return { skipped: `${reason} (${code})` };
   }
 }
 
@@ -53,14 +71,14 @@ export async function lookupPatterns(
   db: Queryable,
   options: AnalyticsReportOptions = {},
 ): Promise<({ day_of_week: number; hour: number } & LookupFigures)[]> {
-  await foldLookupRollups(db);
+  if (options.fold !== false) await foldLookupRollups(db);
   const { rows } = await db.query<Record<string, unknown>>(patternsSql(lastMinutes('$1::int'), '$2'), [since(options), options.timeZone ?? 'UTC']);
   return rows.map((r) => ({ day_of_week: Number(r.day_of_week), hour: Number(r.hour), ...figures(r) }));
 }
 
 /** The same figures per region, slowest and most failing first. */
 export async function lookupRegions(db: Queryable, options: AnalyticsReportOptions = {}): Promise<({ region: string } & LookupFigures)[]> {
-  await foldLookupRollups(db);
+  if (options.fold !== false) await foldLookupRollups(db);
   const { rows } = await db.query<Record<string, unknown>>(regionsSql(lastMinutes('$1::int')), [since(options)]);
   return rows.map((r) => ({ region: String(r.region), ...figures(r) }));
 }
@@ -91,7 +109,7 @@ export async function lookupJourneys(
   options: AnalyticsReportOptions = {},
 ): Promise<{ comparison: JourneyComparison[]; costliest: CostlyService[] }> {
   const minutes = since(options);
-  await foldLookupRollups(db);
+  if (options.fold !== false) await foldLookupRollups(db);
   const comparison = await db.query<Record<string, unknown>>(journeyComparisonSql(lastMinutes('$1::int')), [minutes]);
   const costliest = await db.query<Record<string, unknown>>(costliestServicesSql(lastMinutes('$1::int')), [minutes]);
   return {

@@ -31,8 +31,8 @@ const WINDOWED: Partial<Record<ReportName, WindowedTable>> = {
   'review-failures': 'uuid_migration_log',
 };
 
-/** Reports read from the lookup rollups: they fold the pending events first. */
-const READS_ROLLUPS: ReadonlySet<ReportName> = new Set<ReportName>(['lookup-performance']);
+/** Reports read from the lookup rollups: they fold the pending events first (unless `fold: false`). */
+export const READS_ROLLUPS: ReadonlySet<ReportName> = new Set<ReportName>(['lookup-performance']);
 
 /** The window of the event reports when none is given: the spec's seven days. */
 export const DEFAULT_EVENT_WINDOW_MINUTES = 7 * 24 * 60;
@@ -74,14 +74,14 @@ function windowed(sql: string, table: WindowedTable): string {
  * bounds the event reports (default: the spec's 7 days) and, when given, the
  * migration reports (outcomes recorded within it); the title says which.
  */
-export async function runReport(db: Queryable, name: ReportName, options: { sinceMinutes?: number } = {}): Promise<ReportResult> {
+export async function runReport(db: Queryable, name: ReportName, options: { sinceMinutes?: number; fold?: boolean } = {}): Promise<ReportResult> {
   const query = specQueries[reportNames[name]];
   const table = WINDOWED[name];
   const minutes =
     table === 'analytics_events' ? (options.sinceMinutes ?? DEFAULT_EVENT_WINDOW_MINUTES) : table === undefined ? null : (options.sinceMinutes ?? null);
   const sql = minutes === null || table === undefined ? query.sql : windowed(query.sql, table);
   const params = minutes === null ? [] : [minutes];
-  if (READS_ROLLUPS.has(name)) await foldLookupRollups(db);
+  if (READS_ROLLUPS.has(name) && options.fold !== false) await foldLookupRollups(db);
   const { rows } = await db.query<Record<string, unknown>>(sql, params);
   let moreRows = 0;
   const limit = /\nLIMIT (\d+)$/.exec(sql);

@@ -69,6 +69,19 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
         runbook_url: runbookUrl(config, 'UuidMigrationStatsAbsent'),
       },
     },
+    {
+      // Every scrape for the whole period met a fold holding the lock (migration
+      // 20261129000600): the rollups the SQL panels read are not being folded.
+      alert: 'UuidLookupRollupsFoldHeld',
+      expr: `uuid_lookup_rollups_fold_skipped{job="${config.migrationJob}"} == 1`,
+      for: config.forDuration.absent,
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: text.summaries.UuidLookupRollupsFoldHeld,
+        description: text.foldHeld,
+        runbook_url: runbookUrl(config, 'UuidLookupRollupsFoldHeld'),
+      },
+    },
     ...workerAlerts([
       {
         alert: 'UuidMigrationWorkerDown',
@@ -114,6 +127,7 @@ export function alertDescriptions(config: MixinConfig) {
     lookupDown: `Prometheus has no working target for job ${config.lookupJob} (the collector or the app's pull endpoint): lookup alerts are blind.`,
     exporterDown: `Prometheus has no working target for job ${config.migrationJob}: migration progress and failures are not visible.`,
     statsAbsent: 'get_uuid_migration_stats() fails for the exporter: the migrations are not applied, or its role lacks EXECUTE.',
+    foldHeld: `Every scrape of job ${config.migrationJob} for ${config.forDuration.absent} found the fold of the lookup rollups held by another transaction: the SQL panels miss the events stored since.`,
     workerDown: `Prometheus has no working target for job ${config.workerJob}: new jobs are not back-filled on schedule.`,
     stalled: (jobs: number | string) =>
       `${jobs} jobs were never attempted, and the worker processed none in ${config.stalledAfter} while it is up: its runs fail or hang.`,
@@ -121,6 +135,7 @@ export function alertDescriptions(config: MixinConfig) {
       UuidLookupMetricsTargetDown: 'The lookup metrics cannot be scraped.',
       UuidMigrationExporterDown: 'The Postgres exporter cannot be scraped.',
       UuidMigrationStatsAbsent: 'The exporter is up but returns no migration statistics.',
+      UuidLookupRollupsFoldHeld: 'The lookup rollups are not being folded.',
       UuidMigrationWorkerDown: 'The migration worker cannot be scraped.',
       UuidMigrationStalled: 'The migration worker makes no progress.',
     },

@@ -142,6 +142,8 @@ export function renderRuleTests(config: MixinConfig, rulesFile = '../rules/uuid-
     { name: `UuidMigrationExporterDown: fires when job ${config.migrationJob} is down`, series: { ...migration(0.01), ...up(config.migrationJob, 0) }, alertname: 'UuidMigrationExporterDown', expect: absence('critical', config.migrationJob, rules.exporterDown) },
     { name: 'UuidMigrationStatsAbsent: fires when the exporter is up but returns no statistics', series: up(config.migrationJob, 1), alertname: 'UuidMigrationStatsAbsent', expect: absence('warning', config.migrationJob, rules.statsAbsent) },
     { name: 'UuidMigrationStatsAbsent: quiet when statistics arrive', series: migration(0.01), alertname: 'UuidMigrationStatsAbsent', expect: [] },
+    { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', config.migrationJob, rules.foldHeld) },
+    { name: 'UuidLookupRollupsFoldHeld: quiet while scrapes fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(0) }, alertname: 'UuidLookupRollupsFoldHeld', expect: [] },
   );
   if (config.workerJob !== '') {
     const worker = (pending: number, perStep: number): Record<string, string> => ({

@@ -42,7 +42,7 @@ describe('generated monitoring files', () => {
     expect(new Set(alerts.map((a) => a.alert))).toEqual(
       new Set([
         'UuidLookupLatencyHigh', 'UuidLookupFailureRateHigh', 'UuidLookupFallbackRateHigh', 'UuidMigrationFailureRateHigh',
-        'UuidLookupMetricsTargetDown', 'UuidMigrationExporterDown', 'UuidMigrationStatsAbsent',
+        'UuidLookupMetricsTargetDown', 'UuidMigrationExporterDown', 'UuidMigrationStatsAbsent', 'UuidLookupRollupsFoldHeld',
         'UuidMigrationWorkerDown', 'UuidMigrationStalled',
       ]),
     );

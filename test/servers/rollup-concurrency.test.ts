@@ -33,6 +33,12 @@ const event = (session: string, ok: boolean) =>
            '${session}');
    SELECT public.fold_lookup_analytics_rollups()`;
 const job = (session: string) => `INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', '${session}')`;
+/** `count` failed lookups with a fallback of one session in one statement: 100 or more fold at once when the fold lock is free. */
+const manyEvents = (session: string, count: number) =>
+  `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
+   SELECT 'uuid_lookup', 'wizard_flow',
+          '{"micro_slug": "tiling", "micro_uuid": null, "lookup_time_ms": 9, "success": false, "fallback_used": true}', '${session}'
+   FROM generate_series(1, ${count})`;
 
 describe('journey rollups with two transactions on one session', () => {
   let t: TestDatabase;
@@ -75,6 +81,10 @@ describe('journey rollups with two transactions on one session', () => {
     await first.query('COMMIT');
     await running;
   }
+
+  /** Events stored but not yet folded into the rollups. */
+  const pendingEvents = async (): Promise<number> =>
+    Number((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_rollup_pending')).rows[0]?.n);
 
   const expectExact = async () => {
     expect((await expectJourneysExact(t.db)).days).toBeGreaterThan(0);
@@ -135,21 +145,17 @@ describe('journey rollups with two transactions on one session', () => {
     await first.query('BEGIN');
     await first.query(event('fold-held', true));
     // 120 events in one statement: it folds at once when the fold lock is free.
-    const many = `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
-      SELECT 'uuid_lookup', 'wizard_flow',
-             '{"micro_slug": "tiling", "micro_uuid": null, "lookup_time_ms": 9, "success": false, "fallback_used": true}', 'fold-skipped'
-      FROM generate_series(1, 120)`;
+    const many = manyEvents('fold-skipped', 120);
     const inserted = await Promise.race([
       second.query(many).then(() => 'inserted'),
       new Promise((resolve) => setTimeout(() => resolve('waited'), 5000)),
     ]);
     expect(inserted).toBe('inserted');
-    const pending = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_rollup_pending');
-    expect(pending.rows).toEqual([{ n: 120 }]);
+    expect(await pendingEvents()).toBe(120);
     await first.query('COMMIT');
     // Free again: the same statement folds what is pending, its own events with it.
     await second.query(many);
-    expect((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_rollup_pending')).rows).toEqual([{ n: 0 }]);
+    expect(await pendingEvents()).toBe(0);
     const sessions = await t.db.query<{ lookups: number }>("SELECT lookups::int FROM analytics_lookup_sessions WHERE session_id = 'fold-skipped'");
     expect(sessions.rows).toEqual([{ lookups: 240 }]);
     await expectExact();
@@ -159,12 +165,8 @@ describe('journey rollups with two transactions on one session', () => {
     // The insert (150 events: it folds at once) waits for the job's session row; the same
     // transaction then deletes old events. Before the delete took no fold lock, it waited for
     // the insert's, and the insert was aborted as a deadlock.
-    const many = `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
-      SELECT 'uuid_lookup', 'wizard_flow',
-             '{"micro_slug": "tiling", "micro_uuid": null, "lookup_time_ms": 9, "success": false, "fallback_used": true}', 'no-deadlock'
-      FROM generate_series(1, 150)`;
-    await overlap(job('no-deadlock'), many, "DELETE FROM analytics_events WHERE created_at < now() - interval '30 days'");
-    expect((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_rollup_pending')).rows).toEqual([{ n: 0 }]);
+    await overlap(job('no-deadlock'), manyEvents('no-deadlock', 150), "DELETE FROM analytics_events WHERE created_at < now() - interval '30 days'");
+    expect(await pendingEvents()).toBe(0);
     await expectExact();
   });
 

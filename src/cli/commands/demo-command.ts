@@ -6,7 +6,7 @@ import { countMigrationCandidates } from '../../node/migration/migration-operati
 import { getUuidMigrationStats } from '../../node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
 import { checkThresholds } from '../../node/reports/check-thresholds.ts';
-import { lookupJourneys, lookupRegions } from '../../node/reports/lookup-analytics.ts';
+import { foldLookupRollups, lookupJourneys, lookupRegions } from '../../node/reports/lookup-analytics.ts';
 import type { ReportName } from '../../node/reports/run-report.ts';
 import { runReport } from '../../node/reports/run-report.ts';
 import { applyMigrations } from '../../node/schema/apply-migrations.ts';
@@ -72,11 +72,13 @@ export function registerDemoCommand(program: Command): void {
         say(`migration: ${run.processed} jobs in ${(run.durationMs / 1000).toFixed(1)} s (${run.succeeded} success, ${run.skipped} skipped, ${run.failed} failed)`);
 
         const stats = await getUuidMigrationStats(db);
+        // One fold of the pending lookup events for every report that reads the rollups.
+        await foldLookupRollups(db);
         const reports = [];
-        for (const name of REPORTS) reports.push({ name, ...(await runReport(db, name)) });
+        for (const name of REPORTS) reports.push({ name, ...(await runReport(db, name, { fold: false })) });
         const checks = await checkThresholds(db);
-        const regionFigures = await lookupRegions(db);
-        const journeys = await lookupJourneys(db);
+        const regionFigures = await lookupRegions(db, { fold: false });
+        const journeys = await lookupJourneys(db, { fold: false });
         const seconds = (performance.now() - started) / 1000;
         if (json) {
           printRecord({ database: db.kind, data, traffic: sdk, migration: run, stats, reports, regions: regionFigures, journeys, thresholds: checks, seconds: Number(seconds.toFixed(1)) }, true);

@@ -40,14 +40,14 @@ export function registerReportCommands(program: Command): void {
   ).action(async (name: ReportName | (typeof ANALYTICS)[number], options: DatabaseCommandOptions & { since?: number; timeZone: string }) => {
     await withDatabase(options, async (database) => {
       const since = options.since ?? DEFAULT_EVENT_WINDOW_MINUTES;
-      const readsRollups = (ANALYTICS as readonly string[]).includes(name) || READS_ROLLUPS.has(name as ReportName);
-      if (readsRollups) {
+      const analytics = (ANALYTICS as readonly string[]).includes(name);
+      if (analytics || READS_ROLLUPS.has(name as ReportName)) {
         // The rollups count the events folded so far (migration 20261129000600): fold first, or say what is missing.
         const fold = await foldLookupRollups(database);
         if ('skipped' in fold) process.stderr.write(`note: the pending lookup events were not folded (${fold.skipped}): the figures miss the events stored since the last fold\n`);
       }
       const window = { sinceMinutes: since, timeZone: options.timeZone, fold: false };
-      if ((ANALYTICS as readonly string[]).includes(name) && options.json !== true) {
+      if (analytics && options.json !== true) {
         // The analytics read rollups: hourly (patterns, regions), daily (journeys).
         const grain = name === 'journeys' ? 1440 : 60;
         process.stdout.write(`${name} over the last ${formatWindow(since)}`);

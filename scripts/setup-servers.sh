@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs and starts what `npm run test:servers` needs on a Debian machine, as root:
 # PostgreSQL 15 on 127.0.0.1:5432 with trust for local TCP connections, pgTAP and
-# pg_prove, plpgsql_check (for `supabase db lint`), Chromium, and Debian's Prometheus,
-# Alertmanager and postgres_exporter. Safe to run again: it installs only what is
-# missing, edits pg_hba.conf once, and starts the cluster only if it is down.
+# pg_prove, plpgsql_check (for `supabase db lint`) and Chromium. Safe to run again: it
+# installs only what is missing, edits pg_hba.conf once, and starts the cluster only if
+# it is down. The collector, Prometheus, Alertmanager and postgres_exporter are not
+# Debian's: `npm run tools` builds the versions docker-compose.yml pins, with Go.
 #
 #   sudo npm run setup:servers      (or: sudo bash scripts/setup-servers.sh)
 #
@@ -26,9 +27,6 @@ debian_packages=(
   "postgresql-$pg_version-plpgsql-check"     # plpgsql_check, for `supabase db lint`
   libtap-parser-sourcehandler-pgtap-perl     # pg_prove
   chromium                                   # the browser tests (driven by playwright-core)
-  prometheus                                 # prometheus and promtool: the stack test, rule tests
-  prometheus-alertmanager                    # alertmanager and amtool
-  prometheus-postgres-exporter               # the migration statistics exporter
 )
 missing=()
 for package in "${debian_packages[@]}"; do
@@ -39,12 +37,6 @@ if ((${#missing[@]} > 0)); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-
-# Debian's prometheus packages start their daemons where an init system runs; the
-# tests start their own on free ports, so stop any that came up with the install.
-for daemon in prometheus prometheus-alertmanager prometheus-postgres-exporter; do
-  pkill -x "$daemon" 2>/dev/null || true
-done
 
 # The cluster: created if the package's post-install made none (or it was dropped).
 if ! pg_lsclusters -h | awk -v v="$pg_version" -v c="$cluster" '$1 == v && $2 == c { found = 1 } END { exit !found }'; then
@@ -86,4 +78,4 @@ if ! psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c 'SELECT 1'
   echo "setup-servers: PostgreSQL $pg_version does not answer on 127.0.0.1:$pg_port (see /var/log/postgresql/postgresql-$pg_version-$cluster.log)" >&2
   exit 1
 fi
-echo "setup-servers: PostgreSQL $pg_version on 127.0.0.1:$pg_port (trust for local TCP), pgTAP, plpgsql_check, Chromium, Prometheus, Alertmanager, postgres_exporter"
+echo "setup-servers: PostgreSQL $pg_version on 127.0.0.1:$pg_port (trust for local TCP), pgTAP, plpgsql_check, Chromium"

@@ -5,9 +5,10 @@ import path from 'node:path';
 import type { Database } from '../../src/node/db/database.ts';
 import { createLogin } from '../../src/node/db/logins.ts';
 import { freePort } from '../../test/support/processes.ts';
+import { toolBinary } from '../../test/support/tools.ts';
 
 /**
- * The median of five scrapes of the Postgres exporter (Debian's build) running
+ * The median of five scrapes of the Postgres exporter (the pinned build, npm run tools) running
  * the project's queries, without their 15 s cache, so each scrape runs the query.
  */
 export async function exporterScrapeMs(db: Database, url: string): Promise<{ median_ms: number; uuid_migration_total_jobs: number } | { skipped: string }> {
@@ -19,8 +20,14 @@ export async function exporterScrapeMs(db: Database, url: string): Promise<{ med
   const queries = path.join(dir, 'queries.yml');
   const shipped = readFileSync(new URL('../../prometheus/postgres-exporter/queries.yml', import.meta.url), 'utf8');
   writeFileSync(queries, shipped.replace(/^\s*cache_seconds: \d+\n/m, ''));
+  let binary: string;
+  try {
+    binary = toolBinary('postgres_exporter');
+  } catch (error) {
+    return { skipped: (error as Error).message };
+  }
   const exporter = spawn(
-    'prometheus-postgres-exporter',
+    binary,
     [
       `--web.listen-address=127.0.0.1:${port}`,
       `--extend.query-path=${queries}`,
@@ -35,7 +42,7 @@ export async function exporterScrapeMs(db: Database, url: string): Promise<{ med
     for (let i = 0; ; i += 1) {
       const ready = await Promise.race([scrape().then(() => 'up' as const, () => 'down' as const), failed]);
       if (ready === 'up') break;
-      if (ready === 'failed' || i > 50) return { skipped: 'prometheus-postgres-exporter did not start' };
+      if (ready === 'failed' || i > 50) return { skipped: 'postgres_exporter did not start' };
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const times: number[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import type { NodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
@@ -18,17 +18,19 @@ import { runCliProcess } from '../support/processes.ts';
 import { createLogin } from '../../src/node/db/logins.ts';
 import { startJsonWebhook } from '../support/json-webhook.ts';
 import type { RunningProcess } from '../support/processes.ts';
-import { freePort, startProcess, waitFor } from '../support/processes.ts';
+import { freePort, waitFor } from '../support/processes.ts';
+import type { RunningCollector, RunningPrometheus } from '../support/stack.ts';
+import { repo, startAlertmanager, startCollector, startPostgresExporter, startPrometheus } from '../support/stack.ts';
+import { toolBinary } from '../support/tools.ts';
 import type { TestDatabase } from '../support/test-databases.ts';
 import { serverTestDatabase } from '../support/test-databases.ts';
 import type { MigrationWorker } from '../../src/node/worker/migration-worker.ts';
 import { createMigrationWorker } from '../../src/node/worker/migration-worker.ts';
 
-// The monitoring stack on this machine, real servers on loopback: Prometheus,
-// Alertmanager and the Postgres exporter from Debian's packages, the real
-// PostgreSQL, and the SDK's metrics from its in-process pull exporter.
-const root = path.resolve(import.meta.dirname, '../..');
-const repo = (file: string): string => path.join(root, file);
+// The monitoring stack on this machine, real servers on loopback, each running the
+// shipped file: the OpenTelemetry Collector, Prometheus 3, Alertmanager and
+// postgres_exporter at the versions docker-compose.yml pins (npm run tools builds
+// them), the real PostgreSQL, and the SDK exporting over OTLP to the collector.
 
 function run(command: string, args: string[]): { status: number | null; output: string } {
   const result = spawnSync(command, args, { encoding: 'utf8' });
@@ -37,15 +39,15 @@ function run(command: string, args: string[]): { status: number | null; output: 
 
 describe('configuration checks with the real tools', () => {
   it('promtool accepts prometheus.yml and the generated rules', () => {
-    const config = run('promtool', ['check', 'config', '--syntax-only', repo('prometheus/prometheus.yml')]);
+    const config = run(toolBinary('promtool'), ['check', 'config', '--syntax-only', repo('prometheus/prometheus.yml')]);
     expect(config.status, config.output).toBe(0);
-    const rules = run('promtool', ['check', 'rules', repo('prometheus/rules/uuid-lookup.rules.yml')]);
+    const rules = run(toolBinary('promtool'), ['check', 'rules', repo('prometheus/rules/uuid-lookup.rules.yml')]);
     expect(rules.status, rules.output).toBe(0);
     expect(rules.output).toContain('SUCCESS: 25 rules found');
   });
 
   it('promtool test rules: every alert fires above its thresholds and stays quiet below, without traffic, and so on', () => {
-    const result = run('promtool', ['test', 'rules', repo('prometheus/tests/uuid-lookup.test.yml')]);
+    const result = run(toolBinary('promtool'), ['test', 'rules', repo('prometheus/tests/uuid-lookup.test.yml')]);
     expect(result.status, result.output).toBe(0);
     expect(result.output).toContain('SUCCESS');
   });
@@ -76,14 +78,14 @@ describe('configuration checks with the real tools', () => {
       const rules = readFileSync(rulesFile, 'utf8');
       expect(rules).toContain('job="booking-web"');
       expect(rules).not.toContain('job="uuid-lookup"');
-      const check = run('promtool', ['check', 'rules', rulesFile]);
+      const check = run(toolBinary('promtool'), ['check', 'rules', rulesFile]);
       expect(check.status, check.output).toBe(0);
-      const tests = run('promtool', ['test', 'rules', testsFile]);
+      const tests = run(toolBinary('promtool'), ['test', 'rules', testsFile]);
       expect(tests.status, tests.output).toBe(0);
       expect(readFileSync(testsFile, 'utf8')).toContain('above the critical limit of 250 ms');
       // The same tests against the default rules fail: they test the configuration, not any rules.
       writeFileSync(rulesFile, readFileSync(repo('prometheus/rules/uuid-lookup.rules.yml'), 'utf8'));
-      const mismatched = run('promtool', ['test', 'rules', testsFile]);
+      const mismatched = run(toolBinary('promtool'), ['test', 'rules', testsFile]);
       expect(mismatched.status).not.toBe(0);
       expect(mismatched.output).toMatch(/FAILED/);
     } finally {
@@ -92,7 +94,7 @@ describe('configuration checks with the real tools', () => {
   });
 
   it('amtool accepts alertmanager.yml', () => {
-    const result = run('amtool', ['check-config', repo('prometheus/alertmanager.yml')]);
+    const result = run(toolBinary('amtool'), ['check-config', repo('prometheus/alertmanager.yml')]);
     expect(result.status, result.output).toBe(0);
   });
 });
@@ -108,8 +110,8 @@ describe('the stack on loopback', () => {
   let traffic: ReturnType<typeof setInterval>;
   let worker: MigrationWorker | undefined;
   let prometheusUrl: string;
-  let prometheus: RunningProcess | undefined;
-  let startPrometheus: () => Promise<void>;
+  let prometheus: RunningPrometheus | undefined;
+  let collector: RunningCollector;
   // The rules as generated, with `for` at zero and a 1 s evaluation so a test can wait for them.
   const testConfig = { ...defaultMixinConfig, forDuration: { warning: '0s', critical: '0s', absent: '0s' }, evaluationInterval: '1s' };
 
@@ -130,16 +132,9 @@ describe('the stack on loopback', () => {
     await createLogin(t.db, `${exporterRole}_gf`, 'uuid_lookup_reader', 'not-used-under-trust-auth');
 
     // The Postgres exporter, as the least-privilege login.
-    const exporterPort = await freePort();
     const dbUrl = new URL(t.url ?? '');
-    const dsn = `postgresql://${exporterRole}@${dbUrl.host}${dbUrl.pathname}?sslmode=disable`;
-    processes.push(
-      startProcess(
-        'prometheus-postgres-exporter',
-        [`--web.listen-address=127.0.0.1:${exporterPort}`, `--extend.query-path=${repo('prometheus/postgres-exporter/queries.yml')}`, '--disable-default-metrics', '--disable-settings-metrics'],
-        { DATA_SOURCE_NAME: dsn },
-      ),
-    );
+    const exporter = await startPostgresExporter(`postgresql://${exporterRole}@${dbUrl.host}${dbUrl.pathname}?sslmode=disable`);
+    processes.push(exporter.process);
 
     // The scheduled worker, serving its metrics: new jobs since the run above for it to take.
     await t.db.exec("INSERT INTO jobs (micro_id) SELECT 'service-1' FROM generate_series(1, 50)");
@@ -147,9 +142,10 @@ describe('the stack on loopback', () => {
     worker = createMigrationWorker({ db: t.db, metricsPort: workerPort, intervalMillis: 60_000, retryIntervalMillis: 3_600_000, log: () => {} });
     await worker.start();
 
-    // The SDK, serving its metrics for Prometheus; traffic that breaches every lookup threshold.
-    const sdkPort = await freePort();
-    telemetry = createNodeTelemetry({ serviceName: 'stack-test', otlp: false, prometheus: { port: sdkPort, host: '127.0.0.1' } });
+    // The collector as shipped; the SDK exports to it over OTLP, as a Node service does.
+    collector = await startCollector(dir);
+    processes.push(collector.process);
+    telemetry = createNodeTelemetry({ serviceName: 'stack-test', otlp: { url: collector.otlpHttpUrl, exportIntervalMillis: 1_000 } });
     const logger = createUuidLookupLogger({ meter: telemetry.meter });
     const uuid = '3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90';
     const burst = (): void => {
@@ -162,63 +158,32 @@ describe('the stack on loopback', () => {
     burst();
     traffic = setInterval(burst, 250);
 
-    // A webhook receiver standing in for the pager.
+    // A webhook receiver standing in for the pager; Alertmanager as shipped, sending to it.
     webhook = await startJsonWebhook<Notification>();
     notifications = webhook.received;
-    const hookUrl = webhook.url;
+    const alertmanager = await startAlertmanager(dir, webhook.url);
+    processes.push(alertmanager.process);
 
-    // Alertmanager with the repository's routing, receivers pointed at the webhook, no waiting.
-    const am = parse(readFileSync(repo('prometheus/alertmanager.yml'), 'utf8')) as {
-      route: Record<string, unknown> & { routes: Record<string, unknown>[] };
-      receivers: { name: string; webhook_configs: { url: string }[] }[];
-    };
-    for (const receiver of am.receivers) for (const hook of receiver.webhook_configs) hook.url = `${hookUrl}/${receiver.name}`;
-    for (const route of [am.route, ...am.route.routes]) Object.assign(route, { group_wait: '1s', group_interval: '1s' });
-    writeFileSync(path.join(dir, 'alertmanager.yml'), stringify(am));
-    const amPort = await freePort();
-    processes.push(
-      startProcess('prometheus-alertmanager', [
-        `--config.file=${path.join(dir, 'alertmanager.yml')}`,
-        `--storage.path=${path.join(dir, 'am-data')}`,
-        `--web.listen-address=127.0.0.1:${amPort}`,
-        '--cluster.listen-address=',
-      ]),
-    );
-
-    // Prometheus scraping both, evaluating the generated rules.
+    // Prometheus as shipped, scraping all of them and evaluating the generated rules.
     writeFileSync(path.join(dir, 'uuid-lookup.rules.yml'), stringify(prometheusRules(testConfig)));
-    writeFileSync(
-      path.join(dir, 'prometheus.yml'),
-      stringify({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        rule_files: [path.join(dir, 'uuid-lookup.rules.yml')],
-        alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-        scrape_configs: [
-          { job_name: defaultMixinConfig.lookupJob, static_configs: [{ targets: [`127.0.0.1:${sdkPort}`] }] },
-          { job_name: defaultMixinConfig.migrationJob, static_configs: [{ targets: [`127.0.0.1:${exporterPort}`] }] },
-          { job_name: defaultMixinConfig.workerJob, static_configs: [{ targets: [`127.0.0.1:${workerPort}`] }] },
-        ],
-      }),
-    );
-    const promPort = await freePort();
-    prometheusUrl = `http://127.0.0.1:${promPort}`;
-    startPrometheus = async () => {
-      prometheus = startProcess('prometheus', [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'prom-data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-      ]);
-      processes.push(prometheus);
-      await waitFor('Prometheus to be ready', async () => ((await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined));
-    };
-    await startPrometheus();
+    prometheus = await startPrometheus(dir, {
+      targets: {
+        [defaultMixinConfig.lookupJob]: [collector.address],
+        [defaultMixinConfig.migrationJob]: [exporter.address],
+        [defaultMixinConfig.workerJob]: [`127.0.0.1:${workerPort}`],
+        'otel-collector': [collector.telemetryAddress],
+      },
+      rulesFile: path.join(dir, 'uuid-lookup.rules.yml'),
+      alertmanager: alertmanager.address,
+    });
+    prometheusUrl = prometheus.url;
   }, 120_000);
 
   afterAll(async () => {
     clearInterval(traffic);
     await worker?.stop();
-    await Promise.all(processes.map((p) => p.stop()));
     await telemetry?.shutdown();
+    await Promise.all([...processes, ...(prometheus ? [prometheus.process] : [])].map((p) => p.stop()));
     await webhook?.close();
     await t?.dispose();
     rmSync(dir, { recursive: true, force: true });
@@ -372,7 +337,7 @@ describe('the stack on loopback', () => {
     await prometheus?.stop();
     const down = await fetch(`${prometheusUrl}/-/ready`).catch(() => undefined);
     expect(down).toBeUndefined();
-    await startPrometheus();
+    await prometheus?.restart();
     const before = Date.now() / 1000;
     // Fresh evaluations after the restart, not the state restored from before it.
     await waitFor('a recording rule evaluated after the restart', async () => {

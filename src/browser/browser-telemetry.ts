@@ -36,8 +36,11 @@ export interface BrowserTelemetry {
 /**
  * The browser preset: **delta** temporality. Thousands of tabs exporting
  * cumulative series under one identity would overwrite each other (OTel's
- * single-writer rule); each tab sends what happened since its last export and
- * the collector's `deltatocumulative` processor adds them up.
+ * single-writer rule); each tab sends what happened since its last export, and
+ * the shipped collector config stamps each delta with the collector's clock and
+ * adds them up (`transform/stamp_deltas`, `delta_to_cumulative`): a collector
+ * without that stamp drops most of them, since tabs' clocks and exports
+ * interleave (docs/architecture.md, "The browsers' metrics path").
  *
  * @example
  * ```ts

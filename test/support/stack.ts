@@ -41,14 +41,18 @@ export interface RunningCollector extends StackServer {
 
 /**
  * otel-collector/config.yaml as shipped, with its listen addresses moved to free
- * loopback ports and the browser origin allowed by CORS.
+ * loopback ports and the browser origin allowed by CORS (and, for a benchmark's
+ * baseline, some processors taken out of its pipelines).
  */
-export async function startCollector(dir: string, options: { corsOrigin?: string } = {}): Promise<RunningCollector> {
+export async function startCollector(dir: string, options: { corsOrigin?: string; withoutProcessors?: string[] } = {}): Promise<RunningCollector> {
   type Config = {
     extensions: { health_check: { endpoint: string } };
     receivers: { otlp: { protocols: { grpc: { endpoint: string }; http: { endpoint: string } } } };
     exporters: { prometheus: { endpoint: string } };
-    service: { telemetry: { metrics: { readers: { pull: { exporter: { prometheus: { host: string; port: number } } } }[] } } };
+    service: {
+      telemetry: { metrics: { readers: { pull: { exporter: { prometheus: { host: string; port: number } } } }[] } };
+      pipelines: Record<string, { processors: string[] }>;
+    };
   };
   const config = readYaml<Config>('otel-collector/config.yaml');
   const [grpc, http, health, exporter, telemetry] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
@@ -57,6 +61,8 @@ export async function startCollector(dir: string, options: { corsOrigin?: string
   config.extensions.health_check.endpoint = `127.0.0.1:${health}`;
   config.exporters.prometheus.endpoint = `127.0.0.1:${exporter}`;
   for (const reader of config.service.telemetry.metrics.readers) Object.assign(reader.pull.exporter.prometheus, { host: '127.0.0.1', port: telemetry });
+  // A benchmark's baseline: the same pipelines without some processors.
+  for (const pipeline of Object.values(config.service.pipelines)) pipeline.processors = pipeline.processors.filter((p) => !options.withoutProcessors?.includes(p));
   const file = path.join(dir, `otelcol-${http}.yaml`);
   writeFileSync(file, stringify(config));
   const process = startProcess(toolBinary('otelcol-uuid-lookup'), [`--config=${file}`], { OTEL_CORS_ALLOWED_ORIGIN: options.corsOrigin ?? 'http://127.0.0.1' });

@@ -187,10 +187,20 @@ describe('otel-collector/config.yaml', () => {
     }
   });
 
-  it('wires the pipeline: OTLP in, memory limiter first, delta-to-cumulative, batch, Prometheus out', () => {
+  it('wires the pipeline: OTLP in, memory limiter first, batch (one batch at a time after it), deltas stamped on arrival, delta-to-cumulative, Prometheus out', () => {
     const metrics = config.service.pipelines.metrics;
     expect(metrics?.receivers).toEqual(['otlp']);
-    expect(metrics?.processors).toEqual(['memory_limiter', 'deltatocumulative', 'batch']);
+    expect(metrics?.processors).toEqual(['memory_limiter', 'batch', 'transform/stamp_deltas', 'delta_to_cumulative']);
+    // The batch processor runs one shard (one goroutine) only without metadata_keys.
+    expect(config.processors?.batch).not.toHaveProperty('metadata_keys');
+    const stamp = config.processors?.['transform/stamp_deltas'] as { metric_statements: { context: string; conditions: string[]; statements: string[] }[] };
+    expect(stamp.metric_statements).toEqual([
+      {
+        context: 'datapoint',
+        conditions: ['metric.aggregation_temporality == AGGREGATION_TEMPORALITY_DELTA'],
+        statements: ['set(time, Now())', 'set(start_time, time)'],
+      },
+    ]);
     expect(metrics?.exporters).toEqual(['prometheus']);
     expect(config.service.extensions).toEqual(['health_check']);
     const otlp = config.receivers?.otlp as { protocols: { http: { cors: { allowed_origins: string[] } }; grpc: unknown } };

@@ -1,4 +1,4 @@
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, MeterProvider } from '@opentelemetry/api';
 import { metrics } from '@opentelemetry/api';
 import type { DropReason } from '../../contract/metrics.ts';
 import { EVENTS_DROPPED, LOOKUP_DURATION, LOOKUP_DURATION_BUCKETS_SECONDS, LOOKUPS, UNKNOWN_SLUG_LABEL } from '../../contract/metrics.ts';
@@ -59,8 +59,21 @@ export function createLookupInstruments(options: LookupInstrumentsOptions): Look
       }),
     };
   };
-  let instruments: Instruments | undefined = options.meter === undefined ? undefined : create(options.meter);
-  const get = (): Instruments => (instruments ??= create(metrics.getMeter('uuid-lookup-observability')));
+  // Given a meter: its instruments, once. Given none: the global provider's, made again
+  // whenever the application registers another (a provider set after the first lookup,
+  // as a Node service's telemetry may be, still gets every later lookup).
+  const given = options.meter === undefined ? undefined : create(options.meter);
+  let globalProvider: MeterProvider | undefined;
+  let globalInstruments: Instruments | undefined;
+  const get = (): Instruments => {
+    if (given !== undefined) return given;
+    const provider = metrics.getMeterProvider();
+    if (provider !== globalProvider || globalInstruments === undefined) {
+      globalProvider = provider;
+      globalInstruments = create(provider.getMeter('uuid-lookup-observability'));
+    }
+    return globalInstruments;
+  };
 
   // Bounded label cardinality: slugs seen resolving, up to maxSlugLabels.
   const knownSlugs = new Set<string>();

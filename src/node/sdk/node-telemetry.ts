@@ -1,4 +1,5 @@
 import type { Meter } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
 import { AggregationTemporalityPreference, OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -52,6 +53,13 @@ export interface NodeTelemetryOptions {
    * recovered. Default: one line on the console (`console.warn`).
    */
   onExportError?: (error: Error) => void;
+  /**
+   * Register the meter provider as OpenTelemetry's global one (default true), as the
+   * OpenTelemetry Node SDK does, so that `uuidLookupLogger` and any logger given no
+   * meter record here; `shutdown()` unregisters it. `false` for an application that
+   * registers its own provider (then pass `meter` to the logger).
+   */
+  global?: boolean;
 }
 
 /** What {@link createNodeTelemetry} made. */
@@ -163,6 +171,8 @@ export function createNodeTelemetry(options: NodeTelemetryOptions): NodeTelemetr
     }),
     readers,
   });
+  // Refused (with OpenTelemetry's own diagnostic) when the application registered another first.
+  const registered = options.global !== false && metrics.setGlobalMeterProvider(meterProvider);
   let stopped: Promise<void> | undefined;
   return {
     meterProvider,
@@ -171,6 +181,7 @@ export function createNodeTelemetry(options: NodeTelemetryOptions): NodeTelemetr
     ...(prometheus === undefined ? {} : { prometheus }),
     shutdown(shutdownOptions = {}) {
       const bound = positiveMillis('timeoutMillis', shutdownOptions.timeoutMillis, shutdownTimeoutMillis);
+      if (registered && metrics.getMeterProvider() === meterProvider) metrics.disable();
       return (stopped ??= settleWithin(meterProvider.shutdown(), bound).then((outcome) => {
         if (outcome === 'timed-out') {
           reporting?.fail(new Error(`metrics shutdown did not finish within ${bound} ms; the last export was abandoned`));

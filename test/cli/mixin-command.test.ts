@@ -20,7 +20,13 @@ describe('uuid-lookup mixin', () => {
     const out = path.join(dir, 'out');
     const result = await runCliProcess(['mixin', 'render', '--config', config, '--out', out]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout.split('\n').filter((l) => l.startsWith('wrote '))).toHaveLength(8);
+    // 8 generated files and the 6 the stack needs beside them (the collector, Prometheus, Alertmanager, the exporter).
+    expect(result.stdout.split('\n').filter((l) => l.startsWith('wrote '))).toHaveLength(14);
+    const prometheus = parse(readFileSync(path.join(out, 'prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] };
+    expect(prometheus.scrape_configs.map((j) => j.job_name)).toEqual(['booking-web', 'uuid-migration', 'uuid-migration-worker', 'otel-collector', 'prometheus']);
+    expect(readFileSync(path.join(out, 'prometheus/prometheus.yml'), 'utf8')).toContain('# Prometheus for the docker-compose stack');
+    expect(readFileSync(path.join(out, 'otel-collector/config.yaml'), 'utf8')).toContain('transform/stamp_deltas');
+    expect(readFileSync(path.join(out, 'prometheus/postgres-exporter/queries.yml'), 'utf8')).toContain('get_uuid_migration_stats()');
     const rules = readFileSync(path.join(out, 'prometheus/rules/uuid-lookup.rules.yml'), 'utf8');
     expect(rules).toContain('uuid_lookups_total{job="booking-web"}');
     // 250 ms critical is 0.25 s in the rule.

@@ -95,7 +95,8 @@ describe('installing the package', () => {
     expect(pack.status, pack.stderr.slice(-3000)).toBe(0);
     const [packed] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
     const files = new Set(packed?.files.map((f) => f.path));
-    for (const file of ['dist/cli/main.js', 'dist/core/index.js', 'dist/core/index.d.ts', 'dist/browser/index.js', 'dist/node/index.js']) {
+    const stackFiles = ['otel-collector/config.yaml', 'otel-collector/builder-config.yaml', 'prometheus/prometheus.yml', 'prometheus/alertmanager.yml', 'prometheus/postgres-exporter/queries.yml'];
+    for (const file of ['dist/cli/main.js', 'dist/core/index.js', 'dist/core/index.d.ts', 'dist/browser/index.js', 'dist/node/index.js', ...stackFiles]) {
       expect(files, file).toContain(file);
     }
     const app = newApp('tarball-app');

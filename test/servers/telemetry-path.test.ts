@@ -10,6 +10,7 @@ import type { TabsPlan, TabsRun } from '../support/browser-tabs.ts';
 import { runTabs, startTabServer, truthKey } from '../support/browser-tabs.ts';
 import type { TabServer } from '../support/browser-tabs.ts';
 import { startJsonWebhook } from '../support/json-webhook.ts';
+import { startRoundRobinProxy } from '../support/round-robin-proxy.ts';
 import type { RunningProcess } from '../support/processes.ts';
 import { waitFor } from '../support/processes.ts';
 import type { RunningCollector, RunningPrometheus } from '../support/stack.ts';
@@ -32,20 +33,32 @@ const plan: TabsPlan = {
   slugs: ['wall-painting', 'tiling', 'plumbing'],
 };
 
-describe('browsers → collector → Prometheus 3 → Alertmanager, 50 tabs with skewed clocks', () => {
+// One collector; then two replicas behind a load balancer that sends each request to the
+// next replica, so one tab's exports land on both: no routing, each replica the one
+// writer of its own sums, Prometheus adding them up.
+describe.each([
+  { replicas: 1, title: 'one collector' },
+  { replicas: 2, title: 'two collector replicas behind a round-robin load balancer' },
+])('browsers → $title → Prometheus 3 → Alertmanager, 50 tabs with skewed clocks', ({ replicas }) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-telemetry-'));
   const processes: RunningProcess[] = [];
   type Notification = { receiver: string; status: string; alerts: { labels: Record<string, string> }[] };
   let tabServer: TabServer;
-  let collector: RunningCollector;
+  let collectors: RunningCollector[];
+  let balancer: Awaited<ReturnType<typeof startRoundRobinProxy>> | undefined;
   let prometheus: RunningPrometheus;
   let webhook: Awaited<ReturnType<typeof startJsonWebhook<Notification>>>;
   let run: TabsRun;
 
   beforeAll(async () => {
     tabServer = await startTabServer();
-    collector = await startCollector(dir, { corsOrigin: tabServer.origin });
-    processes.push(collector.process);
+    collectors = [];
+    for (let i = 0; i < replicas; i += 1) collectors.push(await startCollector(dir, { corsOrigin: tabServer.origin }));
+    processes.push(...collectors.map((c) => c.process));
+    const otlpUrl = collectors.length === 1 ? (collectors[0]?.otlpHttpUrl ?? '') : await (async () => {
+      balancer = await startRoundRobinProxy(collectors.map((c) => new URL(c.otlpHttpUrl).host));
+      return `${balancer.url}/v1/metrics`;
+    })();
     webhook = await startJsonWebhook<Notification>();
     const alertmanager = await startAlertmanager(dir, webhook.url);
     processes.push(alertmanager.process);
@@ -53,17 +66,18 @@ describe('browsers → collector → Prometheus 3 → Alertmanager, 50 tabs with
     const rulesFile = path.join(dir, 'uuid-lookup.rules.yml');
     writeFileSync(rulesFile, stringify(prometheusRules({ ...defaultMixinConfig, forDuration: { warning: '0s', critical: '0s', absent: '0s' }, evaluationInterval: '1s' })));
     prometheus = await startPrometheus(dir, {
-      targets: { [defaultMixinConfig.lookupJob]: [collector.address], 'otel-collector': [collector.telemetryAddress] },
+      targets: { [defaultMixinConfig.lookupJob]: collectors.map((c) => c.address), 'otel-collector': collectors.map((c) => c.telemetryAddress) },
       rulesFile,
       alertmanager: alertmanager.address,
     });
     processes.push(prometheus.process);
-    run = await runTabs(tabServer.origin, collector.otlpHttpUrl, plan);
+    run = await runTabs(tabServer.origin, otlpUrl, plan);
   }, 240_000);
 
   afterAll(async () => {
     await Promise.all(processes.map((p) => p.stop()));
     await webhook?.close();
+    await balancer?.close();
     await tabServer?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -107,6 +121,12 @@ describe('browsers → collector → Prometheus 3 → Alertmanager, 50 tabs with
     // The collector dropped no point on the way (deltatocumulative counts what it drops by error).
     const dropped = await promQuery(prometheus.url, 'sum(otelcol_deltatocumulative_datapoints_total{error!=""}) or vector(0)');
     expect(dropped.data.result[0]?.value[1]).toBe('0');
+    // Behind the balancer, both replicas took exports, and both hold part of the sums.
+    if (balancer !== undefined) {
+      expect(balancer.forwarded.every((n) => n > 10)).toBe(true);
+      const perReplica = await promQuery(prometheus.url, `sum by (instance) (${PROMETHEUS_NAMES.lookups}{${sel}})`);
+      expect(perReplica.data.result.map((r) => Number(r.value[1]) > 0)).toEqual([true, true]);
+    }
   });
 
   it('fires the failure and latency alerts as critical and the fallback alert as warning only (27 % of lookups), through Alertmanager', async () => {

@@ -115,7 +115,7 @@ export interface RunningPrometheus extends StackServer {
 
 /**
  * prometheus/prometheus.yml as shipped: every job it scrapes, each pointed at the
- * address given for it (a job given none is dropped), `rulesFile` for its rule
+ * addresses given for it instead of its static or DNS targets (a job given none is dropped), `rulesFile` for its rule
  * files, `alertmanager` for its Alertmanager. Scrapes and evaluations every second
  * (15 s and 30 s shipped) so that a test sees rules and alerts within seconds.
  */
@@ -123,7 +123,7 @@ export async function startPrometheus(
   dir: string,
   options: { targets: Record<string, string[]>; rulesFile?: string; alertmanager?: string },
 ): Promise<RunningPrometheus> {
-  type Job = { job_name: string; scrape_interval?: string; static_configs: { targets: string[] }[] };
+  type Job = { job_name: string; scrape_interval?: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: unknown[] };
   const config = readYaml<{
     global: Record<string, string>;
     rule_files: string[];
@@ -138,7 +138,8 @@ export async function startPrometheus(
   config.global = { ...config.global, scrape_interval: '1s', evaluation_interval: '1s' };
   config.scrape_configs = config.scrape_configs
     .filter((job) => targets[job.job_name] !== undefined)
-    .map(({ scrape_interval: _shipped, ...job }) => ({ ...job, static_configs: [{ targets: targets[job.job_name] ?? [] }] }));
+    // Docker's DNS discovers the replicas in compose; here, the addresses given.
+    .map(({ scrape_interval: _interval, dns_sd_configs: _dns, ...job }) => ({ ...job, static_configs: [{ targets: targets[job.job_name] ?? [] }] }));
   config.rule_files = options.rulesFile === undefined ? [] : [options.rulesFile];
   config.alerting = { alertmanagers: options.alertmanager === undefined ? [] : [{ static_configs: [{ targets: [options.alertmanager] }] }] };
   const file = path.join(dir, `prometheus-${port}.yml`);

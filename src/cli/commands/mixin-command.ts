@@ -1,10 +1,44 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parse } from 'yaml';
+import { parse, parseDocument } from 'yaml';
+import type { MixinConfig } from '../../mixin/mixin-config.ts';
 import { defaultMixinConfig, MixinConfigError, resolveMixinConfig } from '../../mixin/mixin-config.ts';
 import { GENERATED_MARK, GRAFANA_ALERTING_FILES, renderMonitoringFiles } from '../../mixin/render-monitoring-files.ts';
 import { CliError } from '../cli-context.ts';
+
+/**
+ * The stack's files that are written by hand and shipped in the package (package.json
+ * `files`): a render copies them beside the generated ones, so an installed package
+ * gives everything the rendered rules read (the collector that makes the lookup
+ * metrics, the exporter's queries, Prometheus's jobs, Alertmanager's routes).
+ */
+const STACK_FILES: string[] = [
+  'otel-collector/config.yaml',
+  'otel-collector/builder-config.yaml',
+  'otel-collector/gateway.nginx.conf',
+  'prometheus/prometheus.yml',
+  'prometheus/alertmanager.yml',
+  'prometheus/postgres-exporter/queries.yml',
+];
+// The package root: three folders up from src/cli/commands/ or dist/cli/commands/.
+const PACKAGE_ROOT = new URL('../../../', import.meta.url);
+
+/** prometheus/prometheus.yml with the contract's job names replaced by the configuration's (comments kept). */
+function withConfiguredJobs(text: string, config: MixinConfig): string {
+  const renamed: Record<string, string> = {
+    [defaultMixinConfig.lookupJob]: config.lookupJob,
+    [defaultMixinConfig.migrationJob]: config.migrationJob,
+    [defaultMixinConfig.workerJob]: config.workerJob,
+  };
+  const doc = parseDocument(text);
+  const jobs = doc.get('scrape_configs') as { items: { get(key: string): unknown; set(key: string, value: unknown): void }[] } | undefined;
+  for (const job of jobs?.items ?? []) {
+    const name = job.get('job_name');
+    if (typeof name === 'string' && renamed[name] !== undefined) job.set('job_name', renamed[name]);
+  }
+  return doc.toString();
+}
 
 /** Files a render writes only with some options: removed when a later render drops them, if the mixin wrote them. */
 const OPTIONAL_FILES: string[] = Object.values(GRAFANA_ALERTING_FILES);
@@ -34,7 +68,12 @@ async function render(options: { config?: string; out: string }): Promise<void> 
     throw error;
   }
   const files = renderMonitoringFiles(config);
-  for (const [file, content] of files) {
+  const stack = new Map<string, string>();
+  for (const file of STACK_FILES) {
+    const text = await readFile(new URL(file, PACKAGE_ROOT), 'utf8');
+    stack.set(file, file === 'prometheus/prometheus.yml' ? withConfiguredJobs(text, config) : text);
+  }
+  for (const [file, content] of [...files, ...stack]) {
     const target = path.join(options.out, file);
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, content);
@@ -56,9 +95,9 @@ export function registerMixinCommands(program: Command): void {
     .description('the monitoring files (Prometheus rules and tests, Grafana dashboards and alerting) for your jobs, thresholds and datasources');
   mixin
     .command('render')
-    .description('render every monitoring file for a configuration (JSON or YAML; keys left out keep their defaults: see `mixin config`)')
+    .description('render every monitoring file for a configuration (JSON or YAML; keys left out keep their defaults: see `mixin config`), with the collector, Prometheus, Alertmanager and exporter files they need')
     .option('--config <file>', 'the configuration file; none: the defaults')
-    .requiredOption('--out <dir>', 'folder to write prometheus/ and grafana/ under (created; files of the same name are replaced)')
+    .requiredOption('--out <dir>', 'folder to write prometheus/, grafana/ and otel-collector/ under (created; files of the same name are replaced)')
     .action(render);
   mixin
     .command('config')

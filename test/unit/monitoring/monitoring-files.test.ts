@@ -190,7 +190,7 @@ describe('otel-collector/config.yaml', () => {
   it('wires the pipeline: OTLP in, memory limiter first, batch (one batch at a time after it), deltas stamped on arrival, delta-to-cumulative, Prometheus out', () => {
     const metrics = config.service.pipelines.metrics;
     expect(metrics?.receivers).toEqual(['otlp']);
-    expect(metrics?.processors).toEqual(['memory_limiter', 'batch', 'transform/stamp_deltas', 'delta_to_cumulative']);
+    expect(metrics?.processors).toEqual(['memory_limiter', 'batch', 'transform/bound_lookups', 'filter/invalid_lookups', 'transform/stamp_deltas', 'delta_to_cumulative']);
     // The batch processor runs one shard (one goroutine) only without metadata_keys.
     expect(config.processors?.batch).not.toHaveProperty('metadata_keys');
     const stamp = config.processors?.['transform/stamp_deltas'] as { metric_statements: { context: string; conditions: string[]; statements: string[] }[] };

@@ -108,7 +108,12 @@ function build(tool: GoTool, into: string): void {
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     if (result.status !== 0) {
+      // Nothing half-built is kept: the next run builds this tool again.
       rmSync(partial, { recursive: true, force: true });
+      if (result.signal === 'SIGINT' || result.signal === 'SIGTERM') {
+        process.stderr.write(`tools: interrupted while building ${binary}; run npm run tools again to finish\n`);
+        process.exit(result.signal === 'SIGINT' ? 130 : 143);
+      }
       throw new Error(`tools: go build of ${binary} (${tool.upstream} ${version}) failed`);
     }
     process.stdout.write(`tools: built ${binary} ${version} in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
@@ -118,6 +123,25 @@ function build(tool: GoTool, into: string): void {
     renameSync(partial, into);
   } catch {
     rmSync(partial, { recursive: true, force: true });
+  }
+}
+
+/** Half-built folders of runs that were killed (their process is gone). */
+function removeAbandonedBuilds(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(cacheRoot());
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const pid = Number(/\.partial-(\d+)$/.exec(entry)?.[1] ?? Number.NaN);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      rmSync(path.join(cacheRoot(), entry), { recursive: true, force: true });
+    }
   }
 }
 
@@ -150,6 +174,10 @@ function main(argv: string[]): void {
   }
   if (argv.includes('--generate')) generateCollectorSources();
   const go = goVersion();
+  // Ctrl-C reaches `go build` too (one process group): this process waits for it to
+  // stop, then removes what it half-built (build() above) instead of dying first.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => {});
+  removeAbandonedBuilds();
   mkdirSync(toolsBin, { recursive: true });
   for (const tool of goTools) {
     const cached = path.join(cacheRoot(), `${tool.module}-${buildKey(tool, go)}`);

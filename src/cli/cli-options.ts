@@ -40,3 +40,15 @@ export function duration(value: string): number {
   }
   return minutes;
 }
+
+/** An absolute http(s) URL, for commander: a typo is refused at start, not at the first POST. */
+export function httpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('expected an absolute http(s) URL, like https://hooks.example.com/migration');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('expected an http(s) URL');
+  return value;
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { CliError, describeError, ExitStatus } from './cli-context.ts';
 import { registerDbCommands } from './commands/db-command.ts';
@@ -10,9 +11,19 @@ import { registerStatsCommand } from './commands/stats-command.ts';
 import { registerTrafficCommand } from './commands/traffic-command.ts';
 import { registerWorkerCommand } from './commands/worker-command.ts';
 
+/** The package's version: package.json is two folders up from src/cli/ and dist/cli/ alike. */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** The `uuid-lookup` command line. */
 function buildProgram(): Command {
   const program = new Command('uuid-lookup')
+    .version(packageVersion(), '-V, --version', 'print the version of uuid-lookup-observability')
     // Errors come back to runCli instead of ending the process (and tests run it in-process).
     .exitOverride()
     .description('Operate the slug-to-UUID lookup: schema, migration, statistics, reports, checks, traffic, monitoring files.')

@@ -72,8 +72,10 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       const { cli } = await database('empty');
       const first = await cli('db', 'apply', '--json');
       expect(first.code, first.stderr).toBe(0);
-      expect(first.json<{ applied: string }>().applied.split(' ').length).toBeGreaterThanOrEqual(6);
-      expect((await cli('db', 'apply', '--json')).json()).toMatchObject({ applied: '(none)' });
+      const applied = first.json<{ applied: string[] }>().applied;
+      expect(applied.length).toBeGreaterThanOrEqual(6);
+      expect(applied.every((version) => /^\d{14}$/.test(version))).toBe(true);
+      expect((await cli('db', 'apply', '--json')).json()).toMatchObject({ applied: [] });
     });
 
     it('loads the sample data and shows the stats', async () => {
@@ -98,6 +100,11 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       expect(run.code, run.stderr).toBe(0);
       expect(run.json()).toMatchObject({ mode: 'all', processed: 2000, succeeded: 1845, skipped: 155, failed: 0, batches: 3, stopped_early: false });
       expect((await cli('migrate', '--mode', 'new', '--json')).json()).toMatchObject({ mode: 'new', processed: 0 });
+      // The embedded database runs one batch at a time, and says so when asked for more.
+      const parallel = await cli('migrate', '--mode', 'new', '--concurrency', '4', '--json');
+      expect(parallel.code, parallel.stderr).toBe(0);
+      const embedded = (await snapshot('seeded')).args.includes('--data-dir');
+      expect(parallel.stderr.includes('--concurrency 4 runs as 1')).toBe(embedded);
     });
 
     it('lists the run and rolls it back to where it started', async () => {
@@ -270,6 +277,9 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
         expect(run.stderr).toMatch(/^uuid-lookup: DATABASE_URL/);
         expect(run.stderr).not.toMatch(/\n\s+at /);
       }
+      const notify = await runCliCaptured(['worker', '--notify-url', 'not-a-url']);
+      expect(notify.code).toBe(2);
+      expect(notify.stderr).toContain("option '--notify-url <url>' argument 'not-a-url' is invalid. expected an absolute http(s) URL");
       const migrateBad = await cli('migrate', '--batch-size', '-5');
       expect(migrateBad.code).toBe(2);
       // One line and where to look, not the whole help.
@@ -283,6 +293,7 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       expect((await runCliCaptured(['check', '--database-url', 'postgres://nobody@127.0.0.1:1/none'])).code).toBe(3);
       const rollbackBad = await cli('migrate', 'rollback', "1; DROP TABLE jobs");
       expect(rollbackBad.stderr).toContain('run id must be a UUID');
+      expect(rollbackBad.code).toBe(2);
       expect((await cli('--help')).code).toBe(0);
     });
   });

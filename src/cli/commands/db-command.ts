@@ -13,7 +13,9 @@ export function registerDbCommands(program: Command): void {
     async (options: DatabaseCommandOptions) => {
       await withDatabase(options, async (database) => {
         const result = await applyMigrations(database);
-        printRecord({ applied: result.applied.join(' ') || '(none)', already_applied: result.alreadyApplied.length }, options.json);
+        // JSON: the list of migrations applied ([] when none); for people, one line.
+        if (options.json === true) printRecord({ applied: result.applied, already_applied: result.alreadyApplied.length }, true);
+        else printRecord({ applied: result.applied.join(' ') || '(none)', already_applied: result.alreadyApplied.length }, false);
       });
     },
   );

@@ -59,6 +59,9 @@ export function registerMigrateCommand(program: Command): void {
         else printTable(preview.length === 0 ? [] : preview);
         return;
       }
+      if (database.kind === 'pglite' && options.concurrency > 1) {
+        process.stderr.write(`note: the embedded database runs one batch at a time: --concurrency ${options.concurrency} runs as 1\n`);
+      }
       const total = await countMigrationCandidates(database, { mode });
       const progress = createProgress(total, { json: options.json, label: mode === 'retry' ? 'retrying' : 'migrating' });
       const controller = new AbortController();
@@ -123,7 +126,8 @@ export function registerMigrateCommand(program: Command): void {
       .command('rollback <run-id>')
       .description('undo a run: its jobs lose the UUID it gave them (where unchanged since) and count as never attempted'),
   ).action(async (runId: string, options: DatabaseCommandOptions) => {
-    if (!isUuid(runId)) throw new CliError(`run id must be a UUID (see uuid-lookup migrate runs), got ${JSON.stringify(runId)}`);
+    // A malformed id is a usage error (2), as a bad flag is; an id no run has is an error (1).
+    if (!isUuid(runId)) throw new CliError(`run id must be a UUID (see uuid-lookup migrate runs), got ${JSON.stringify(runId)}`, 2);
     await withDatabase(options, async (database) => {
       const result = await rollbackMigrationRun(database, runId);
       printRecord({ run_id: runId, jobs_reverted: result.jobsReverted, jobs_changed_since: result.jobsChangedSince }, options.json);

@@ -3,7 +3,7 @@ import { MIGRATION_SHARDS } from '../../contract/migration.ts';
 import { createMigrationWorker } from '../../node/worker/migration-worker.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { openCommandDatabase } from '../cli-context.ts';
-import { databaseOptions, integerBetween } from '../cli-options.ts';
+import { databaseOptions, httpUrl, integerBetween } from '../cli-options.ts';
 
 export function registerWorkerCommand(program: Command): void {
   databaseOptions(
@@ -16,7 +16,7 @@ export function registerWorkerCommand(program: Command): void {
       .option('--concurrency <n>', 'batches at once (a server)', integerBetween(1, MIGRATION_SHARDS), 1)
       .option('--metrics-port <port>', 'serve /metrics on this port (0: any free port)', integerBetween(0, 65_535), 9465)
       .option('--metrics-host <address>', 'the address /metrics listens on (0.0.0.0: every interface, as in a container)', '127.0.0.1')
-      .option('--notify-url <url>', 'POST a JSON summary of each run here'),
+      .option('--notify-url <url>', 'POST a JSON summary of each run here', httpUrl),
   ).action(
     async (
       options: DatabaseCommandOptions & {

@@ -116,9 +116,26 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
     rejected: 0,
     shutdown: 0,
   };
+  // One step of recording that failed (a throwing meter, the app's context()): said once
+  // per kind of step, and the other steps go on. Recording never throws into the host app.
+  // (Inline try/catch at each step, not a wrapper taking a closure: no allocation per lookup.)
+  const failedSteps = new Set<string>();
+  const stepFailed = (step: string, error: unknown): void => {
+    if (failedSteps.has(step)) return;
+    failedSteps.add(step);
+    try {
+      log.warn(`[uuid-lookup] ${step} failed (said once; the lookup is kept): ${error instanceof Error ? error.message : String(error)}`);
+    } catch {
+      // nothing left to do
+    }
+  };
   const countDrop = (reason: DropReason, count: number, error?: Error): void => {
     dropped[reason] += count;
-    instruments.recordDrop(reason, count);
+    try {
+      instruments.recordDrop(reason, count);
+    } catch (failure) {
+      stepFailed('recording a drop in the metrics', failure);
+    }
     log.warn(`[uuid-lookup] dropped ${count} event(s): ${reason}${error ? ` (${error.message})` : ''}`);
   };
 
@@ -159,15 +176,28 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
       if (checked.uuidRaw !== undefined) event.microUuidRaw = checked.uuidRaw;
       if (checked.errorMessage !== undefined) event.errorMessage = checked.errorMessage;
       if (context !== undefined) {
-        const ctx = context();
-        if (typeof ctx.sessionId === 'string' && ctx.sessionId !== '') event.sessionId = ctx.sessionId.slice(0, LIMITS.sessionIdLength);
-        if (isRegionCode(ctx.region)) event.region = ctx.region;
+        try {
+          const ctx = context();
+          if (typeof ctx.sessionId === 'string' && ctx.sessionId !== '') event.sessionId = ctx.sessionId.slice(0, LIMITS.sessionIdLength);
+          if (isRegionCode(ctx.region)) event.region = ctx.region;
+        } catch (error) {
+          stepFailed('the context() callback', error);
+        }
       }
 
-      instruments.recordLookup(checked.slug, success, fallbackUsed, event.region, checked.lookupTimeMs);
+      // The exact record (the analytics event) first; then the figures, each on its own.
+      try {
+        batcher.enqueue(event);
+      } catch (error) {
+        stepFailed('queueing the analytics event', error);
+      }
       stats.add(success, fallbackUsed, checked.lookupTimeMs);
       recent.add(event);
-      batcher.enqueue(event);
+      try {
+        instruments.recordLookup(checked.slug, success, fallbackUsed, event.region, checked.lookupTimeMs);
+      } catch (error) {
+        stepFailed('recording the lookup in the metrics', error);
+      }
       if (debugEnabled) {
         log.debug(
           `[uuid-lookup] ${success ? 'success' : 'failure'} ${checked.slug} ${checked.lookupTimeMs.toFixed(1)} ms${fallbackUsed ? ' (fallback)' : ''}${

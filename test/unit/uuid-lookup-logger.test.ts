@@ -152,6 +152,37 @@ describe('uuid lookup logger', () => {
     expect(() => logger.logFailure('a', Number.NaN, 'x')).not.toThrow();
   });
 
+  it('keeps the analytics event and the stats when the meter or the context() callback throws: each step fails alone', async () => {
+    const throwing = {
+      createHistogram: () => ({ record: () => { throw new Error('exporter bug'); } }),
+      createCounter: () => ({ add: () => { throw new Error('exporter bug'); } }),
+      createObservableCounter: () => ({ addCallback: () => {} }),
+    } as unknown as Meter;
+    const sink = createMemorySink();
+    let calls = 0;
+    const logger = createUuidLookupLogger({
+      meter: throwing,
+      sink,
+      consoleLogging: false,
+      context: () => {
+        calls += 1;
+        if (calls === 2) throw new Error('app bug in context()');
+        return { sessionId: `session-${calls}` };
+      },
+    });
+    logger.logSuccess('wall-painting', UUID, 25); // the meter throws
+    logger.logSuccess('tiling', UUID, 30); // the meter and context() throw
+    logger.logFailure('retired-service', Number.NaN, 'x'); // dropped and counted (the meter throws there too)
+    await logger.flush();
+    expect(sink.rows.map((r) => [r.event_properties.micro_slug, r.session_id])).toEqual([
+      ['wall-painting', 'session-1'],
+      ['tiling', undefined],
+    ]);
+    expect(logger.getMetrics()).toMatchObject({ totalLookups: 2, successfulLookups: 2 });
+    expect(logger.getRecentEvents()).toHaveLength(2);
+    expect(logger.getDroppedCounts().invalid_duration).toBe(1);
+  });
+
   it('keeps a bounded buffer of recent events, oldest first', () => {
     const logger = createUuidLookupLogger({ meter, recentEventsSize: 3 });
     for (const slug of ['a', 'b', 'c', 'd', 'e']) logger.logFailure(slug, 1, 'x');

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { build } from 'esbuild';
 import type { Browser } from 'playwright-core';
-import { chromium } from 'playwright-core';
+import { bundlePageScript, launchChromium } from '../support/chromium.ts';
 
 // Debian's Chromium, driven by playwright-core: a page using the bundled SDK logs
 // lookups, the page goes away, and the pending batch must reach the endpoint.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('browser page-hide flush (real Chromium)', () => {
   let server: http.Server;
@@ -16,14 +14,7 @@ describe('browser page-hide flush (real Chromium)', () => {
   const inserts: { rows: { id: string; event_properties: Record<string, unknown>; session_id?: string }[] }[] = [];
 
   beforeAll(async () => {
-    const bundle = await build({
-      entryPoints: [new URL('../browser/wizard-page.ts', import.meta.url).pathname],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'browser',
-    });
-    const script = bundle.outputFiles[0]?.text ?? '';
+    const script = await bundlePageScript(new URL('../browser/wizard-page.ts', import.meta.url));
     server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -46,10 +37,7 @@ describe('browser page-hide flush (real Chromium)', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,18 +1,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { LOOKUP_DURATION_BUCKETS_SECONDS, UNKNOWN_SLUG_LABEL } from '../../src/contract/metrics.ts';
 import type { PlannedLookup } from '../browser/telemetry-tab.ts';
+import { bundlePageScript, launchChromium } from './chromium.ts';
 
 // Many tabs of the booking wizard in Debian's Chromium (driven by playwright-core),
 // each with its own clock, opening late and closing early, each making a known
 // set of lookups through the browser preset. What they did is the truth that the
 // metrics path (collector, Prometheus) must add up to.
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** The page server: the tab page and its bundle, on an origin the collector allows by CORS. */
 export interface TabServer {
@@ -21,14 +17,7 @@ export interface TabServer {
 }
 
 export async function startTabServer(): Promise<TabServer> {
-  const bundle = await build({
-    entryPoints: [new URL('../browser/telemetry-tab.ts', import.meta.url).pathname],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-  });
-  const script = bundle.outputFiles[0]?.text ?? '';
+  const script = await bundlePageScript(new URL('../browser/telemetry-tab.ts', import.meta.url));
   const server = http.createServer((req, res) => {
     if (req.url === '/tab.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
@@ -130,7 +119,7 @@ export interface TabsRun {
  * flush must deliver), the others after one more export interval.
  */
 export async function runTabs(origin: string, otlpUrl: string, plan: TabsPlan): Promise<TabsRun> {
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser: Browser = await launchChromium();
   const truth = new Map<string, LookupTruth>();
   const exportErrors: string[] = [];
   let lookups = 0;

@@ -24,6 +24,11 @@ export interface MixinConfig {
   migrationJob: string;
   /** Prometheus job of the scheduled migration worker (`uuid-lookup worker`); '' when none runs (no worker alerts or row). */
   workerJob: string;
+  /**
+   * Prometheus job of the OpenTelemetry Collector's own metrics (its port 8888), where it
+   * counts the lookup points it refused; '' when the lookups do not pass a collector.
+   */
+  collectorJob: string;
   /** The worker is stalled when never-attempted jobs remain and it processed none for this long. */
   stalledAfter: string;
   /** Rate window of the recording rules and alerts. */
@@ -76,6 +81,7 @@ export const defaultMixinConfig: MixinConfig = Object.freeze({
   lookupJob: 'uuid-lookup',
   migrationJob: 'uuid-migration',
   workerJob: 'uuid-migration-worker',
+  collectorJob: 'otel-collector',
   stalledAfter: '30m',
   window: '5m',
   minLookups: MIN_LOOKUPS,
@@ -152,6 +158,9 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
   }
   if (config.workerJob !== '' && !JOB_NAME.test(config.workerJob)) {
     throw new MixinConfigError(`workerJob must be a job name or '' (no worker), got ${JSON.stringify(config.workerJob)}`);
+  }
+  if (config.collectorJob !== '' && !JOB_NAME.test(config.collectorJob)) {
+    throw new MixinConfigError(`collectorJob must be a job name or '' (no collector), got ${JSON.stringify(config.collectorJob)}`);
   }
   for (const key of ['minLookups', 'minMigrationAttempts'] as const) {
     if (!Number.isFinite(config[key]) || config[key] < 0) throw new MixinConfigError(`${key} must be a number ≥ 0, got ${config[key]}`);

@@ -82,6 +82,25 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
         runbook_url: runbookUrl(config, 'UuidLookupRollupsFoldHeld'),
       },
     },
+    ...(config.collectorJob === ''
+      ? []
+      : [
+          {
+            // The collector refused lookup points (docs/architecture.md, "The browsers' metrics
+            // path"): its stream limit is full (a page posting made-up slugs, or more services
+            // than max_streams holds), or deltas reach delta_to_cumulative unstamped. Prometheus's
+            // lookup figures are then short of what the browsers did.
+            alert: 'UuidLookupMetricsRefused',
+            expr: `sum by (job) (increase(otelcol_deltatocumulative_datapoints_total{job="${config.collectorJob}", error!=""}[${config.window}])) > 0`,
+            for: config.forDuration.warning,
+            labels: { severity: 'warning' },
+            annotations: {
+              summary: text.summaries.UuidLookupMetricsRefused,
+              description: text.refused('{{ $value | humanize }}'),
+              runbook_url: runbookUrl(config, 'UuidLookupMetricsRefused'),
+            },
+          },
+        ]),
     ...workerAlerts([
       {
         alert: 'UuidMigrationWorkerDown',
@@ -129,6 +148,8 @@ export function alertDescriptions(config: MixinConfig) {
     statsAbsent: 'get_uuid_migration_stats() fails for the exporter: the migrations are not applied, or its role lacks EXECUTE.',
     foldHeld: `Every scrape of job ${config.migrationJob} for ${config.forDuration.absent} found the fold of the lookup rollups held by another transaction: the SQL panels miss the events stored since.`,
     workerDown: `Prometheus has no working target for job ${config.workerJob}: new jobs are not back-filled on schedule.`,
+    refused: (points: number | string) =>
+      `The collector (job ${config.collectorJob}) refused ${points} lookup points over ${config.window}: Prometheus's lookup figures are short of what the browsers did.`,
     stalled: (jobs: number | string) =>
       `${jobs} jobs were never attempted, and the worker processed none in ${config.stalledAfter} while it is up: its runs fail or hang.`,
     summaries: {
@@ -136,6 +157,7 @@ export function alertDescriptions(config: MixinConfig) {
       UuidMigrationExporterDown: 'The Postgres exporter cannot be scraped.',
       UuidMigrationStatsAbsent: 'The exporter is up but returns no migration statistics.',
       UuidLookupRollupsFoldHeld: 'The lookup rollups are not being folded.',
+      UuidLookupMetricsRefused: 'The collector refuses lookup metrics.',
       UuidMigrationWorkerDown: 'The migration worker cannot be scraped.',
       UuidMigrationStalled: 'The migration worker makes no progress.',
     },

@@ -145,6 +145,19 @@ export function renderRuleTests(config: MixinConfig, rulesFile = '../rules/uuid-
     { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', config.migrationJob, rules.foldHeld) },
     { name: 'UuidLookupRollupsFoldHeld: quiet while scrapes fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(0) }, alertname: 'UuidLookupRollupsFoldHeld', expect: [] },
   );
+  if (config.collectorJob !== '') {
+    const points = (labels: string) => `otelcol_deltatocumulative_datapoints_total{job="${config.collectorJob}"${labels}}`;
+    cases.push(
+      {
+        name: `UuidLookupMetricsRefused: fires while the collector (job ${config.collectorJob}) refuses lookup points`,
+        series: { [points('')]: counter(100), [points(',error="delta.ErrLimit"')]: counter(3) },
+        alertname: 'UuidLookupMetricsRefused',
+        // A steady 3 a step: the increase over the window is 3 × its steps.
+        expect: [{ severity: 'warning', labels: { job: config.collectorJob }, description: rules.refused(g4(3 * windowSteps)) }],
+      },
+      { name: 'UuidLookupMetricsRefused: quiet while every point is taken', series: { [points('')]: counter(100), [points(',error="delta.ErrLimit"')]: counter(0) }, alertname: 'UuidLookupMetricsRefused', expect: [] },
+    );
+  }
   if (config.workerJob !== '') {
     const worker = (pending: number, perStep: number): Record<string, string> => ({
       ...migration(0.02, 30),

@@ -25,6 +25,15 @@ describe('uuid-lookup mixin', () => {
     const prometheus = parse(readFileSync(path.join(out, 'prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] };
     expect(prometheus.scrape_configs.map((j) => j.job_name)).toEqual(['booking-web', 'uuid-migration', 'uuid-migration-worker', 'otel-collector', 'prometheus']);
     expect(readFileSync(path.join(out, 'prometheus/prometheus.yml'), 'utf8')).toContain('# Prometheus for the docker-compose stack');
+    // No worker and no collector: their jobs are not scraped, and their alerts are not rendered.
+    const bare = path.join(dir, 'bare');
+    const without = await runCliProcess(['mixin', 'render', '--config', file('bare.yml', "workerJob: ''\ncollectorJob: ''\n"), '--out', bare]);
+    expect(without.code, without.stderr).toBe(0);
+    const bareJobs = parse(readFileSync(path.join(bare, 'prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string }[] };
+    expect(bareJobs.scrape_configs.map((j) => j.job_name)).toEqual(['uuid-lookup', 'uuid-migration', 'prometheus']);
+    const bareRules = readFileSync(path.join(bare, 'prometheus/rules/uuid-lookup.rules.yml'), 'utf8');
+    expect(bareRules).not.toContain('UuidLookupMetricsRefused');
+    expect(bareRules).not.toContain('UuidMigrationWorkerDown');
     expect(readFileSync(path.join(out, 'otel-collector/config.yaml'), 'utf8')).toContain('transform/stamp_deltas');
     expect(readFileSync(path.join(out, 'prometheus/postgres-exporter/queries.yml'), 'utf8')).toContain('get_uuid_migration_stats()');
     const rules = readFileSync(path.join(out, 'prometheus/rules/uuid-lookup.rules.yml'), 'utf8');

@@ -24,18 +24,23 @@ const STACK_FILES: string[] = [
 // The package root: three folders up from src/cli/commands/ or dist/cli/commands/.
 const PACKAGE_ROOT = new URL('../../../', import.meta.url);
 
-/** prometheus/prometheus.yml with the contract's job names replaced by the configuration's (comments kept). */
+/** prometheus/prometheus.yml with the contract's job names replaced by the configuration's (comments kept; a job set to '' dropped). */
 function withConfiguredJobs(text: string, config: MixinConfig): string {
   const renamed: Record<string, string> = {
     [defaultMixinConfig.lookupJob]: config.lookupJob,
     [defaultMixinConfig.migrationJob]: config.migrationJob,
     [defaultMixinConfig.workerJob]: config.workerJob,
+    [defaultMixinConfig.collectorJob]: config.collectorJob,
   };
   const doc = parseDocument(text);
   const jobs = doc.get('scrape_configs') as { items: { get(key: string): unknown; set(key: string, value: unknown): void }[] } | undefined;
-  for (const job of jobs?.items ?? []) {
-    const name = job.get('job_name');
-    if (typeof name === 'string' && renamed[name] !== undefined) job.set('job_name', renamed[name]);
+  if (jobs !== undefined) {
+    // A job configured as '' (no worker, no collector) is not scraped at all.
+    jobs.items = jobs.items.filter((job) => renamed[String(job.get('job_name'))] !== '');
+    for (const job of jobs.items) {
+      const name = job.get('job_name');
+      if (typeof name === 'string' && renamed[name] !== undefined) job.set('job_name', renamed[name]);
+    }
   }
   return doc.toString();
 }

@@ -42,7 +42,7 @@ describe('generated monitoring files', () => {
     expect(new Set(alerts.map((a) => a.alert))).toEqual(
       new Set([
         'UuidLookupLatencyHigh', 'UuidLookupFailureRateHigh', 'UuidLookupFallbackRateHigh', 'UuidMigrationFailureRateHigh',
-        'UuidLookupMetricsTargetDown', 'UuidMigrationExporterDown', 'UuidMigrationStatsAbsent', 'UuidLookupRollupsFoldHeld',
+        'UuidLookupMetricsTargetDown', 'UuidMigrationExporterDown', 'UuidMigrationStatsAbsent', 'UuidLookupRollupsFoldHeld', 'UuidLookupMetricsRefused',
         'UuidMigrationWorkerDown', 'UuidMigrationStalled',
       ]),
     );

@@ -16,7 +16,7 @@
 //   npm run tools -- --list        print each binary's path and version, build nothing
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -190,7 +190,6 @@ function main(argv: string[]): void {
     }
     process.stdout.write(`tools: ${Object.keys(tool.binaries).join(', ')} ${pinnedVersion(tool)} ready (${go})\n`);
   }
-  writeFileSync(path.join(toolsBin, '.built-with'), `${go}\n`);
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../node/db/database.ts';
@@ -28,20 +29,28 @@ function defaultDataDir(): string {
   return process.env.UUID_LOOKUP_DATA_DIR ?? path.join(process.cwd(), '.uuid-lookup', 'pglite');
 }
 
-/** Opens `--database-url` / `DATABASE_URL`, or the embedded database in `--data-dir`. */
-export async function openCommandDatabase(options: DatabaseCommandOptions): Promise<Database> {
+/**
+ * Opens `--database-url` / `DATABASE_URL`, or the embedded database in `--data-dir`.
+ * Only `db apply` creates an embedded database (`create`); every other command finds
+ * one or says how to make it, and writes nothing. A `--data-dir` whose parent folder
+ * does not exist is refused, not made (the default's `.uuid-lookup/` is made).
+ */
+export async function openCommandDatabase(options: DatabaseCommandOptions, { create = false } = {}): Promise<Database> {
   const url = options.databaseUrl ?? process.env.DATABASE_URL;
-  if (!url) await mkdir(path.dirname(options.dataDir ?? defaultDataDir()), { recursive: true });
-  return openDatabase({
-    url,
-    dataDir: url ? undefined : (options.dataDir ?? defaultDataDir()),
-    maxConnections: Math.max(4, (options.concurrency ?? 1) + 1),
-  });
+  const maxConnections = Math.max(4, (options.concurrency ?? 1) + 1);
+  if (url) return openDatabase({ url, maxConnections });
+  const dataDir = options.dataDir ?? defaultDataDir();
+  if (!existsSync(dataDir)) {
+    if (!create) throw new CliError(`no embedded database in ${dataDir}: create it with uuid-lookup db apply${options.dataDir === undefined ? '' : ` --data-dir ${dataDir}`}`);
+    if (options.dataDir === undefined) await mkdir(path.dirname(dataDir), { recursive: true });
+    else if (!existsSync(path.dirname(path.resolve(dataDir)))) throw new CliError(`--data-dir ${dataDir}: the folder ${path.dirname(path.resolve(dataDir))} does not exist`);
+  }
+  return openDatabase({ dataDir, maxConnections });
 }
 
-/** Runs `fn` with an open database and always closes it. */
-export async function withDatabase<T>(options: DatabaseCommandOptions, fn: (db: Database) => Promise<T>): Promise<T> {
-  const db = await openCommandDatabase(options);
+/** Runs `fn` with an open database and always closes it (`create`: see {@link openCommandDatabase}). */
+export async function withDatabase<T>(options: DatabaseCommandOptions, fn: (db: Database) => Promise<T>, open: { create?: boolean } = {}): Promise<T> {
+  const db = await openCommandDatabase(options, open);
   try {
     return await fn(db);
   } finally {

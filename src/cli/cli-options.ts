@@ -5,7 +5,7 @@ import { InvalidArgumentError } from 'commander';
 export function databaseOptions(command: Command): Command {
   return command
     .option('--database-url <url>', 'PostgreSQL URL (default: $DATABASE_URL; without one, the embedded database)')
-    .option('--data-dir <dir>', 'folder of the embedded database (default: ./.uuid-lookup/pglite)')
+    .option('--data-dir <dir>', 'folder of the embedded database (default: ./.uuid-lookup/pglite)', nonEmpty('a folder'))
     .option('--json', 'machine-readable output');
 }
 
@@ -51,4 +51,12 @@ export function httpUrl(value: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('expected an http(s) URL');
   return value;
+}
+
+/** A value that is not empty (`--data-dir ''` would mean a database in memory, lost at exit). */
+export function nonEmpty(what: string): (value: string) => string {
+  return (value: string) => {
+    if (value.trim() === '') throw new InvalidArgumentError(`expected ${what}, got nothing`);
+    return value;
+  };
 }

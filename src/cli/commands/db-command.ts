@@ -16,7 +16,7 @@ export function registerDbCommands(program: Command): void {
         // JSON: the list of migrations applied ([] when none); for people, one line.
         if (options.json === true) printRecord({ applied: result.applied, already_applied: result.alreadyApplied.length }, true);
         else printRecord({ applied: result.applied.join(' ') || '(none)', already_applied: result.alreadyApplied.length }, false);
-      });
+      }, { create: true });
     },
   );
   databaseOptions(db.command('seed').description('load supabase/seed.sql (sample services and jobs)')).action(

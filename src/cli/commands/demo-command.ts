@@ -11,7 +11,7 @@ import type { ReportName } from '../../node/reports/run-report.ts';
 import { runReport } from '../../node/reports/run-report.ts';
 import { applyMigrations } from '../../node/schema/apply-migrations.ts';
 import { CliError } from '../cli-context.ts';
-import { integerBetween } from '../cli-options.ts';
+import { integerBetween, nonEmpty } from '../cli-options.ts';
 import { printRecord, printTable, printThresholdChecks } from '../output.ts';
 import { createProgress } from '../progress.ts';
 import { seedDatabase } from '../../node/schema/seed-database.ts';
@@ -34,7 +34,7 @@ export function registerDemoCommand(program: Command): void {
         '(DATABASE_URL is ignored: name a server with --database-url)',
     )
     .option('--database-url <url>', 'run on this PostgreSQL server instead (it writes demo jobs and services there)')
-    .option('--data-dir <dir>', 'keep the embedded database in this folder (default: in memory)')
+    .option('--data-dir <dir>', 'keep the embedded database in this folder (default: in memory)', nonEmpty('a folder'))
     .option('--jobs <n>', 'jobs to create', integerBetween(1000, 5_000_000), 100_000)
     .option('--lookups <n>', 'simulated wizard lookups', integerBetween(0, 1_000_000), 3000)
     .option('--json', 'machine-readable output')
@@ -47,7 +47,9 @@ export function registerDemoCommand(program: Command): void {
       if (options.databaseUrl !== undefined && options.dataDir !== undefined) {
         throw new CliError('--database-url and --data-dir name two databases: give one');
       }
-      const db = await openDatabase({ url: options.databaseUrl, dataDir: options.dataDir });
+      const db = await openDatabase(
+        options.databaseUrl !== undefined ? { url: options.databaseUrl } : options.dataDir !== undefined ? { dataDir: options.dataDir } : { inMemory: true },
+      );
       try {
         say(
           `== database: ${db.kind === 'pglite' ? `embedded PGlite (${options.dataDir ?? 'in memory'})` : describeServer(options.databaseUrl ?? '')}`,

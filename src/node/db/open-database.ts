@@ -6,8 +6,10 @@ import { createPgliteDatabase } from './pglite-database.ts';
 export interface OpenDatabaseOptions {
   /** A PostgreSQL URL (`DATABASE_URL`); without one, the embedded database. */
   url?: string | undefined;
-  /** With no URL: a folder for the embedded database; in memory when absent. */
+  /** With no URL: a folder for the embedded database. */
   dataDir?: string | undefined;
+  /** With no URL and no folder: an embedded database in memory, gone when the process ends. Asked for, never a fallback. */
+  inMemory?: boolean;
   applicationName?: string;
   /** Server connections at most (default 4). */
   maxConnections?: number;
@@ -22,15 +24,22 @@ function connectTimeoutFromEnvironment(): number | undefined {
 }
 
 /**
- * Opens the server at `url`, or PGlite when there is none: the embedded default
- * that lets the demo and the tests run with only Node installed.
+ * Opens the server at `url`, or PGlite in `dataDir` (or in memory, `inMemory: true`):
+ * the embedded database that lets the demo and the tests run with only Node installed.
+ * Exactly one must be asked for: a `url` key whose value is missing (an unset
+ * `DATABASE_URL`) is an error, not a quiet fall back to memory, where every event
+ * would be lost at exit.
  *
  * @example
  * ```ts
- * const db = await openDatabase({ url: process.env.DATABASE_URL });
+ * const db = await openDatabase({ url: process.env.DATABASE_URL }); // throws when DATABASE_URL is unset
+ * const local = await openDatabase({ dataDir: './.uuid-lookup/pglite' });
  * ```
  */
-export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<Database> {
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if ('url' in options && (options.url === undefined || options.url === '')) {
+    throw new Error('uuid-lookup: openDatabase was given an empty url (is DATABASE_URL set?); for the embedded database pass dataDir, or inMemory: true, instead');
+  }
   if (options.url !== undefined && options.url !== '') {
     let parsed: URL;
     try {
@@ -57,7 +66,12 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     }
     return db;
   }
-  return createPgliteDatabase(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+  if (options.dataDir !== undefined) {
+    if (options.dataDir.trim() === '') throw new Error('uuid-lookup: dataDir is empty: name a folder for the embedded database');
+    return createPgliteDatabase({ dataDir: options.dataDir });
+  }
+  if (options.inMemory === true) return createPgliteDatabase({});
+  throw new Error('uuid-lookup: openDatabase needs a url, a dataDir, or inMemory: true');
 }
 
 /** A server URL as it may be printed: host, port and database, never the password. */

@@ -114,7 +114,7 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
         name: `statistics of ${table}`,
         ok: !stale,
         detail: `${live} live rows; the planner estimates ${estimate < 0 ? 'nothing (never analysed)' : Math.round(estimate)}`,
-        fix: `ANALYZE ${table};`,
+        fix: `npx uuid-lookup db analyze (or ANALYZE ${table};)`,
       });
     }
   }
@@ -132,7 +132,7 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
       name: `statistics of ${table}`,
       ok: !stale,
       detail: `${modified} rows changed since ${stat?.analyzed ?? 'never analysed'} (${live} live)`,
-      fix: `ANALYZE ${table};`,
+      fix: `npx uuid-lookup db analyze (or ANALYZE ${table};)`,
     });
   }
 

@@ -76,7 +76,10 @@ export interface TabsPlan {
   rounds: number;
   roundMillis: number;
   slugs: string[];
-  /** Every n-th tab closes right after its last round (the page-hide flush must deliver); the others after one more export. Default 3. */
+  /**
+   * Every n-th tab closes right after its last round (the page-hide flush must deliver);
+   * the others after one more export. Default 3; 0: none closes early.
+   */
   closeEarlyEvery?: number;
 }
 
@@ -119,7 +122,11 @@ export interface TabsRun {
  * flush must deliver), the others after one more export interval.
  */
 export async function runTabs(origin: string, otlpUrl: string, plan: TabsPlan): Promise<TabsRun> {
-  const browser: Browser = await launchChromium();
+  // Each tab its own renderer process, as each user's tab is: Chromium otherwise puts
+  // many of them in one, and they share its budget of pending keepalive requests (9),
+  // past which the OTLP exporter sends without keepalive and a closing tab loses its
+  // last export.
+  const browser: Browser = await launchChromium({ extraArgs: ['--renderer-process-limit=1000'] });
   const truth = new Map<string, LookupTruth>();
   const exportErrors: string[] = [];
   let lookups = 0;
@@ -132,7 +139,11 @@ export async function runTabs(origin: string, otlpUrl: string, plan: TabsPlan): 
       const context = await browser.newContext();
       // Every export request the tab makes, as the browser saw it end.
       context.on('requestfinished', (request) => {
-        if (request.url() === otlpUrl && request.method() === 'POST') exports.finished += 1;
+        if (request.url() !== otlpUrl || request.method() !== 'POST') return;
+        exports.finished += 1;
+        void request.response().then((response) => {
+          if (response !== null && response.status() !== 200) exports.failed.push(`tab ${tab}: HTTP ${response.status()}`);
+        });
       });
       context.on('requestfailed', (request) => {
         if (request.url() === otlpUrl && request.method() === 'POST') exports.failed.push(`tab ${tab}: ${request.failure()?.errorText ?? 'failed'}`);
@@ -156,7 +167,8 @@ export async function runTabs(origin: string, otlpUrl: string, plan: TabsPlan): 
         for (const l of planned) addToTruth(truth, l);
         lookups += planned.length;
       }
-      if (tab % (plan.closeEarlyEvery ?? 3) === 0) {
+      const every = plan.closeEarlyEvery ?? 3;
+      if (every > 0 && tab % every === 0) {
         closedEarly += 1;
       } else {
         await sleep(plan.exportIntervalMillis + 500);
@@ -164,7 +176,7 @@ export async function runTabs(origin: string, otlpUrl: string, plan: TabsPlan): 
       exportErrors.push(...(await page.evaluate(() => (window as unknown as { exportErrors?: string[] }).exportErrors ?? [])));
       await page.close({ runBeforeUnload: true });
       // The page-hide export is in flight when the page goes: the browser, not the page, finishes it.
-      await sleep(2_000);
+      await sleep(1_000);
       await context.close();
     };
     await Promise.all(Array.from({ length: plan.tabs }, (_, tab) => runTab(tab)));

@@ -9,10 +9,10 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * Headless Chromium as root on this closed network: no sandbox (root), and none of the
  * background connections it would make at start (refused here, many at a time).
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(options: { extraArgs?: string[] } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(options.extraArgs ?? [])],
   });
 }
 

@@ -42,8 +42,9 @@ export async function openCommandDatabase(options: DatabaseCommandOptions, { cre
   const dataDir = options.dataDir ?? defaultDataDir();
   if (!existsSync(dataDir)) {
     if (!create) throw new CliError(`no embedded database in ${dataDir}: create it with uuid-lookup db apply${options.dataDir === undefined ? '' : ` --data-dir ${dataDir}`}`);
-    if (options.dataDir === undefined) await mkdir(path.dirname(dataDir), { recursive: true });
-    else if (!existsSync(path.dirname(path.resolve(dataDir)))) throw new CliError(`--data-dir ${dataDir}: the folder ${path.dirname(path.resolve(dataDir))} does not exist`);
+    const parent = path.dirname(path.resolve(dataDir));
+    if (options.dataDir === undefined) await mkdir(parent, { recursive: true });
+    else if (!existsSync(parent)) throw new CliError(`--data-dir ${dataDir}: the folder ${parent} does not exist`);
   }
   return openDatabase({ dataDir, maxConnections });
 }

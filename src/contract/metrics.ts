@@ -82,6 +82,13 @@ export const PROMETHEUS_NAMES = Object.freeze({
 });
 
 /**
+ * The collector's own counter of the points its `delta_to_cumulative` processor took,
+ * with an `error` label on those it refused (stream limit, out of order): the browsers'
+ * lookups that did not reach Prometheus (docs/architecture.md, "The browsers' metrics path").
+ */
+export const COLLECTOR_DELTA_POINTS = 'otelcol_deltatocumulative_datapoints_total';
+
+/**
  * The recording rules' names for a rate window (`5m`): what rules, alerts and
  * dashboards share. Two levels, named `level:metric:operation` as Prometheus's
  * naming practice has it:

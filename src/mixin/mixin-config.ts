@@ -156,11 +156,10 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
   for (const key of ['lookupJob', 'migrationJob'] as const) {
     if (!JOB_NAME.test(config[key])) throw new MixinConfigError(`${key} must be a job name (no quotes, backslashes or newlines), got ${JSON.stringify(config[key])}`);
   }
-  if (config.workerJob !== '' && !JOB_NAME.test(config.workerJob)) {
-    throw new MixinConfigError(`workerJob must be a job name or '' (no worker), got ${JSON.stringify(config.workerJob)}`);
-  }
-  if (config.collectorJob !== '' && !JOB_NAME.test(config.collectorJob)) {
-    throw new MixinConfigError(`collectorJob must be a job name or '' (no collector), got ${JSON.stringify(config.collectorJob)}`);
+  for (const [key, none] of [['workerJob', 'no worker'], ['collectorJob', 'no collector']] as const) {
+    if (config[key] !== '' && !JOB_NAME.test(config[key])) {
+      throw new MixinConfigError(`${key} must be a job name or '' (${none}), got ${JSON.stringify(config[key])}`);
+    }
   }
   for (const key of ['minLookups', 'minMigrationAttempts'] as const) {
     if (!Number.isFinite(config[key]) || config[key] < 0) throw new MixinConfigError(`${key} must be a number ≥ 0, got ${config[key]}`);

@@ -1,3 +1,4 @@
+import { COLLECTOR_DELTA_POINTS } from '../contract/metrics.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
@@ -34,7 +35,8 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
   const text = alertDescriptions(config);
   const mig = `job="${config.migrationJob}"`;
   const worker = `job="${config.workerJob}"`;
-  const workerAlerts = (rules: AlertRule[]): AlertRule[] => (config.workerJob === '' ? [] : rules);
+  // Rules about a job the configuration may leave out ('': no worker, no collector).
+  const whenJob = (job: string, rules: AlertRule[]): AlertRule[] => (job === '' ? [] : rules);
   const absence: AlertRule[] = [
     {
       alert: 'UuidLookupMetricsTargetDown',
@@ -82,16 +84,14 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
         runbook_url: runbookUrl(config, 'UuidLookupRollupsFoldHeld'),
       },
     },
-    ...(config.collectorJob === ''
-      ? []
-      : [
+    ...whenJob(config.collectorJob, [
           {
             // The collector refused lookup points (docs/architecture.md, "The browsers' metrics
             // path"): its stream limit is full (a page posting made-up slugs, or more services
             // than max_streams holds), or deltas reach delta_to_cumulative unstamped. Prometheus's
             // lookup figures are then short of what the browsers did.
             alert: 'UuidLookupMetricsRefused',
-            expr: `sum by (job) (increase(otelcol_deltatocumulative_datapoints_total{job="${config.collectorJob}", error!=""}[${config.window}])) > 0`,
+            expr: `sum by (job) (increase(${COLLECTOR_DELTA_POINTS}{job="${config.collectorJob}", error!=""}[${config.window}])) > 0`,
             for: config.forDuration.warning,
             labels: { severity: 'warning' },
             annotations: {
@@ -101,7 +101,7 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
             },
           },
         ]),
-    ...workerAlerts([
+    ...whenJob(config.workerJob, [
       {
         alert: 'UuidMigrationWorkerDown',
         expr: `up{job="${config.workerJob}"} == 0 or absent(up{job="${config.workerJob}"})`,

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
-import { PROMETHEUS_NAMES } from '../contract/metrics.ts';
+import { COLLECTOR_DELTA_POINTS, PROMETHEUS_NAMES } from '../contract/metrics.ts';
 import type { Severity } from '../contract/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { durationSeconds, runbookUrl, signals, thresholdOf } from './mixin-config.ts';
@@ -146,7 +146,7 @@ export function renderRuleTests(config: MixinConfig, rulesFile = '../rules/uuid-
     { name: 'UuidLookupRollupsFoldHeld: quiet while scrapes fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(0) }, alertname: 'UuidLookupRollupsFoldHeld', expect: [] },
   );
   if (config.collectorJob !== '') {
-    const points = (labels: string) => `otelcol_deltatocumulative_datapoints_total{job="${config.collectorJob}"${labels}}`;
+    const points = (labels: string) => `${COLLECTOR_DELTA_POINTS}{job="${config.collectorJob}"${labels}}`;
     cases.push(
       {
         name: `UuidLookupMetricsRefused: fires while the collector (job ${config.collectorJob}) refuses lookup points`,

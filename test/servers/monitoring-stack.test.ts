@@ -20,7 +20,7 @@ import { startJsonWebhook } from '../support/json-webhook.ts';
 import type { RunningProcess } from '../support/processes.ts';
 import { freePort, waitFor } from '../support/processes.ts';
 import type { RunningCollector, RunningPrometheus } from '../support/stack.ts';
-import { repo, startAlertmanager, startCollector, startPostgresExporter, startPrometheus } from '../support/stack.ts';
+import { repo, startAlertmanager, startCollector, startPostgresExporter, startPrometheus, writeImmediateRules } from '../support/stack.ts';
 import { toolBinary } from '../support/tools.ts';
 import type { TestDatabase } from '../support/test-databases.ts';
 import { serverTestDatabase } from '../support/test-databases.ts';
@@ -112,8 +112,6 @@ describe('the stack on loopback', () => {
   let prometheusUrl: string;
   let prometheus: RunningPrometheus | undefined;
   let collector: RunningCollector;
-  // The rules as generated, with `for` at zero and a 1 s evaluation so a test can wait for them.
-  const testConfig = { ...defaultMixinConfig, forDuration: { warning: '0s', critical: '0s', absent: '0s' }, evaluationInterval: '1s' };
 
   beforeAll(async () => {
     // PostgreSQL: our migrations, sample data, a migration run where 20 % of jobs fail.
@@ -165,7 +163,6 @@ describe('the stack on loopback', () => {
     processes.push(alertmanager.process);
 
     // Prometheus as shipped, scraping all of them and evaluating the generated rules.
-    writeFileSync(path.join(dir, 'uuid-lookup.rules.yml'), stringify(prometheusRules(testConfig)));
     prometheus = await startPrometheus(dir, {
       targets: {
         [defaultMixinConfig.lookupJob]: [collector.address],
@@ -173,7 +170,7 @@ describe('the stack on loopback', () => {
         [defaultMixinConfig.workerJob]: [`127.0.0.1:${workerPort}`],
         'otel-collector': [collector.telemetryAddress],
       },
-      rulesFile: path.join(dir, 'uuid-lookup.rules.yml'),
+      rulesFile: writeImmediateRules(dir),
       alertmanager: alertmanager.address,
     });
     prometheusUrl = prometheus.url;

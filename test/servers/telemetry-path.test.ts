@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { PROMETHEUS_NAMES } from '../../src/contract/metrics.ts';
+import { COLLECTOR_DELTA_POINTS, PROMETHEUS_NAMES } from '../../src/contract/metrics.ts';
 import { defaultMixinConfig } from '../../src/mixin/mixin-config.ts';
-import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
 import type { TabsPlan, TabsRun } from '../support/browser-tabs.ts';
 import { runTabs, startTabServer, truthKey } from '../support/browser-tabs.ts';
 import type { TabServer } from '../support/browser-tabs.ts';
@@ -14,7 +12,7 @@ import { startRoundRobinProxy } from '../support/round-robin-proxy.ts';
 import type { RunningProcess } from '../support/processes.ts';
 import { waitFor } from '../support/processes.ts';
 import type { RunningCollector, RunningPrometheus } from '../support/stack.ts';
-import { promQuery, startAlertmanager, startCollector, startPrometheus } from '../support/stack.ts';
+import { promQuery, startAlertmanager, startCollector, startPrometheus, writeImmediateRules } from '../support/stack.ts';
 
 // The production telemetry path, for real: tabs of the booking wizard in Chromium
 // (the browser preset as an app wires it) → OTLP/HTTP → the collector running the
@@ -67,9 +65,7 @@ describe.each([
     webhook = await startJsonWebhook<Notification>();
     const alertmanager = await startAlertmanager(dir, webhook.url);
     processes.push(alertmanager.process);
-    // The generated rules, with `for` at zero so that the alerts fire within the test.
-    const rulesFile = path.join(dir, 'uuid-lookup.rules.yml');
-    writeFileSync(rulesFile, stringify(prometheusRules({ ...defaultMixinConfig, forDuration: { warning: '0s', critical: '0s', absent: '0s' }, evaluationInterval: '1s' })));
+    const rulesFile = writeImmediateRules(dir);
     prometheus = await startPrometheus(dir, {
       targets: { [defaultMixinConfig.lookupJob]: collectors.map((c) => c.address), 'otel-collector': collectors.map((c) => c.telemetryAddress) },
       rulesFile,
@@ -123,7 +119,7 @@ describe.each([
     const buckets = new Map([...run.truth].flatMap(([k, t]) => [...t.buckets].map(([le, n]) => [`${k}|${Number(le === '+Inf' ? Infinity : le)}`, n] as const)));
     expect(differences(buckets, await byKey(`${PROMETHEUS_NAMES.lookupDuration}_bucket{${sel}}`, ['le']))).toEqual([]);
     // The collector dropped no point on the way (deltatocumulative counts what it drops by error).
-    const dropped = await promQuery(prometheus.url, 'sum(otelcol_deltatocumulative_datapoints_total{error!=""}) or vector(0)');
+    const dropped = await promQuery(prometheus.url, `sum(${COLLECTOR_DELTA_POINTS}{error!=""}) or vector(0)`);
     expect(dropped.data.result[0]?.value[1]).toBe('0');
     // Behind the balancer, both replicas took exports, and both hold part of the sums.
     if (balancer !== undefined) {

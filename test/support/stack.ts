@@ -3,6 +3,8 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { RunningProcess } from './processes.ts';
 import { freePort, startProcess, waitFor } from './processes.ts';
+import { defaultMixinConfig } from '../../src/mixin/mixin-config.ts';
+import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
 import { toolBinary } from './tools.ts';
 
 // The shipped monitoring files, run by the pinned servers (npm run tools) on loopback.
@@ -164,6 +166,16 @@ export async function startPrometheus(
     },
   };
   return running;
+}
+
+/**
+ * The generated rules as the stack tests load them: `for` at zero and a 1 s evaluation,
+ * so an alert fires within seconds of its condition. Returns the file's path.
+ */
+export function writeImmediateRules(dir: string): string {
+  const file = path.join(dir, 'uuid-lookup.rules.yml');
+  writeFileSync(file, stringify(prometheusRules({ ...defaultMixinConfig, forDuration: { warning: '0s', critical: '0s', absent: '0s' }, evaluationInterval: '1s' })));
+  return file;
 }
 
 /** An instant query's result, as Prometheus's HTTP API gives it. */

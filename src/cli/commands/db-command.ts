@@ -17,8 +17,8 @@ export function registerDbCommands(program: Command): void {
       await withDatabase(options, async (database) => {
         const result = await applyMigrations(database);
         // JSON: the list of migrations applied ([] when none); for people, one line.
-        if (options.json === true) printRecord({ applied: result.applied, already_applied: result.alreadyApplied.length }, true);
-        else printRecord({ applied: result.applied.join(' ') || '(none)', already_applied: result.alreadyApplied.length }, false);
+        const applied = options.json === true ? result.applied : result.applied.join(' ') || '(none)';
+        printRecord({ applied, already_applied: result.alreadyApplied.length }, options.json);
       }, { create: true });
     },
   );

@@ -1,4 +1,4 @@
-import type { Meter } from '@opentelemetry/api';
+import { diag, type Meter } from '@opentelemetry/api';
 import { AggregationTemporalityPreference, OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -27,7 +27,11 @@ export interface BrowserTelemetryOptions {
 export interface BrowserTelemetry {
   meterProvider: MeterProvider;
   meter: Meter;
-  /** Exports pending deltas now (the page-hide hook calls it). */
+  /**
+   * Exports pending deltas now, without waiting for an export in flight (the
+   * page-hide hook calls it: a closing page cannot wait for an answer), and
+   * resolves once every export has been answered.
+   */
   forceFlush(): Promise<void>;
   /** Exports what is pending and stops, within `timeoutMillis` (default: `shutdownTimeoutMillis`). Safe to call twice. */
   shutdown(options?: { timeoutMillis?: number }): Promise<void>;
@@ -63,18 +67,42 @@ export function createBrowserTelemetry(options: BrowserTelemetryOptions): Browse
     }),
     { onError: options.onExportError ?? warnOnConsole(`OTLP metrics export to ${options.otlpUrl}`), ...(timeoutMillis === undefined ? {} : { timeoutMillis }) },
   );
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis });
   const meterProvider = new MeterProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis })],
+    readers: [reader],
   });
+  // Collects what is pending and hands it to the exporter now, in this task: the
+  // reader's own forceFlush first waits for an export in flight to be answered
+  // (it never runs two at once), and a page being hidden or closed is gone by
+  // then, with its last lookups. Two exports at once are safe on this path: they
+  // carry disjoint deltas, which the collector stamps and adds in any order.
+  const exportNow = async (): Promise<void> => {
+    try {
+      const { resourceMetrics, errors } = await reader.collect();
+      for (const error of errors) diag.error('uuid-lookup: metrics collection failed', error);
+      if (resourceMetrics.scopeMetrics.every((scope) => scope.metrics.every((metric) => metric.dataPoints.length === 0))) return;
+      await new Promise<void>((resolve) => exporter.export(resourceMetrics, () => resolve()));
+    } catch (error) {
+      // Shut down already, or a collection that threw: nothing to send.
+      diag.debug('uuid-lookup: page-hide export skipped', error);
+    }
+  };
   let stopped: Promise<void> | undefined;
   return {
     meterProvider,
     meter: meterProvider.getMeter('uuid-lookup-observability'),
-    forceFlush: () => meterProvider.forceFlush(),
+    forceFlush: async () => {
+      await exportNow();
+      await exporter.settled(); // the periodic export that was in flight too
+      await exporter.forceFlush();
+    },
     shutdown(shutdownOptions = {}) {
       const bound = positiveMillis('timeoutMillis', shutdownOptions.timeoutMillis, shutdownTimeoutMillis);
-      return (stopped ??= settleWithin(meterProvider.shutdown(), bound).then((outcome) => {
+      return (stopped ??= settleWithin(
+        exportNow().then(() => meterProvider.shutdown()),
+        bound,
+      ).then((outcome) => {
         if (outcome === 'timed-out') exporter.fail(new Error(`metrics shutdown did not finish within ${bound} ms; the last export was abandoned`));
       }));
     },

@@ -31,6 +31,8 @@ export interface ExportFailureOptions {
 export type ReportingExporter<E extends PushExporterLike<never>> = Pick<E, keyof PushExporterLike<never>> & {
   /** Reports `error` unless a failure is being reported already. */
   fail(error: Error): void;
+  /** Resolves once every export handed over so far has been answered (or has timed out). */
+  settled(): Promise<void>;
 };
 
 /** The default way to be told: one line on the console, once per outage. */
@@ -59,13 +61,19 @@ export function reportExportFailures<E extends PushExporterLike<never>>(exporter
       // A reporter that throws must not break the export pipeline.
     }
   };
-  const wrapped: PushExporterLike<unknown> & { fail(error: Error): void } = {
+  const inFlight = new Set<Promise<void>>();
+  const wrapped: PushExporterLike<unknown> & { fail(error: Error): void; settled(): Promise<void> } = {
     export(data, resultCallback) {
       let done = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let answered = (): void => {};
+      const exported = new Promise<void>((resolve) => (answered = resolve));
+      inFlight.add(exported);
       const finish = (result: ExportResultLike): void => {
         if (done) return;
         done = true;
+        inFlight.delete(exported);
+        answered();
         if (timer !== undefined) clearTimeout(timer);
         if (result.code === SUCCESS) {
           if (failing) diag.info('uuid-lookup: metrics export recovered');
@@ -89,6 +97,9 @@ export function reportExportFailures<E extends PushExporterLike<never>>(exporter
     forceFlush: () => exporter.forceFlush(),
     shutdown: () => exporter.shutdown(),
     fail,
+    settled: async () => {
+      await Promise.all([...inFlight]);
+    },
   };
   // The reader asks the exporter for temporality and aggregation when it is made.
   if (exporter.selectAggregationTemporality !== undefined) {

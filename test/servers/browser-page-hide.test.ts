@@ -2,7 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
+import type { PlannedLookup } from '../browser/telemetry-tab.ts';
 import { bundlePageScript, launchChromium } from '../support/chromium.ts';
+
+/** An OTLP/HTTP JSON metrics export, as much of it as the test reads. */
+interface OtlpJson {
+  resourceMetrics: { scopeMetrics: { metrics: { name: string; sum?: { dataPoints: { asInt?: string | number; asDouble?: number }[] } }[] }[] }[];
+}
+
+/** Lookups counted in `exports` (the `uuid.lookups` counter's deltas, added up). */
+const lookupsIn = (exports: OtlpJson[]): number =>
+  exports
+    .flatMap((e) => e.resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics)))
+    .filter((m) => m.name === 'uuid.lookups')
+    .flatMap((m) => m.sum?.dataPoints ?? [])
+    .reduce((n, p) => n + Number(p.asInt ?? p.asDouble ?? 0), 0);
 
 // Debian's Chromium, driven by playwright-core: a page using the bundled SDK logs
 // lookups, the page goes away, and the pending batch must reach the endpoint.
@@ -12,9 +26,17 @@ describe('browser page-hide flush (real Chromium)', () => {
   let origin: string;
   let browser: Browser;
   const inserts: { rows: { id: string; event_properties: Record<string, unknown>; session_id?: string }[] }[] = [];
+  // The OTLP exports of the metrics page (test/browser/telemetry-tab.ts), same-origin as
+  // the README's snippet sends them; the first one's answer is held until released.
+  const metricExports: OtlpJson[] = [];
+  const held: http.ServerResponse[] = [];
+  const releaseHeldExports = (): void => {
+    for (const res of held.splice(0)) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  };
 
   beforeAll(async () => {
     const script = await bundlePageScript(new URL('../browser/wizard-page.ts', import.meta.url));
+    const tabScript = await bundlePageScript(new URL('../browser/telemetry-tab.ts', import.meta.url));
     server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -25,6 +47,16 @@ describe('browser page-hide flush (real Chromium)', () => {
         } else if (req.url === '/app.js') {
           res.writeHead(200, { 'content-type': 'text/javascript' });
           res.end(script);
+        } else if (req.url?.startsWith('/tab?')) {
+          res.writeHead(200, { 'content-type': 'text/html' });
+          res.end('<!doctype html><title>wizard tab</title><script type="module" src="/tab.js"></script>');
+        } else if (req.url === '/tab.js') {
+          res.writeHead(200, { 'content-type': 'text/javascript' });
+          res.end(tabScript);
+        } else if (req.method === 'POST' && req.url === '/otel/v1/metrics') {
+          metricExports.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as OtlpJson);
+          if (metricExports.length === 1) held.push(res);
+          else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         } else if (req.method === 'POST' && req.url?.startsWith('/rest/v1/analytics_events')) {
           inserts.push({ rows: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
           res.writeHead(201);
@@ -41,6 +73,7 @@ describe('browser page-hide flush (real Chromium)', () => {
   });
 
   afterAll(async () => {
+    releaseHeldExports();
     await browser?.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -80,6 +113,33 @@ describe('browser page-hide flush (real Chromium)', () => {
     await page.evaluate(() => (window as unknown as { wizardFlush: () => Promise<void> }).wizardFlush());
     expect(inserts).toHaveLength(1);
     await page.close();
+  });
+
+  it('sends the lookups of a tab closed while an earlier metrics export is still unanswered', async () => {
+    // The page's periodic export is in flight (its answer held back, as a slow
+    // collector does) when the user makes more lookups and closes the tab. The
+    // page-hide export must go at once: a page that waits for the earlier answer
+    // first is gone before it sends (OpenTelemetry's reader awaits the ongoing
+    // export in forceFlush), and its last lookups are lost.
+    metricExports.length = 0;
+    const page = await browser.newPage();
+    await page.goto(`${origin}/tab?${new URLSearchParams({ otlp: '/otel/v1/metrics', interval: '1000' }).toString()}`);
+    await page.waitForFunction(() => (window as unknown as { tabReady?: boolean }).tabReady === true);
+    const lookups = (plan: PlannedLookup[]) => page.evaluate((p) => (window as unknown as { lookups: (l: PlannedLookup[]) => number }).lookups(p), plan);
+    await lookups([
+      { slug: 'wall-painting', ms: 20, outcome: 'success', fallback: false },
+      { slug: 'tiling', ms: 40, outcome: 'success', fallback: true },
+    ]);
+    await expect.poll(() => metricExports.length, { timeout: 10_000 }).toBe(1); // the periodic export, held
+    expect(lookupsIn(metricExports)).toBe(2);
+    await lookups([
+      { slug: 'wall-painting', ms: 30, outcome: 'success', fallback: false },
+      { slug: 'retired-service', ms: 15, outcome: 'failure', fallback: false },
+      { slug: 'tiling', ms: 60, outcome: 'success', fallback: false },
+    ]);
+    await page.close({ runBeforeUnload: true });
+    await expect.poll(() => lookupsIn(metricExports), { timeout: 10_000 }).toBe(5);
+    releaseHeldExports();
   });
 
   it('delivers the pending batch when the tab is closed', async () => {

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBrowserTelemetry } from '../../src/browser/browser-telemetry.ts';
 import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import { createNodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
@@ -86,6 +86,50 @@ describe('telemetry presets, as a collector receives them', () => {
     expect(instance(exports[0])).toMatch(/^[0-9a-f-]{36}$/);
     expect(instance(exports[2])).toMatch(/^[0-9a-f-]{36}$/);
     expect(instance(exports[2])).not.toBe(instance(exports[0]));
+  });
+});
+
+describe('browser preset with a slow collector', () => {
+  it('sends a flush at once, while an earlier export is still unanswered (a closing page cannot wait)', async () => {
+    const bodies: OtlpExport[] = [];
+    const held: http.ServerResponse[] = [];
+    let holding = true;
+    const answer = (res: http.ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    const slow = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        bodies.push(JSON.parse(body) as OtlpExport);
+        if (holding) held.push(res); // answered only when the test says so
+        else answer(res);
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const telemetry = createBrowserTelemetry({
+      serviceName: 'wizard',
+      otlpUrl: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1/metrics`,
+      exportIntervalMillis: 3_600_000,
+    });
+    const logger = createUuidLookupLogger({ meter: telemetry.meter });
+    logger.logSuccess('wall-painting', UUID, 20);
+    const first = telemetry.forceFlush();
+    await vi.waitFor(() => expect(bodies).toHaveLength(1));
+    logger.logSuccess('tiling', UUID, 30);
+    logger.logFailure('retired-service', 10, 'Service not found');
+    const second = telemetry.forceFlush();
+    await vi.waitFor(() => expect(bodies).toHaveLength(2), { timeout: 2_000 });
+    const lookups = (e: OtlpExport | undefined) =>
+      (e?.resourceMetrics.flatMap((r) => r.scopeMetrics).flatMap((sm) => sm.metrics).find((m) => m.name === 'uuid.lookups')?.sum?.dataPoints ?? []).reduce(
+        (n, p) => n + Number(p.asInt ?? p.asDouble ?? 0),
+        0,
+      );
+    expect([lookups(bodies[0]), lookups(bodies[1])]).toEqual([1, 2]);
+    holding = false;
+    for (const res of held.splice(0)) answer(res);
+    await Promise.all([first, second]);
+    await telemetry.shutdown();
+    expect(bodies.slice(2).map(lookups).reduce((n, x) => n + x, 0)).toBe(0); // nothing sent twice
+    await new Promise<void>((resolve) => slow.close(() => resolve()));
   });
 });
 

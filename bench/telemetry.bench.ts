@@ -113,6 +113,7 @@ async function pipelineDelays(collector: RunningCollector, probes: number): Prom
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-bench-telemetry-'));
+process.once('exit', () => rmSync(dir, { recursive: true, force: true })); // interrupted too (Ctrl-C)
 const tabServer = await startTabServer();
 const scrape = async (address: string): Promise<Sample[]> => parsePrometheusText(await (await fetch(`http://${address}/metrics`)).text());
 

@@ -141,9 +141,13 @@ export async function runTabs(origin: string, otlpUrl: string, plan: TabsPlan): 
       context.on('requestfinished', (request) => {
         if (request.url() !== otlpUrl || request.method() !== 'POST') return;
         exports.finished += 1;
-        void request.response().then((response) => {
-          if (response !== null && response.status() !== 200) exports.failed.push(`tab ${tab}: HTTP ${response.status()}`);
-        });
+        // The answer's status; a tab closed by then has no answer to read (it finished all the same).
+        request.response().then(
+          (response) => {
+            if (response !== null && response.status() !== 200) exports.failed.push(`tab ${tab}: HTTP ${response.status()}`);
+          },
+          () => {},
+        );
       });
       context.on('requestfailed', (request) => {
         if (request.url() === otlpUrl && request.method() === 'POST') exports.failed.push(`tab ${tab}: ${request.failure()?.errorText ?? 'failed'}`);

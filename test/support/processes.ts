@@ -21,8 +21,27 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
+// Servers started and not yet stopped: stopped too when this process exits, or when a
+// benchmark run from a shell is interrupted (Ctrl-C, or `kill`), so no collector or
+// Prometheus outlives the run that started it. Under vitest the runner handles signals.
+const live = new Set<ChildProcess>();
+let hooked = false;
+function stopWithThisProcess(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (hooked) return;
+  hooked = true;
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGTERM');
+  });
+  if (process.env.VITEST !== undefined) return;
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+}
+
 export function startProcess(command: string, args: string[], env: Record<string, string> = {}): RunningProcess {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  stopWithThisProcess(child);
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -193,6 +193,9 @@ export function describeSdkDatabase(label: string, factory: TestDatabaseFactory)
         endpoint.loseNextReply();
         await logger.flush();
         await vi.waitFor(() => expect(endpoint.statuses.filter((s) => s === 409).length).toBe(19), { timeout: 5000 });
+        // The endpoint records a status before its reply is on the way: the logger is
+        // done with the batch only when its flush (the one in flight) has ended.
+        await logger.flush();
         // Halves of halves down to single rows: 2 x 10 - 1 refused requests, each single row counted as landed.
         expect(endpoint.statuses).toEqual([503, ...Array<number>(19).fill(409)]);
 

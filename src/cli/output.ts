@@ -5,7 +5,7 @@ export function printRecord(value: object, json: boolean | undefined): void {
     return;
   }
   const entries = Object.entries(value);
-  const width = Math.max(...entries.map(([key]) => key.length));
+  const width = entries.reduce((w, [key]) => Math.max(w, key.length), 0);
   for (const [key, item] of entries) process.stdout.write(`${key.padEnd(width)}  ${String(item)}\n`);
 }
 
@@ -46,7 +46,8 @@ export function printTable(input: readonly object[]): void {
           : value instanceof Date
             ? value.toISOString()
             : String(value);
-  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
+  // A fold, not a spread: a report may have more rows than a call takes arguments.
+  const widths = columns.map((column) => rows.reduce((w, row) => Math.max(w, cell(row[column]).length), column.length));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   process.stdout.write(`${line(columns)}\n${line(widths.map((w) => '-'.repeat(w)))}\n`);
   for (const row of rows) process.stdout.write(`${line(columns.map((column) => cell(row[column])))}\n`);

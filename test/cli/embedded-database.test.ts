@@ -160,3 +160,38 @@ describe('the embedded database, one process at a time', () => {
     expect(readdirSync(dir).filter((name) => name.startsWith('photos'))).toEqual(['photos']);
   });
 });
+
+describe('report regions, when clients name many regions', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-regions-'));
+  const dataDir = path.join(dir, 'db');
+  const REGIONS = 3_000;
+
+  beforeAll(async () => {
+    const db = await createPgliteDatabase({ dataDir });
+    try {
+      await applyMigrations(db);
+      // A region each, as a hostile client may send them (bounded in format, not in count).
+      await db.exec(`
+        INSERT INTO analytics_events (event_name, event_category, event_properties, session_id, region)
+        SELECT 'uuid_lookup', 'wizard_flow',
+               jsonb_build_object('micro_slug', 'tiling', 'micro_uuid', '3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90',
+                                  'lookup_time_ms', g, 'success', true, 'fallback_used', false),
+               'session-' || g, 'region-' || g
+        FROM generate_series(1, ${REGIONS}) g`);
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('prints the slowest 50 as a table and says how many more there are; --json has every one', async () => {
+    const table = await cli(['report', 'regions', '--data-dir', dataDir]);
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines.filter((line) => line.startsWith('region-'))).toHaveLength(50);
+    expect(lines.find((line) => line.startsWith('region-'))).toMatch(/^region-3000 /); // the slowest first
+    expect(lines.at(-1)).toBe(`(${REGIONS - 50} more regions not shown, the slowest and most failing come first: --json has every one)`);
+    const json = await cli(['report', 'regions', '--data-dir', dataDir, '--json']);
+    expect((JSON.parse(json.stdout) as { rows: unknown[] }).rows).toHaveLength(REGIONS);
+  });
+});

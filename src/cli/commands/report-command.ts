@@ -13,6 +13,8 @@ import { InvalidArgumentError } from 'commander';
 import { printRecord, printTable, printThresholdChecks } from '../output.ts';
 
 const ANALYTICS = ['patterns', 'regions', 'journeys'] as const;
+/** Rows of `report regions` printed as a table. */
+const REGION_ROWS_SHOWN = 50;
 
 function timeZone(value: string): string {
   try {
@@ -65,7 +67,13 @@ export function registerReportCommands(program: Command): void {
       if (name === 'regions') {
         const rows = await lookupRegions(database, window);
         if (options.json === true) printRecord({ report: name, rows }, true);
-        else printTable(rows);
+        else {
+          // The region is the client's to say: a table for people shows the worst ones (JSON has every row).
+          printTable(rows.slice(0, REGION_ROWS_SHOWN));
+          if (rows.length > REGION_ROWS_SHOWN) {
+            process.stdout.write(`(${rows.length - REGION_ROWS_SHOWN} more regions not shown, the slowest and most failing come first: --json has every one)\n`);
+          }
+        }
         return;
       }
       if (name === 'journeys') {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 
 /** Adds the options of every command that opens the database. */
 export function databaseOptions(command: Command): Command {
@@ -59,4 +59,46 @@ export function nonEmpty(what: string): (value: string) => string {
     if (value.trim() === '') throw new InvalidArgumentError(`expected ${what}, got nothing`);
     return value;
   };
+}
+
+/** A whole number within bounds, or `off`, for commander. */
+export function integerOrOff(min: number, max: number): (value: string) => number | false {
+  const integer = integerBetween(min, max);
+  return (value: string) => {
+    if (value === 'off') return false;
+    try {
+      return integer(value);
+    } catch {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, or off`);
+    }
+  };
+}
+
+/** The back-fill's pacing flags (migrate and worker): what they set, as commander gives it. */
+export interface PacingFlags {
+  batchDelay: number;
+  holdCheck: number;
+  healthHolds: boolean;
+  maxLockWaits: number | false;
+  maxReplicationLag: number | false;
+  maxWalPerMinute: number | false;
+  vacuumHold: boolean;
+  holdOnPrometheus?: string;
+  holdQuery: string;
+}
+
+/** Adds the pacing flags: holds for the database's health (docs/architecture.md, "Back-fill pacing") and a delay between batches. */
+export function pacingOptions(command: Command, defaultHoldQuery: string): Command {
+  return command
+    .option('--batch-delay <ms>', 'pause after each batch', integerBetween(0, 3_600_000), 0)
+    .option('--hold-check <seconds>', 'while held or paused, look again this often', integerBetween(1, 3600), 10)
+    .option('--no-health-holds', "never hold for the database's health (a pause asked by migrate pause still holds)")
+    .option('--max-lock-waits <n>', 'hold while more sessions than this wait for a lock on jobs (off: never)', integerOrOff(0, 10_000), 0)
+    .option('--max-replication-lag <seconds>', "hold while a replica's replay lag is over this (off: never)", integerOrOff(0, 86_400), 30)
+    .addOption(
+      new Option('--max-wal-per-minute <MiB>', 'hold while WAL is written faster than this (off: never)').argParser(integerOrOff(1, 10_000_000)).default(false, 'off'),
+    )
+    .option('--no-vacuum-hold', 'do not hold while a VACUUM runs on jobs')
+    .option('--hold-on-prometheus <url>', 'hold while the Prometheus at this URL answers --hold-query with any series (or does not answer)', httpUrl)
+    .option('--hold-query <promql>', 'the PromQL of --hold-on-prometheus', nonEmpty('a PromQL query'), defaultHoldQuery);
 }

@@ -8,21 +8,52 @@ import {
 } from '../../node/migration/migration-operations.ts';
 import type { MigrationMode } from '../../contract/migration.ts';
 import { MIGRATION_MODES } from '../../contract/migration.ts';
+import type { MigrationHold, MigrationPacing } from '../../node/migration/run-job-uuid-migration.ts';
 import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
+import { DEFAULT_HOLD_QUERY } from '../../node/migration/migration-health.ts';
+import { describeStarter, requestRun } from '../../node/migration/migration-runs.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { isUuid } from '../../core/random-uuid.ts';
 import { MIGRATION_SHARDS } from '../../contract/migration.ts';
 import { CliError, ExitStatus, withDatabase } from '../cli-context.ts';
-import { databaseOptions, integerBetween } from '../cli-options.ts';
+import type { PacingFlags } from '../cli-options.ts';
+import { databaseOptions, integerBetween, pacingOptions } from '../cli-options.ts';
 import { printRecord, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 
-interface MigrateOptions extends DatabaseCommandOptions {
+interface MigrateOptions extends DatabaseCommandOptions, PacingFlags {
   batchSize: number;
   concurrency: number;
   mode: MigrationMode;
   retry?: boolean;
   dryRun?: boolean;
+}
+
+/** The runner's pacing from the flags of migrate and worker. */
+export function pacingFrom(flags: PacingFlags): MigrationPacing {
+  if (flags.holdOnPrometheus === undefined && flags.holdQuery !== DEFAULT_HOLD_QUERY) {
+    throw new CliError('--hold-query needs --hold-on-prometheus <url>', 2);
+  }
+  return {
+    batchDelayMillis: flags.batchDelay,
+    holdCheckMillis: flags.holdCheck * 1000,
+    health: flags.healthHolds
+      ? {
+          maxLockWaits: flags.maxLockWaits,
+          maxReplicationLagSeconds: flags.maxReplicationLag,
+          maxWalBytesPerMinute: flags.maxWalPerMinute === false ? false : flags.maxWalPerMinute * 1024 * 1024,
+          holdDuringVacuum: flags.vacuumHold,
+          ...(flags.holdOnPrometheus === undefined ? {} : { prometheus: { url: flags.holdOnPrometheus, query: flags.holdQuery } }),
+        }
+      : false,
+  };
+}
+
+/** A hold as a line for people: when it starts, and when the run goes on. */
+export function describeHold(hold: MigrationHold): string {
+  return hold.ended
+    ? `going on after ${(hold.heldMillis / 1000).toFixed(1)} s held (${hold.reason})`
+    : `holding (${hold.reason}): ${hold.detail}`;
 }
 
 /** The exit status of a run stopped before it was done: 128 + the signal's number, as shells report it. */
@@ -50,7 +81,9 @@ export function registerMigrateCommand(program: Command): void {
       .addOption(new Option('--retry', 'the same as --mode retry').conflicts('mode'))
       .option('--dry-run', 'show what a run would do, by slug; write nothing')
       .passThroughOptions(),
-  ).action(async (options: MigrateOptions) => {
+  );
+  pacingOptions(migrate, DEFAULT_HOLD_QUERY).action(async (options: MigrateOptions) => {
+    const pacing = pacingFrom(options);
     await withDatabase(options, async (database) => {
       const mode: MigrationMode = options.retry === true ? 'retry' : options.mode;
       if (options.dryRun === true) {
@@ -78,12 +111,21 @@ export function registerMigrateCommand(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
+        const runId = crypto.randomUUID();
+        if (options.json !== true) process.stderr.write(`run ${runId} (uuid-lookup migrate pause|resume|cancel ${runId})\n`);
         const result = await runJobUuidMigration(database, {
+          runId,
           batchSize: options.batchSize,
           concurrency: options.concurrency,
           mode,
           signal: controller.signal,
+          pacing,
+          startedBy: describeStarter('migrate'),
           onBatch: (batch) => progress.advance(batch.processed),
+          onHold: (hold) => {
+            if (options.json === true) process.stderr.write(`${JSON.stringify({ event: hold.ended ? 'resumed' : 'held', run_id: runId, ...hold })}\n`);
+            else process.stderr.write(`${describeHold(hold)}\n`);
+          },
         });
         progress.stop();
         printRecord(
@@ -98,6 +140,11 @@ export function registerMigrateCommand(program: Command): void {
             duration_ms: Math.round(result.durationMs),
             slowest_batch_ms: Math.round(result.slowestBatchMs),
             stopped_early: result.aborted,
+            cancelled: result.cancelled,
+            held_seconds:
+              options.json === true
+                ? Object.fromEntries(Object.entries(result.heldMillis).map(([reason, ms]) => [reason, Math.round(ms / 100) / 10]))
+                : Object.entries(result.heldMillis).map(([reason, ms]) => `${reason} ${(ms / 1000).toFixed(1)} s`).join(', ') || 'none',
           },
           options.json,
         );
@@ -111,15 +158,49 @@ export function registerMigrateCommand(program: Command): void {
     });
   });
 
-  databaseOptions(migrate.command('runs').description('the runs recorded in uuid_migration_log, newest first')).action(
+  databaseOptions(migrate.command('runs').description('the runs, newest first: state, real start and finish, jobs, holds')).action(
     async (options: DatabaseCommandOptions) => {
       await withDatabase(options, async (database) => {
         const runs = await listMigrationRuns(database);
         if (options.json === true) printRecord({ runs }, true);
-        else printTable(runs);
+        else {
+          printTable(
+            runs.map((run) => ({
+              run_id: run.run_id,
+              state: run.requested !== 'run' && ['running', 'held', 'paused'].includes(run.state) ? `${run.state} (${run.requested} asked)` : run.state,
+              mode: run.mode ?? '',
+              started_at: run.started_at,
+              finished_at: run.finished_at ?? '',
+              jobs: run.jobs,
+              succeeded: run.succeeded,
+              skipped: run.skipped,
+              failed: run.failed,
+              rolled_back: run.rolled_back,
+              held: Object.entries(run.held_seconds).map(([reason, seconds]) => `${reason} ${seconds} s`).join(', '),
+              now: run.hold_detail ?? run.error ?? '',
+            })),
+          );
+        }
       });
     },
   );
+
+  const control = {
+    pause: 'hold the run before its next batch, until migrate resume',
+    resume: 'let a paused run go on',
+    cancel: 'stop the run for good after its current batch (what it did stays; migrate rollback undoes it)',
+  } as const;
+  for (const [request, description] of Object.entries(control) as [keyof typeof control, string][]) {
+    databaseOptions(migrate.command(`${request} <run-id>`).description(`${description}; from any machine, obeyed within one batch`)).action(
+      async (runId: string, options: DatabaseCommandOptions) => {
+        if (!isUuid(runId)) throw new CliError(`run id must be a UUID (see uuid-lookup migrate runs), got ${JSON.stringify(runId)}`, 2);
+        await withDatabase(options, async (database) => {
+          const asked = await requestRun(database, runId, request);
+          printRecord({ run_id: runId, requested: request, state: asked.state }, options.json);
+        });
+      },
+    );
+  }
 
   databaseOptions(
     migrate

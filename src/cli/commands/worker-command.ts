@@ -3,10 +3,13 @@ import { MIGRATION_SHARDS } from '../../contract/migration.ts';
 import { createMigrationWorker } from '../../node/worker/migration-worker.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { openCommandDatabase } from '../cli-context.ts';
-import { databaseOptions, httpUrl, integerBetween } from '../cli-options.ts';
+import type { PacingFlags } from '../cli-options.ts';
+import { databaseOptions, httpUrl, integerBetween, pacingOptions } from '../cli-options.ts';
+import { DEFAULT_HOLD_QUERY } from '../../node/migration/migration-health.ts';
+import { pacingFrom } from './migrate-command.ts';
 
 export function registerWorkerCommand(program: Command): void {
-  databaseOptions(
+  const command = databaseOptions(
     program
       .command('worker')
       .description('run the migration on a schedule, retry failures, report progress, serve metrics for Prometheus')
@@ -17,9 +20,11 @@ export function registerWorkerCommand(program: Command): void {
       .option('--metrics-port <port>', 'serve /metrics on this port (0: any free port)', integerBetween(0, 65_535), 9465)
       .option('--metrics-host <address>', 'the address /metrics listens on (0.0.0.0: every interface, as in a container)', '127.0.0.1')
       .option('--notify-url <url>', 'POST a JSON summary of each run here', httpUrl),
-  ).action(
+  );
+  pacingOptions(command, DEFAULT_HOLD_QUERY).action(
     async (
-      options: DatabaseCommandOptions & {
+      options: DatabaseCommandOptions &
+        PacingFlags & {
         interval: number;
         retryInterval: number;
         batchSize: number;
@@ -29,6 +34,7 @@ export function registerWorkerCommand(program: Command): void {
         notifyUrl?: string;
       },
     ) => {
+      const pacing = pacingFrom(options);
       const db = await openCommandDatabase(options);
       try {
         const worker = createMigrationWorker({
@@ -37,6 +43,7 @@ export function registerWorkerCommand(program: Command): void {
           retryIntervalMillis: options.retryInterval * 1000,
           batchSize: options.batchSize,
           concurrency: options.concurrency,
+          pacing,
           metricsPort: options.metricsPort,
           metricsHost: options.metricsHost,
           ...(options.notifyUrl === undefined ? {} : { notifyUrl: options.notifyUrl }),

@@ -2,6 +2,10 @@ import type { MigrationMode } from '../../contract/migration.ts';
 import { MIGRATION_MODES, MIGRATION_SHARDS } from '../../contract/migration.ts';
 import type { Database } from '../db/database.ts';
 import { DatabaseError } from '../db/database.ts';
+import type { HoldReason, MigrationHealthLimits, Unhealthy } from './migration-health.ts';
+import { createHealthCheck } from './migration-health.ts';
+import type { RunRequest } from './migration-runs.ts';
+import { beginRun, describeStarter, endRun, reportRunProgress } from './migration-runs.ts';
 
 /** One batch's outcome, as `migrate_job_uuids_batch()` reports it. */
 export interface UuidMigrationBatch {
@@ -26,6 +30,30 @@ export interface UuidMigrationRunResult {
   slowestBatchMs: number;
   /** True when the run stopped because `signal` was aborted; every finished batch is committed. */
   aborted: boolean;
+  /** True when an operator cancelled the run (`uuid-lookup migrate cancel`); every finished batch is committed. */
+  cancelled: boolean;
+  /** Time spent held before batches, by reason (`paused` by an operator, or the database's health). */
+  heldMillis: Partial<Record<HoldReason, number>>;
+}
+
+/** A hold as the runner reports it: when it starts (or its reason changes), and when it ends. */
+export interface MigrationHold {
+  reason: HoldReason;
+  detail: string;
+  /** False when the hold starts; true when the run goes on (or stops) after it. */
+  ended: boolean;
+  /** How long this hold lasted, once ended. */
+  heldMillis: number;
+}
+
+/** How a run paces itself (docs/architecture.md, "Back-fill pacing"). */
+export interface MigrationPacing {
+  /** The database's health, checked before each batch; the run holds while it is poor. Default: the defaults of {@link MigrationHealthLimits}; `false`: never hold for health. */
+  health?: MigrationHealthLimits | false;
+  /** How often a held (or paused) run looks again. Default 10000. */
+  holdCheckMillis?: number;
+  /** A pause after each batch. Default 0. */
+  batchDelayMillis?: number;
 }
 
 /** Options of {@link runJobUuidMigration}. */
@@ -51,6 +79,12 @@ export interface RunJobUuidMigrationOptions {
    * id space (16 fixed shards). Default 1. PGlite has one connection: always 1.
    */
   concurrency?: number;
+  /** Holds for the database's health, and a delay between batches. */
+  pacing?: MigrationPacing;
+  /** Told when the run holds and when it goes on. */
+  onHold?: (hold: MigrationHold) => void;
+  /** Who runs it, for `migrate runs` (default: `migrate on <host> pid <pid>`). */
+  startedBy?: string;
 }
 
 
@@ -92,6 +126,10 @@ export async function runJobUuidMigration(
     throw new RangeError(`uuid-lookup: mode must be one of ${MIGRATION_MODES.join(', ')}, got ${String(mode)}`);
   }
   const runId = options.runId ?? crypto.randomUUID();
+  const pacing = options.pacing ?? {};
+  const health = pacing.health === false ? undefined : createHealthCheck(pacing.health);
+  const holdCheckMillis = millisOption('holdCheckMillis', pacing.holdCheckMillis, 10_000, 1);
+  const batchDelayMillis = millisOption('batchDelayMillis', pacing.batchDelayMillis, 0, 0);
   const started = performance.now();
   const result: UuidMigrationRunResult = {
     runId,
@@ -103,8 +141,68 @@ export async function runJobUuidMigration(
     durationMs: 0,
     slowestBatchMs: 0,
     aborted: false,
+    cancelled: false,
+    heldMillis: {},
   };
   let workerFailed = false;
+  // What an operator asks of the run (the runs table), as the last heartbeat read it.
+  let requested: RunRequest = 'run';
+  const stopped = (): boolean => {
+    if (options.signal?.aborted === true) result.aborted = true;
+    else if (requested === 'cancel') result.cancelled = true;
+    return result.aborted || result.cancelled;
+  };
+  /**
+   * Before each batch: go on (true), or stop (false: aborted or cancelled). Holds
+   * while an operator paused the run or the database's health is poor, looking
+   * again every holdCheckMillis, with a heartbeat each time.
+   */
+  const gate = async (): Promise<boolean> => {
+    let hold: (Unhealthy | { reason: 'paused'; detail: string }) & { since: number; counted: number } | undefined;
+    const account = (now: number): { reason: HoldReason; seconds: number } | undefined => {
+      if (hold === undefined) return undefined;
+      const millis = now - hold.counted;
+      hold.counted = now;
+      result.heldMillis[hold.reason] = (result.heldMillis[hold.reason] ?? 0) + millis;
+      return { reason: hold.reason, seconds: millis / 1000 };
+    };
+    const release = async (): Promise<void> => {
+      if (hold === undefined) return;
+      const now = performance.now();
+      const heldSeconds = account(now);
+      options.onHold?.({ reason: hold.reason, detail: hold.detail, ended: true, heldMillis: now - hold.since });
+      hold = undefined;
+      requested = await reportRunProgress(db, runId, { state: 'running', ...(heldSeconds === undefined ? {} : { heldSeconds }) });
+    };
+    for (;;) {
+      if (workerFailed || stopped()) {
+        await release();
+        return false;
+      }
+      const why =
+        requested === 'pause'
+          ? { reason: 'paused' as const, detail: `paused by an operator (uuid-lookup migrate resume ${runId})` }
+          : await health?.check(db);
+      if (why === undefined) {
+        await release();
+        return true;
+      }
+      const now = performance.now();
+      const heldSeconds = account(now);
+      if (hold === undefined || hold.reason !== why.reason) {
+        if (hold !== undefined) options.onHold?.({ reason: hold.reason, detail: hold.detail, ended: true, heldMillis: now - hold.since });
+        hold = { ...why, since: now, counted: now };
+        options.onHold?.({ reason: why.reason, detail: why.detail, ended: false, heldMillis: 0 });
+      }
+      requested = await reportRunProgress(db, runId, {
+        state: why.reason === 'paused' ? 'paused' : 'held',
+        hold: why,
+        ...(heldSeconds === undefined ? {} : { heldSeconds }),
+      });
+      if (requested !== 'pause' && why.reason === 'paused') continue; // resumed: look at the health at once
+      await sleep(holdCheckMillis, options.signal);
+    }
+  };
   // Runs batches until the shard (or, unsharded, the whole table) has no work left.
   const drain = async (shard: number | null): Promise<void> => {
     let after: string | null = null;
@@ -112,11 +210,7 @@ export async function runJobUuidMigration(
     let transientRetries = 0;
     let successesSinceShrink = 0;
     for (;;) {
-      if (workerFailed) return;
-      if (options.signal?.aborted === true) {
-        result.aborted = true;
-        return;
-      }
+      if (!(await gate())) return;
       const batchStarted = performance.now();
       let row: BatchRow | undefined;
       try {
@@ -166,29 +260,61 @@ export async function runJobUuidMigration(
       result.failed += batch.failed;
       result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.durationMs);
       after = batch.lastJobId;
+      requested = await reportRunProgress(db, runId, { state: 'running', batches: 1, jobs: batch.processed, batchSize: size });
       await options.onBatch?.(batch);
       // PGlite answers in-process: without a turn of the event loop between
       // batches, a Ctrl-C (its signal handler) would wait for the whole run.
       await new Promise((resolve) => setImmediate(resolve));
+      if (batchDelayMillis > 0) await sleep(batchDelayMillis, options.signal);
     }
   };
 
-  if (concurrency === 1) {
-    await drain(null);
-  } else {
-    const shards = Array.from({ length: MIGRATION_SHARDS }, (_, shard) => shard);
-    const worker = async (): Promise<void> => {
-      try {
-        for (let shard = shards.shift(); shard !== undefined; shard = shards.shift()) await drain(shard);
-      } catch (error) {
-        workerFailed = true; // the others stop before their next batch
-        throw error;
-      }
-    };
-    const failures = await Promise.allSettled(Array.from({ length: concurrency }, worker));
-    const failed = failures.find((f): f is PromiseRejectedResult => f.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+  await beginRun(db, { runId, mode, startedBy: options.startedBy ?? describeStarter('migrate'), batchSize });
+  try {
+    if (concurrency === 1) {
+      await drain(null);
+    } else {
+      const shards = Array.from({ length: MIGRATION_SHARDS }, (_, shard) => shard);
+      const worker = async (): Promise<void> => {
+        try {
+          for (let shard = shards.shift(); shard !== undefined; shard = shards.shift()) await drain(shard);
+        } catch (error) {
+          workerFailed = true; // the others stop before their next batch
+          throw error;
+        }
+      };
+      const failures = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+      const failed = failures.find((f): f is PromiseRejectedResult => f.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+    }
+  } catch (error) {
+    // Best effort: the database that failed the run may not take this either.
+    await endRun(db, runId, 'failed', error instanceof Error ? error.message : String(error)).catch(() => undefined);
+    throw error;
   }
+  await endRun(db, runId, result.cancelled ? 'cancelled' : result.aborted ? 'stopped' : 'finished');
   result.durationMs = performance.now() - started;
   return result;
+}
+
+/** Resolves after `millis`, or at once when `signal` aborts. */
+function sleep(millis: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, millis);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function millisOption(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > 3_600_000) {
+    throw new RangeError(`uuid-lookup: ${name} must be a number of milliseconds from ${min} to 3600000, got ${String(value)}`);
+  }
+  return value;
 }

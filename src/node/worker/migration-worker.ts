@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Database } from '../db/database.ts';
 import { getUuidMigrationStats } from '../migration/migration-stats.ts';
-import type { UuidMigrationRunResult } from '../migration/run-job-uuid-migration.ts';
+import type { MigrationPacing, UuidMigrationRunResult } from '../migration/run-job-uuid-migration.ts';
+import { describeStarter } from '../migration/migration-runs.ts';
 import { runJobUuidMigration } from '../migration/run-job-uuid-migration.ts';
 
 /** Options of {@link createMigrationWorker}. */
@@ -16,6 +17,8 @@ export interface MigrationWorkerOptions {
   retryIntervalMillis?: number;
   batchSize?: number;
   concurrency?: number;
+  /** Holds for the database's health and a delay between batches (default: the runner's). */
+  pacing?: MigrationPacing;
   /** Serve /metrics (prom-client) on this port; 0 picks a free one. Off when absent. */
   metricsPort?: number;
   /** The address /metrics listens on. Default 127.0.0.1; 0.0.0.0 in a container. */
@@ -85,6 +88,18 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
     help: 'Jobs still without micro_uuid after the last run.',
     registers: [registry],
   });
+  const held = new Gauge({
+    name: WORKER_METRIC_NAMES.held,
+    help: "1 while the worker's run holds before a batch, by reason (paused, lock_waits, vacuum, wal_rate, replication_lag, prometheus).",
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const heldSeconds = new Counter({
+    name: WORKER_METRIC_NAMES.heldSeconds,
+    help: "Time the worker's runs held before batches, by reason.",
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
 
   const stopping = new AbortController();
   let server: http.Server | undefined;
@@ -108,6 +123,13 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
         ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
         signal: stopping.signal,
+        startedBy: describeStarter(`worker (${kind})`),
+        ...(options.pacing === undefined ? {} : { pacing: options.pacing }),
+        onHold: (hold) => {
+          held.set({ reason: hold.reason }, hold.ended ? 0 : 1);
+          if (hold.ended) heldSeconds.inc({ reason: hold.reason }, hold.heldMillis / 1000);
+          log({ event: hold.ended ? 'resumed' : 'held', kind, reason: hold.reason, detail: hold.detail, ...(hold.ended ? { held_ms: Math.round(hold.heldMillis) } : {}) });
+        },
         onBatch: (batch) => {
           batchSeconds.observe(batch.durationMs / 1000);
           jobs.inc({ status: 'success' }, batch.succeeded);
@@ -120,7 +142,17 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
       lastSuccess.setToCurrentTime();
       const stats = await getUuidMigrationStats(options.db);
       remaining.set(stats.jobs_without_uuid);
-      const summary = { event: 'run', kind, run_id: result.runId, processed: result.processed, succeeded: result.succeeded, skipped: result.skipped, failed: result.failed, completion_percentage: stats.completion_percentage };
+      const summary = {
+        event: 'run',
+        kind,
+        run_id: result.runId,
+        processed: result.processed,
+        succeeded: result.succeeded,
+        skipped: result.skipped,
+        failed: result.failed,
+        ...(result.cancelled ? { cancelled: true } : {}),
+        completion_percentage: stats.completion_percentage,
+      };
       log(summary);
       if (result.processed > 0) await notify(summary);
       return result;

@@ -467,6 +467,7 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
   }
   alertPanels(p, 33);
   workerRow(config, p, 40);
+  runsRow(config, p, 50);
   return dashboard(config, {
     uid: 'uuid-migration-progress',
     title: 'UUID migration',
@@ -502,6 +503,23 @@ function workerRow(config: MixinConfig, p: Panels, y: number): void {
   p.timeseries('Worker: runs by kind and result', 'Worker runs (new jobs, retries) by result, per $__rate_interval.', { x: 12, y: y + 5, w: 12, h: 4 }, {
     unit: 'short',
     exprs: [{ expr: `sum by (kind, result) (increase(${WORKER_METRIC_NAMES.runs}{${VARS}}[$__rate_interval]))`, legend: '{{kind}} {{result}}' }],
+  });
+}
+
+/**
+ * Back-fill runs from every runner (the worker, a one-off migrate), through the
+ * Postgres exporter's view of uuid_migration_runs: how many run, are held by the
+ * database's health, or paused; and the longest hold.
+ */
+function runsRow(config: MixinConfig, p: Panels, y: number): void {
+  p.row('Back-fill runs', y);
+  p.timeseries('Runs by state', 'Back-fill runs not finished: running, held by the database\'s health (lock waits, VACUUM, WAL rate, replica lag, a Prometheus alert), or paused by an operator (uuid-lookup migrate pause). uuid-lookup migrate runs says why.', { x: 0, y: y + 1, w: 12, h: 8 }, {
+    unit: 'short',
+    exprs: [{ expr: `sum by (state) (uuid_migration_runs_active{${VARS}})`, legend: '{{state}}' }],
+  });
+  p.timeseries('Longest hold', `How long the longest-held run has been held, by state; UuidMigrationRunHeldLong fires past ${config.runHeldAfter} held for health.`, { x: 12, y: y + 1, w: 12, h: 8 }, {
+    unit: 's',
+    exprs: [{ expr: `max by (state) (uuid_migration_runs_longest_hold_seconds{${VARS}, state=~"held|paused"})`, legend: '{{state}}' }],
   });
 }
 

@@ -31,6 +31,10 @@ export interface MixinConfig {
   collectorJob: string;
   /** The worker is stalled when never-attempted jobs remain and it processed none for this long. */
   stalledAfter: string;
+  /** A back-fill run held by the database's health this long is worth a look (UuidMigrationRunHeldLong). */
+  runHeldAfter: string;
+  /** A run whose runner wrote no heartbeat for this long is taken for dead (UuidMigrationRunSilent). */
+  runSilentAfter: string;
   /** Rate window of the recording rules and alerts. */
   window: string;
   /** Fewer lookups than this in the window is "no traffic", never a breach. */
@@ -83,6 +87,8 @@ export const defaultMixinConfig: MixinConfig = Object.freeze({
   workerJob: 'uuid-migration-worker',
   collectorJob: 'otel-collector',
   stalledAfter: '30m',
+  runHeldAfter: '30m',
+  runSilentAfter: '15m',
   window: '5m',
   minLookups: MIN_LOOKUPS,
   minMigrationAttempts: 1,
@@ -145,6 +151,8 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
   const durations: [string, string][] = [
     ['window', config.window],
     ['stalledAfter', config.stalledAfter],
+    ['runHeldAfter', config.runHeldAfter],
+    ['runSilentAfter', config.runSilentAfter],
     ['evaluationInterval', config.evaluationInterval],
     ...Object.entries(config.forDuration).map(([k, v]): [string, string] => [`forDuration.${k}`, v]),
   ];

@@ -1,7 +1,7 @@
 import { COLLECTOR_DELTA_POINTS } from '../contract/metrics.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
 import type { MixinConfig } from './mixin-config.ts';
-import { formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
+import { durationSeconds, formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
 
 interface AlertRule {
   alert: string;
@@ -84,6 +84,32 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
         runbook_url: runbookUrl(config, 'UuidLookupRollupsFoldHeld'),
       },
     },
+    {
+      // A back-fill run (worker or one-off) held by the database's health for runHeldAfter
+      // (migration 20261203000100; a pause asked by an operator is not this).
+      alert: 'UuidMigrationRunHeldLong',
+      expr: `max by (job) (uuid_migration_runs_longest_hold_seconds{${mig}, state="held"}) > ${durationSeconds(config.runHeldAfter)}`,
+      for: '0m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: text.summaries.UuidMigrationRunHeldLong,
+        description: text.runHeld('{{ $value | humanizeDuration }}'),
+        runbook_url: runbookUrl(config, 'UuidMigrationRunHeldLong'),
+      },
+    },
+    {
+      // A run not finished whose runner wrote nothing for runSilentAfter: its process died
+      // (kill -9, a lost machine); the run's row says running forever.
+      alert: 'UuidMigrationRunSilent',
+      expr: `max by (job) (uuid_migration_runs_longest_silence_seconds{${mig}}) > ${durationSeconds(config.runSilentAfter)}`,
+      for: '0m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: text.summaries.UuidMigrationRunSilent,
+        description: text.runSilent('{{ $value | humanizeDuration }}'),
+        runbook_url: runbookUrl(config, 'UuidMigrationRunSilent'),
+      },
+    },
     ...whenJob(config.collectorJob, [
           {
             // The collector refused lookup points (docs/architecture.md, "The browsers' metrics
@@ -150,6 +176,10 @@ export function alertDescriptions(config: MixinConfig) {
     workerDown: `Prometheus has no working target for job ${config.workerJob}: new jobs are not back-filled on schedule.`,
     refused: (points: number | string) =>
       `The collector (job ${config.collectorJob}) refused ${points} lookup points over ${config.window}: Prometheus's lookup figures are short of what the browsers did.`,
+    runHeld: (held: string) =>
+      `A back-fill run has been held by the database's health for ${held} (over ${config.runHeldAfter}): uuid-lookup migrate runs says why; the jobs wait.`,
+    runSilent: (silent: string) =>
+      `A back-fill run not finished has written no heartbeat for ${silent} (over ${config.runSilentAfter}): its process is gone, and its row says it runs.`,
     stalled: (jobs: number | string) =>
       `${jobs} jobs were never attempted, and the worker processed none in ${config.stalledAfter} while it is up: its runs fail or hang.`,
     summaries: {
@@ -160,6 +190,8 @@ export function alertDescriptions(config: MixinConfig) {
       UuidLookupMetricsRefused: 'The collector refuses lookup metrics.',
       UuidMigrationWorkerDown: 'The migration worker cannot be scraped.',
       UuidMigrationStalled: 'The migration worker makes no progress.',
+      UuidMigrationRunHeldLong: 'A back-fill run has been held for long.',
+      UuidMigrationRunSilent: 'A back-fill run lost its runner.',
     },
   };
 }

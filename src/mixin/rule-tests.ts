@@ -30,6 +30,14 @@ function humanizeDuration(seconds: number): string {
   return seconds >= 1 ? `${g4(seconds)}s` : `${g4(seconds * 1000)}ms`;
 }
 
+/** Prometheus's `humanizeDuration` for whole seconds from a minute on. */
+function humanizeLongDuration(seconds: number): string {
+  const [d, h, m, sec] = [Math.floor(seconds / 86_400), Math.floor(seconds / 3600) % 24, Math.floor(seconds / 60) % 60, Math.floor(seconds) % 60];
+  if (d > 0) return `${d}d ${h}h ${m}m ${sec}s`;
+  if (h > 0) return `${h}h ${m}m ${sec}s`;
+  return `${m}m ${sec}s`;
+}
+
 /** Prometheus's `humanizePercentage`. */
 const humanizePercentage = (ratio: number): string => `${g4(ratio * 100)}%`;
 
@@ -144,6 +152,19 @@ export function renderRuleTests(config: MixinConfig, rulesFile = '../rules/uuid-
     { name: 'UuidMigrationStatsAbsent: quiet when statistics arrive', series: migration(0.01), alertname: 'UuidMigrationStatsAbsent', expect: [] },
     { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', config.migrationJob, rules.foldHeld) },
     { name: 'UuidLookupRollupsFoldHeld: quiet while scrapes fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(0) }, alertname: 'UuidLookupRollupsFoldHeld', expect: [] },
+  );
+  const runs = (metric: string, state: string, seconds: number): Record<string, string> => ({
+    ...migration(0.01),
+    [`uuid_migration_runs_${metric}{${migJob},state="${state}"}`]: gauge(seconds),
+  });
+  const held = durationSeconds(config.runHeldAfter);
+  const silent = durationSeconds(config.runSilentAfter);
+  cases.push(
+    { name: `UuidMigrationRunHeldLong: fires when a run is held for over ${config.runHeldAfter}`, series: runs('longest_hold_seconds', 'held', held + 600), alertname: 'UuidMigrationRunHeldLong', expect: absence('warning', config.migrationJob, rules.runHeld(humanizeLongDuration(held + 600))) },
+    { name: 'UuidMigrationRunHeldLong: quiet while holds are short', series: runs('longest_hold_seconds', 'held', Math.max(1, held - 60)), alertname: 'UuidMigrationRunHeldLong', expect: [] },
+    { name: 'UuidMigrationRunHeldLong: quiet for a run an operator paused, however long', series: runs('longest_hold_seconds', 'paused', held * 10), alertname: 'UuidMigrationRunHeldLong', expect: [] },
+    { name: `UuidMigrationRunSilent: fires when a run's runner is silent for over ${config.runSilentAfter}`, series: runs('longest_silence_seconds', 'running', silent + 600), alertname: 'UuidMigrationRunSilent', expect: absence('warning', config.migrationJob, rules.runSilent(humanizeLongDuration(silent + 600))) },
+    { name: 'UuidMigrationRunSilent: quiet while runners write heartbeats', series: runs('longest_silence_seconds', 'running', 20), alertname: 'UuidMigrationRunSilent', expect: [] },
   );
   if (config.collectorJob !== '') {
     const points = (labels: string) => `${COLLECTOR_DELTA_POINTS}{job="${config.collectorJob}"${labels}}`;

@@ -11,7 +11,8 @@ import type { MigrationHold, RunJobUuidMigrationOptions, UuidMigrationRunResult 
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import { runCliProcess, waitFor } from '../support/processes.ts';
 import type { RunningPrometheus } from '../support/stack.ts';
-import { promQuery, startPrometheus } from '../support/stack.ts';
+import { parsePrometheusText } from '../support/prometheus-text.ts';
+import { promQuery, startPostgresExporter, startPrometheus } from '../support/stack.ts';
 import type { TestDatabase } from '../support/test-databases.ts';
 import { serverTestDatabase } from '../support/test-databases.ts';
 
@@ -158,10 +159,22 @@ describe('back-fill pacing on PostgreSQL', () => {
     }
   });
 
-  it('holds while Prometheus does not answer, and stops for good when cancelled from another connection', async () => {
+  it('holds while Prometheus does not answer, shows it through the Postgres exporter, and stops for good when cancelled from another connection', async () => {
     const run = startRun({ pacing: { health: { prometheus: { url: 'http://127.0.0.1:1', query: 'up' } } } });
     await expectHeld(run, 'prometheus');
     expect(run.holds[0]?.detail).toMatch(/^Prometheus at http:\/\/127\.0\.0\.1:1 did not answer/);
+    // What UuidMigrationRunHeldLong and the "Back-fill runs" panels read: the shipped exporter queries.
+    const exporter = await startPostgresExporter(`${t.url ?? ''}?sslmode=disable`);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const samples = parsePrometheusText(await (await fetch(`http://${exporter.address}/metrics`)).text());
+      const value = (name: string, state: string) => samples.find((m) => m.name === name && m.labels.state === state)?.value;
+      expect([value('uuid_migration_runs_active', 'held'), value('uuid_migration_runs_active', 'running'), value('uuid_migration_runs_active', 'paused')]).toEqual([1, 0, 0]);
+      expect(value('uuid_migration_runs_longest_hold_seconds', 'held')).toBeGreaterThan(1);
+      expect(value('uuid_migration_runs_longest_silence_seconds', 'held')).toBeLessThan(5); // a heartbeat each hold check
+    } finally {
+      await exporter.process.stop();
+    }
     const other = t.connect?.();
     if (other === undefined) throw new Error('a server database has connect()');
     // Rolling back a run that is still going is refused: it would go on under the same id.

@@ -43,7 +43,7 @@ describe('generated monitoring files', () => {
       new Set([
         'UuidLookupLatencyHigh', 'UuidLookupFailureRateHigh', 'UuidLookupFallbackRateHigh', 'UuidMigrationFailureRateHigh',
         'UuidLookupMetricsTargetDown', 'UuidMigrationExporterDown', 'UuidMigrationStatsAbsent', 'UuidLookupRollupsFoldHeld', 'UuidLookupMetricsRefused',
-        'UuidMigrationWorkerDown', 'UuidMigrationStalled',
+        'UuidMigrationWorkerDown', 'UuidMigrationStalled', 'UuidMigrationRunHeldLong', 'UuidMigrationRunSilent',
       ]),
     );
     for (const alert of alerts) {

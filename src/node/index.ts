@@ -15,10 +15,16 @@ export { applyMigrations } from './schema/apply-migrations.ts';
 export type { UuidMigrationStats } from './migration/migration-stats.ts';
 export { getUuidMigrationStats, migrationFailurePercent } from './migration/migration-stats.ts';
 export type {
+  MigrationHold,
+  MigrationPacing,
   RunJobUuidMigrationOptions,
   UuidMigrationBatch,
   UuidMigrationRunResult,
 } from './migration/run-job-uuid-migration.ts';
+export type { HoldReason, MigrationHealthLimits } from './migration/migration-health.ts';
+export { DEFAULT_HOLD_QUERY } from './migration/migration-health.ts';
+export type { RunRequest, RunState } from './migration/migration-runs.ts';
+export { requestRun as requestMigrationRun } from './migration/migration-runs.ts';
 export { runJobUuidMigration } from './migration/run-job-uuid-migration.ts';
 export type { MigrationPreviewRow, MigrationRun } from './migration/migration-operations.ts';
 export {

@@ -159,6 +159,21 @@ describe('back-fill pacing on PostgreSQL', () => {
     }
   });
 
+  it('aims batches at a target time: from 50 jobs a batch the size grows by steps, and the run stays exact', async () => {
+    const sizes: { asked: number; next: number; ms: number }[] = [];
+    const result = await runJobUuidMigration(db, {
+      batchSize: 50,
+      pacing: { targetBatchMillis: 150, health: false },
+      onBatch: (batch) => void sizes.push({ asked: batch.batchSize, next: batch.nextBatchSize, ms: batch.durationMs }),
+    });
+    expect(result.processed).toBe(JOBS);
+    expect(sizes[0]?.asked).toBe(50);
+    // Small batches are quick: each step grows by at most x1.2, and only the last batch (the rest) is short.
+    for (const [i, s] of sizes.slice(0, -1).entries()) expect(s.next, `batch ${i}`).toBeLessThanOrEqual(Math.round(s.asked * 1.2));
+    expect(Math.max(...sizes.map((s) => s.asked))).toBeGreaterThan(200);
+    expect(await migrated()).toBe((JOBS * 20) / 25);
+  });
+
   it('holds while Prometheus does not answer, shows it through the Postgres exporter, and stops for good when cancelled from another connection', async () => {
     const run = startRun({ pacing: { health: { prometheus: { url: 'http://127.0.0.1:1', query: 'up' } } } });
     await expectHeld(run, 'prometheus');

@@ -36,6 +36,7 @@ export function pacingFrom(flags: PacingFlags): MigrationPacing {
   }
   return {
     batchDelayMillis: flags.batchDelay,
+    ...(flags.targetBatchMs === undefined ? {} : { targetBatchMillis: flags.targetBatchMs }),
     holdCheckMillis: flags.holdCheck * 1000,
     health: flags.healthHolds
       ? {
@@ -52,7 +53,7 @@ export function pacingFrom(flags: PacingFlags): MigrationPacing {
 /** A hold as a line for people: when it starts, and when the run goes on. */
 export function describeHold(hold: MigrationHold): string {
   return hold.ended
-    ? `going on after ${(hold.heldMillis / 1000).toFixed(1)} s held (${hold.reason})`
+    ? `held for ${(hold.heldMillis / 1000).toFixed(1)} s (${hold.reason})`
     : `holding (${hold.reason}): ${hold.detail}`;
 }
 

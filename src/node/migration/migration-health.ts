@@ -114,7 +114,8 @@ async function firingInPrometheus(prometheus: NonNullable<MigrationHealthLimits[
     const names = [...new Set(result.map((r) => r.metric?.alertname ?? r.metric?.__name__ ?? 'series'))].slice(0, 5);
     return { reason: 'prometheus', detail: `${result.length} series from the hold query: ${names.join(', ')}` };
   } catch (error) {
-    return { reason: 'prometheus', detail: `Prometheus at ${prometheus.url} did not answer: ${error instanceof Error ? error.message : String(error)}` };
+    const cause = error instanceof Error && error.cause instanceof Error ? ` (${(error.cause as NodeJS.ErrnoException).code ?? error.cause.message})` : '';
+    return { reason: 'prometheus', detail: `Prometheus at ${prometheus.url} did not answer: ${error instanceof Error ? error.message : String(error)}${cause}` };
   }
 }
 

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.ts';
 import { DatabaseError } from '../db/database.ts';
 import type { HoldReason, MigrationHealthLimits, Unhealthy } from './migration-health.ts';
 import { createHealthCheck } from './migration-health.ts';
+import { createBatchSizer } from './batch-sizer.ts';
 import type { RunRequest } from './migration-runs.ts';
 import { beginRun, describeStarter, endRun, reportRunProgress } from './migration-runs.ts';
 
@@ -16,6 +17,9 @@ export interface UuidMigrationBatch {
   /** Keyset cursor: the next batch starts after this job id. */
   lastJobId: string | null;
   durationMs: number;
+  /** Jobs this batch asked for, and what the next asks for (they differ after a timeout, or as the target batch time steers). */
+  batchSize: number;
+  nextBatchSize: number;
 }
 
 /** Totals of a run. */
@@ -54,6 +58,12 @@ export interface MigrationPacing {
   holdCheckMillis?: number;
   /** A pause after each batch. Default 0. */
   batchDelayMillis?: number;
+  /**
+   * Aim each batch at this time (milliseconds): the size follows the time per job of
+   * the recent batches, from `batchSize` on, within 10 to 100000 jobs ({@link createBatchSizer}).
+   * Off by default: every batch asks for `batchSize` jobs.
+   */
+  targetBatchMillis?: number;
 }
 
 /** Options of {@link runJobUuidMigration}. */
@@ -130,6 +140,7 @@ export async function runJobUuidMigration(
   const health = pacing.health === false ? undefined : createHealthCheck(pacing.health);
   const holdCheckMillis = millisOption('holdCheckMillis', pacing.holdCheckMillis, 10_000, 1);
   const batchDelayMillis = millisOption('batchDelayMillis', pacing.batchDelayMillis, 0, 0);
+  const targetBatchMillis = pacing.targetBatchMillis === undefined ? undefined : millisOption('targetBatchMillis', pacing.targetBatchMillis, 0, 10);
   const started = performance.now();
   const result: UuidMigrationRunResult = {
     runId,
@@ -209,6 +220,7 @@ export async function runJobUuidMigration(
     let size = batchSize;
     let transientRetries = 0;
     let successesSinceShrink = 0;
+    const sizer = targetBatchMillis === undefined ? undefined : createBatchSizer({ targetMillis: targetBatchMillis });
     for (;;) {
       if (!(await gate())) return;
       const batchStarted = performance.now();
@@ -226,7 +238,7 @@ export async function runJobUuidMigration(
         // serialization failure is tried again; anything else ends the run.
         const code = error instanceof DatabaseError ? error.code : undefined;
         if (code === '57014' && size > 1) {
-          size = Math.max(1, Math.floor(size / 2));
+          size = sizer === undefined ? Math.max(1, Math.floor(size / 2)) : sizer.timedOut(size);
           successesSinceShrink = 0;
           options.onRetry?.({ reason: 'statement_timeout', batchSize: size });
           continue;
@@ -239,8 +251,13 @@ export async function runJobUuidMigration(
         throw error;
       }
       transientRetries = 0;
-      // Grow back towards the asked size once smaller batches go through.
-      if (size < batchSize && ++successesSinceShrink >= 5) {
+      const durationMs = performance.now() - batchStarted;
+      const asked = size;
+      if (sizer !== undefined) {
+        // A short last batch (fewer jobs left than asked) says nothing of the time per job asked for.
+        if (row !== undefined && row.processed === asked) size = sizer.record(asked, durationMs).size;
+      } else if (size < batchSize && ++successesSinceShrink >= 5) {
+        // Grow back towards the asked size once smaller batches go through.
         size = Math.min(batchSize, size * 2);
         successesSinceShrink = 0;
       }
@@ -251,7 +268,9 @@ export async function runJobUuidMigration(
         skipped: row.skipped,
         failed: row.failed,
         lastJobId: row.last_job_id,
-        durationMs: performance.now() - batchStarted,
+        durationMs,
+        batchSize: asked,
+        nextBatchSize: size,
       };
       result.batches += 1;
       result.processed += batch.processed;
@@ -260,7 +279,7 @@ export async function runJobUuidMigration(
       result.failed += batch.failed;
       result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.durationMs);
       after = batch.lastJobId;
-      requested = await reportRunProgress(db, runId, { state: 'running', batches: 1, jobs: batch.processed, batchSize: size });
+      requested = await reportRunProgress(db, runId, { state: 'running', batches: 1, jobs: batch.processed, batchSize: asked });
       await options.onBatch?.(batch);
       // PGlite answers in-process: without a turn of the event loop between
       // batches, a Ctrl-C (its signal handler) would wait for the whole run.

@@ -135,7 +135,17 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
           jobs.inc({ status: 'success' }, batch.succeeded);
           jobs.inc({ status: 'skipped' }, batch.skipped);
           jobs.inc({ status: 'failed' }, batch.failed);
-          log({ event: 'batch', kind, processed: batch.processed, succeeded: batch.succeeded, skipped: batch.skipped, failed: batch.failed, ms: Math.round(batch.durationMs) });
+          log({
+            event: 'batch',
+            kind,
+            processed: batch.processed,
+            succeeded: batch.succeeded,
+            skipped: batch.skipped,
+            failed: batch.failed,
+            ms: Math.round(batch.durationMs),
+            batch_size: batch.batchSize,
+            ...(batch.nextBatchSize === batch.batchSize ? {} : { next_batch_size: batch.nextBatchSize }),
+          });
         },
       });
       runs.inc({ kind, result: 'ok' });

@@ -37,7 +37,4 @@ export const WORKER_METRIC_NAMES = Object.freeze({
   jobs: 'uuid_migration_worker_jobs_total',
   batchDuration: 'uuid_migration_worker_batch_duration_seconds',
   lastSuccess: 'uuid_migration_worker_last_success_timestamp_seconds',
-  jobsWithoutUuid: 'uuid_migration_worker_jobs_without_uuid',
-  held: 'uuid_migration_worker_held',
-  heldSeconds: 'uuid_migration_worker_held_seconds_total',
 });

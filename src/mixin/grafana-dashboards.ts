@@ -467,7 +467,7 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
   }
   alertPanels(p, 33);
   workerRow(config, p, 40);
-  runsRow(config, p, 50);
+  runsRow(config, p, 56);
   return dashboard(config, {
     uid: 'uuid-migration-progress',
     title: 'UUID migration',
@@ -499,6 +499,13 @@ function workerRow(config: MixinConfig, p: Panels, y: number): void {
   p.stat('Worker: since the last successful run', 'Time since a worker run last completed without error; the UuidMigrationStalled alert watches for no progress.', { x: 18, y: y + 1, w: 6, h: 4 }, {
     expr: `time() - max(${WORKER_METRIC_NAMES.lastSuccess}{${VARS}})`,
     unit: 's',
+  });
+  p.timeseries('Worker: batch time', 'How long one batch (one transaction) takes, median and 95th percentile: the time the app may wait on a row the back-fill holds (uuid-lookup migrate --target-batch-ms aims at one).', { x: 0, y: y + 9, w: 24, h: 6 }, {
+    unit: 's',
+    exprs: [0.5, 0.95].map((q) => ({
+      expr: `histogram_quantile(${q}, sum by (le) (rate(${WORKER_METRIC_NAMES.batchDuration}_bucket{${VARS}}[$__rate_interval])))`,
+      legend: `p${q * 100}`,
+    })),
   });
   p.timeseries('Worker: runs by kind and result', 'Worker runs (new jobs, retries) by result, per $__rate_interval.', { x: 12, y: y + 5, w: 12, h: 4 }, {
     unit: 'short',

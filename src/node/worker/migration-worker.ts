@@ -83,23 +83,8 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
     help: 'When a run last finished without error (Unix time).',
     registers: [registry],
   });
-  const remaining = new Gauge({
-    name: WORKER_METRIC_NAMES.jobsWithoutUuid,
-    help: 'Jobs still without micro_uuid after the last run.',
-    registers: [registry],
-  });
-  const held = new Gauge({
-    name: WORKER_METRIC_NAMES.held,
-    help: "1 while the worker's run holds before a batch, by reason (paused, lock_waits, vacuum, wal_rate, replication_lag, prometheus).",
-    labelNames: ['reason'] as const,
-    registers: [registry],
-  });
-  const heldSeconds = new Counter({
-    name: WORKER_METRIC_NAMES.heldSeconds,
-    help: "Time the worker's runs held before batches, by reason.",
-    labelNames: ['reason'] as const,
-    registers: [registry],
-  });
+  // Jobs without a UUID and the runs' holds are the Postgres exporter's (uuid_migration_*,
+  // uuid_migration_runs_*): they count every runner, not only this one.
 
   const stopping = new AbortController();
   let server: http.Server | undefined;
@@ -126,8 +111,6 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
         startedBy: describeStarter(`worker (${kind})`),
         ...(options.pacing === undefined ? {} : { pacing: options.pacing }),
         onHold: (hold) => {
-          held.set({ reason: hold.reason }, hold.ended ? 0 : 1);
-          if (hold.ended) heldSeconds.inc({ reason: hold.reason }, hold.heldMillis / 1000);
           log({ event: hold.ended ? 'resumed' : 'held', kind, reason: hold.reason, detail: hold.detail, ...(hold.ended ? { held_ms: Math.round(hold.heldMillis) } : {}) });
         },
         onBatch: (batch) => {
@@ -151,7 +134,6 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
       runs.inc({ kind, result: 'ok' });
       lastSuccess.setToCurrentTime();
       const stats = await getUuidMigrationStats(options.db);
-      remaining.set(stats.jobs_without_uuid);
       const summary = {
         event: 'run',
         kind,

@@ -6,6 +6,7 @@ import { createUuidLookupLogger } from '../../src/core/uuid-lookup-logger.ts';
 import type { Database } from '../../src/node/db/database.ts';
 import { createPgDatabase } from '../../src/node/db/pg-database.ts';
 import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
+import { listMigrationRuns } from '../../src/node/migration/migration-operations.ts';
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import { createPgAnalyticsSink } from '../../src/node/sdk/pg-analytics-sink.ts';
 import { collectMetrics, counterValue, createTestMeter } from '../support/metric-collection.ts';
@@ -144,19 +145,27 @@ describe('migration faults', () => {
       onBatch: async () => {
         if (killed > 0) return;
         killed = 1;
-        // Terminate the backend while the next batch runs.
-        setTimeout(() => {
-          void admin((c) =>
-            c.query(
-              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-               WHERE datname = $1 AND pid <> pg_backend_pid() AND query LIKE '%migrate_job_uuids_batch%'`,
+        // Terminate the backend of the next batch while it runs: the first one seen
+        // active in it (idle connections keep their last query's text too).
+        void admin(async (c) => {
+          const deadline = Date.now() + 10_000;
+          while (Date.now() < deadline) {
+            const { rows } = await c.query<{ ok: boolean }>(
+              `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
+               WHERE datname = $1 AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%migrate_job_uuids_batch%'`,
               [dbName],
-            ),
-          );
-        }, 40);
+            );
+            if (rows.length > 0) return;
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+        });
       },
     });
     await expect(first).rejects.toThrow();
+    // The runs table says so: the run that lost its batch failed, with the error.
+    const failed = (await listMigrationRuns(t.db)).filter((r) => r.state === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.error).toMatch(/terminat/);
     const before = await getUuidMigrationStats(t.db);
     expect(before.jobs_with_uuid).toBeGreaterThan(0);
     expect(before.jobs_with_uuid).toBeLessThan(54_000);

@@ -4,11 +4,13 @@ import { SingleBar } from 'cli-progress';
 export interface Progress {
   /** Counts `jobs` more as done and redraws. */
   advance(jobs: number): void;
+  /** A line for people (a hold, its end) above the bar, which is drawn again below it. */
+  note(line: string): void;
   stop(): void;
 }
 
 export function createProgress(total: number, options: { json?: boolean; label?: string } = {}): Progress {
-  if (options.json === true) return { advance: () => {}, stop: () => {} };
+  if (options.json === true) return { advance: () => {}, note: () => {}, stop: () => {} };
   let done = 0;
   const label = options.label ?? 'migrating';
   if (process.stderr.isTTY) {
@@ -26,6 +28,10 @@ export function createProgress(total: number, options: { json?: boolean; label?:
         const seconds = (Date.now() - started) / 1000;
         bar.update(Math.min(done, Math.max(total, 1)), { rate: seconds > 0 ? Math.round(done / seconds) : 0 });
       },
+      note(line) {
+        // Clear the bar's line and write the note there; the bar comes back under it at its next change.
+        process.stderr.write(`\r\x1b[K${line}\n`);
+      },
       stop: () => bar.stop(),
     };
   }
@@ -41,6 +47,7 @@ export function createProgress(total: number, options: { json?: boolean; label?:
       const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
       process.stderr.write(`${label}: ${done}/${total} jobs, ${Math.round(rate)} jobs/s, ETA ${eta} s\n`);
     },
+    note: (line) => process.stderr.write(`${line}\n`),
     stop: () => {},
   };
 }

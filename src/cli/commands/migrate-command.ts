@@ -97,6 +97,9 @@ export function registerMigrateCommand(program: Command): void {
         process.stderr.write(`note: the embedded database runs one batch at a time: --concurrency ${options.concurrency} runs as 1\n`);
       }
       const total = await countMigrationCandidates(database, { mode });
+      // Said before the progress bar is drawn: the id that pause, resume, cancel and rollback take.
+      const runId = crypto.randomUUID();
+      if (options.json !== true) process.stderr.write(`run ${runId} (uuid-lookup migrate pause|resume|cancel ${runId})\n`);
       const progress = createProgress(total, { json: options.json, label: mode === 'retry' ? 'retrying' : 'migrating' });
       const controller = new AbortController();
       let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
@@ -112,8 +115,6 @@ export function registerMigrateCommand(program: Command): void {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
-        const runId = crypto.randomUUID();
-        if (options.json !== true) process.stderr.write(`run ${runId} (uuid-lookup migrate pause|resume|cancel ${runId})\n`);
         const result = await runJobUuidMigration(database, {
           runId,
           batchSize: options.batchSize,
@@ -125,7 +126,7 @@ export function registerMigrateCommand(program: Command): void {
           onBatch: (batch) => progress.advance(batch.processed),
           onHold: (hold) => {
             if (options.json === true) process.stderr.write(`${JSON.stringify({ event: hold.ended ? 'resumed' : 'held', run_id: runId, ...hold })}\n`);
-            else process.stderr.write(`${describeHold(hold)}\n`);
+            else progress.note(describeHold(hold));
           },
         });
         progress.stop();

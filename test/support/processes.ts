@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { onInterrupt } from './interrupt.ts';
 
 /** A free TCP port on loopback (asked of the kernel, then released). */
 export async function freePort(): Promise<number> {
@@ -34,9 +35,8 @@ function stopWithThisProcess(child: ChildProcess): void {
   process.once('exit', () => {
     for (const c of live) c.kill('SIGTERM');
   });
-  if (process.env.VITEST !== undefined) return;
-  process.once('SIGINT', () => process.exit(130));
-  process.once('SIGTERM', () => process.exit(143));
+  // The 'exit' hook above stops them once the interrupt's cleanups are done.
+  if (process.env.VITEST === undefined) onInterrupt(() => {});
 }
 
 export function startProcess(command: string, args: string[], env: Record<string, string> = {}): RunningProcess {

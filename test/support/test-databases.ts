@@ -4,6 +4,7 @@ import type { Database } from '../../src/node/db/database.ts';
 import { createPgDatabase } from '../../src/node/db/pg-database.ts';
 import { createPgliteDatabase } from '../../src/node/db/pglite-database.ts';
 import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
+import { onInterrupt } from './interrupt.ts';
 
 /** The server the server tests use: the machine's PostgreSQL unless TEST_PG_URL says otherwise. */
 export const serverUrl: string = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -25,23 +26,19 @@ export function trackServerDatabase(name: string): () => void {
  * behind on the server.
  */
 export function dropServerDatabasesOnInterrupt(): void {
-  const onSignal = (signal: NodeJS.Signals): void => {
+  onInterrupt(async (signal) => {
     process.stderr.write(`${signal}: dropping ${liveServerDatabases.size} benchmark database(s) and stopping\n`);
-    void (async () => {
-      const admin = new pg.Client({ connectionString: serverUrl });
-      admin.on('error', () => {});
-      try {
-        await admin.connect();
-        for (const name of liveServerDatabases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } catch (error) {
-        process.stderr.write(`could not drop them all: ${(error as Error).message}; left: ${[...liveServerDatabases].join(', ')}\n`);
-      } finally {
-        await admin.end().catch(() => {});
-      }
-    })().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+    const admin = new pg.Client({ connectionString: serverUrl });
+    admin.on('error', () => {});
+    try {
+      await admin.connect();
+      for (const name of liveServerDatabases) await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    } catch (error) {
+      process.stderr.write(`could not drop them all: ${(error as Error).message}; left: ${[...liveServerDatabases].join(', ')}\n`);
+    } finally {
+      await admin.end().catch(() => {});
+    }
+  });
 }
 
 /** A database under test, and how to get rid of it. */

@@ -37,125 +37,72 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
   const worker = `job="${config.workerJob}"`;
   // Rules about a job the configuration may leave out ('': no worker, no collector).
   const whenJob = (job: string, rules: AlertRule[]): AlertRule[] => (job === '' ? [] : rules);
+  // An absence or operations alert: its summary and runbook section are named after it.
+  const rule = (alert: keyof typeof text.summaries, expr: string, forDuration: string, severity: 'warning' | 'critical', description: string): AlertRule => ({
+    alert,
+    expr,
+    for: forDuration,
+    labels: { severity },
+    annotations: { summary: text.summaries[alert], description, runbook_url: runbookUrl(config, alert) },
+  });
   const absence: AlertRule[] = [
-    {
-      alert: 'UuidLookupMetricsTargetDown',
-      expr: `up{job="${config.lookupJob}"} == 0 or absent(up{job="${config.lookupJob}"})`,
-      for: config.forDuration.absent,
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: text.summaries.UuidLookupMetricsTargetDown,
-        description: text.lookupDown,
-        runbook_url: runbookUrl(config, 'UuidLookupMetricsTargetDown'),
-      },
-    },
-    {
-      alert: 'UuidMigrationExporterDown',
-      expr: `up{job="${config.migrationJob}"} == 0 or absent(up{job="${config.migrationJob}"})`,
-      for: config.forDuration.absent,
-      labels: { severity: 'critical' },
-      annotations: {
-        summary: text.summaries.UuidMigrationExporterDown,
-        description: text.exporterDown,
-        runbook_url: runbookUrl(config, 'UuidMigrationExporterDown'),
-      },
-    },
-    {
-      alert: 'UuidMigrationStatsAbsent',
-      expr: `up{job="${config.migrationJob}"} == 1 unless on() ${migrationMetricName('total_jobs')}{job="${config.migrationJob}"}`,
-      for: config.forDuration.absent,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: text.summaries.UuidMigrationStatsAbsent,
-        description: text.statsAbsent,
-        runbook_url: runbookUrl(config, 'UuidMigrationStatsAbsent'),
-      },
-    },
-    {
-      // Every scrape for the whole period met a fold holding the lock (migration
-      // 20261129000600): the rollups the SQL panels read are not being folded.
-      alert: 'UuidLookupRollupsFoldHeld',
-      expr: `uuid_lookup_rollups_fold_skipped{job="${config.migrationJob}"} == 1`,
-      for: config.forDuration.absent,
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: text.summaries.UuidLookupRollupsFoldHeld,
-        description: text.foldHeld,
-        runbook_url: runbookUrl(config, 'UuidLookupRollupsFoldHeld'),
-      },
-    },
-    {
-      // A back-fill run (worker or one-off) held by the database's health for runHeldAfter
-      // (migration 20261203000100; a pause asked by an operator is not this).
-      alert: 'UuidMigrationRunHeldLong',
-      expr: `max by (job) (uuid_migration_runs_longest_hold_seconds{${mig}, state="held"}) > ${durationSeconds(config.runHeldAfter)}`,
-      for: '0m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: text.summaries.UuidMigrationRunHeldLong,
-        description: text.runHeld('{{ $value | humanizeDuration }}'),
-        runbook_url: runbookUrl(config, 'UuidMigrationRunHeldLong'),
-      },
-    },
-    {
-      // A run not finished whose runner wrote nothing for runSilentAfter: its process died
-      // (kill -9, a lost machine); the run's row says running forever.
-      alert: 'UuidMigrationRunSilent',
-      expr: `max by (job) (uuid_migration_runs_longest_silence_seconds{${mig}}) > ${durationSeconds(config.runSilentAfter)}`,
-      for: '0m',
-      labels: { severity: 'warning' },
-      annotations: {
-        summary: text.summaries.UuidMigrationRunSilent,
-        description: text.runSilent('{{ $value | humanizeDuration }}'),
-        runbook_url: runbookUrl(config, 'UuidMigrationRunSilent'),
-      },
-    },
+    rule('UuidLookupMetricsTargetDown', `up{job="${config.lookupJob}"} == 0 or absent(up{job="${config.lookupJob}"})`, config.forDuration.absent, 'critical', text.lookupDown),
+    rule('UuidMigrationExporterDown', `up{job="${config.migrationJob}"} == 0 or absent(up{job="${config.migrationJob}"})`, config.forDuration.absent, 'critical', text.exporterDown),
+    rule(
+      'UuidMigrationStatsAbsent',
+      `up{job="${config.migrationJob}"} == 1 unless on() ${migrationMetricName('total_jobs')}{job="${config.migrationJob}"}`,
+      config.forDuration.absent,
+      'warning',
+      text.statsAbsent,
+    ),
+    // Every scrape for the whole period met a fold holding the lock (migration
+    // 20261129000600): the rollups the SQL panels read are not being folded.
+    rule('UuidLookupRollupsFoldHeld', `uuid_lookup_rollups_fold_skipped{job="${config.migrationJob}"} == 1`, config.forDuration.absent, 'warning', text.foldHeld),
+    // A back-fill run (worker or one-off) held by the database's health for runHeldAfter
+    // (migration 20261203000100; a pause asked by an operator is not this).
+    rule(
+      'UuidMigrationRunHeldLong',
+      `max by (job) (uuid_migration_runs_longest_hold_seconds{${mig}, state="held"}) > ${durationSeconds(config.runHeldAfter)}`,
+      '0m',
+      'warning',
+      text.runHeld('{{ $value | humanizeDuration }}'),
+    ),
+    // A run not finished whose runner wrote nothing for runSilentAfter: its process died
+    // (kill -9, a lost machine); the run's row says running forever.
+    rule(
+      'UuidMigrationRunSilent',
+      `max by (job) (uuid_migration_runs_longest_silence_seconds{${mig}}) > ${durationSeconds(config.runSilentAfter)}`,
+      '0m',
+      'warning',
+      text.runSilent('{{ $value | humanizeDuration }}'),
+    ),
     ...whenJob(config.collectorJob, [
-          {
-            // The collector refused lookup points (docs/architecture.md, "The browsers' metrics
-            // path"): its stream limit is full (a page posting made-up slugs, or more services
-            // than max_streams holds), or deltas reach delta_to_cumulative unstamped. Prometheus's
-            // lookup figures are then short of what the browsers did.
-            alert: 'UuidLookupMetricsRefused',
-            expr: `sum by (job) (increase(${COLLECTOR_DELTA_POINTS}{job="${config.collectorJob}", error!=""}[${config.window}])) > 0`,
-            for: config.forDuration.warning,
-            labels: { severity: 'warning' },
-            annotations: {
-              summary: text.summaries.UuidLookupMetricsRefused,
-              description: text.refused('{{ $value | humanize }}'),
-              runbook_url: runbookUrl(config, 'UuidLookupMetricsRefused'),
-            },
-          },
-        ]),
+      // The collector refused lookup points (docs/architecture.md, "The browsers' metrics
+      // path"): its stream limit is full (a page posting made-up slugs, or more services
+      // than max_streams holds), or deltas reach delta_to_cumulative unstamped. Prometheus's
+      // lookup figures are then short of what the browsers did.
+      rule(
+        'UuidLookupMetricsRefused',
+        `sum by (job) (increase(${COLLECTOR_DELTA_POINTS}{job="${config.collectorJob}", error!=""}[${config.window}])) > 0`,
+        config.forDuration.warning,
+        'warning',
+        text.refused('{{ $value | humanize }}'),
+      ),
+    ]),
     ...whenJob(config.workerJob, [
-      {
-        alert: 'UuidMigrationWorkerDown',
-        expr: `up{job="${config.workerJob}"} == 0 or absent(up{job="${config.workerJob}"})`,
-        for: config.forDuration.absent,
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: text.summaries.UuidMigrationWorkerDown,
-          description: text.workerDown,
-          runbook_url: runbookUrl(config, 'UuidMigrationWorkerDown'),
-        },
-      },
-      {
-        alert: 'UuidMigrationStalled',
-        // Never-attempted jobs (without a UUID, and neither skipped nor failed) remain,
-        // the worker is up, and it processed none for stalledAfter.
-        expr:
-          `(sum(${migrationMetricName('jobs_without_uuid')}{${mig}}) - sum(${migrationMetricName('skipped_migrations')}{${mig}})` +
+      rule('UuidMigrationWorkerDown', `up{job="${config.workerJob}"} == 0 or absent(up{job="${config.workerJob}"})`, config.forDuration.absent, 'warning', text.workerDown),
+      // Never-attempted jobs (without a UUID, and neither skipped nor failed) remain,
+      // the worker is up, and it processed none for stalledAfter.
+      rule(
+        'UuidMigrationStalled',
+        `(sum(${migrationMetricName('jobs_without_uuid')}{${mig}}) - sum(${migrationMetricName('skipped_migrations')}{${mig}})` +
           ` - sum(${migrationMetricName('failed_migrations')}{${mig}})) > 0` +
           ` and on() sum(increase(${WORKER_METRIC_NAMES.jobs}{${worker}}[${config.stalledAfter}])) == 0` +
           ` and on() sum(up{${worker}}) > 0`,
-        for: config.forDuration.warning,
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: text.summaries.UuidMigrationStalled,
-          description: text.stalled('{{ $value }}'),
-          runbook_url: runbookUrl(config, 'UuidMigrationStalled'),
-        },
-      },
+        config.forDuration.warning,
+        'warning',
+        text.stalled('{{ $value }}'),
+      ),
     ]),
   ];
   return {

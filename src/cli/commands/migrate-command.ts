@@ -11,7 +11,7 @@ import { MIGRATION_MODES } from '../../contract/migration.ts';
 import type { MigrationHold, MigrationPacing } from '../../node/migration/run-job-uuid-migration.ts';
 import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
 import { DEFAULT_HOLD_QUERY } from '../../node/migration/migration-health.ts';
-import { describeStarter, requestRun } from '../../node/migration/migration-runs.ts';
+import { describeStarter, isGoing, requestRun } from '../../node/migration/migration-runs.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
 import { isUuid } from '../../core/random-uuid.ts';
 import { MIGRATION_SHARDS } from '../../contract/migration.ts';
@@ -169,7 +169,7 @@ export function registerMigrateCommand(program: Command): void {
           printTable(
             runs.map((run) => ({
               run_id: run.run_id,
-              state: run.requested !== 'run' && ['running', 'held', 'paused'].includes(run.state) ? `${run.state} (${run.requested} asked)` : run.state,
+              state: run.requested !== 'run' && isGoing(run.state) ? `${run.state} (${run.requested} asked)` : run.state,
               mode: run.mode ?? '',
               started_at: run.started_at,
               finished_at: run.finished_at ?? '',

@@ -1,7 +1,8 @@
 import type { Database, Queryable } from '../db/database.ts';
 import { DatabaseError } from '../db/database.ts';
 import type { MigrationMode } from '../../contract/migration.ts';
-import type { RecordedRun } from './migration-runs.ts';
+import type { RecordedRun, RunState } from './migration-runs.ts';
+import { isGoing } from './migration-runs.ts';
 
 /** What a run would do, by slug (`preview_job_uuid_migration`). */
 export interface MigrationPreviewRow {
@@ -80,7 +81,7 @@ export const RUN_SILENT_AFTER_SECONDS = 15 * 60;
 export async function rollbackMigrationRun(db: Database, runId: string): Promise<{ jobsReverted: number; jobsChangedSince: number }> {
   return db.transaction(async (tx) => {
     // The run's row locked: its runner's next heartbeat waits for this transaction.
-    const { rows: found } = await tx.query<{ state: string | null; age: number | null; undone: string }>(
+    const { rows: found } = await tx.query<{ state: RunState | null; age: number | null; undone: string }>(
       `SELECT r.state, extract(epoch FROM pg_catalog.clock_timestamp() - r.heartbeat_at)::float8 AS age,
               (SELECT pg_catalog.count(*) FROM public.uuid_migration_log_history h
                WHERE h.run_id = $1::uuid AND h.retired_reason = 'rolled_back') AS undone
@@ -89,7 +90,7 @@ export async function rollbackMigrationRun(db: Database, runId: string): Promise
       [runId],
     );
     const run = found[0];
-    if (run !== undefined && run.state !== null && ['running', 'held', 'paused'].includes(run.state) && (run.age ?? 0) < RUN_SILENT_AFTER_SECONDS) {
+    if (run !== undefined && run.state !== null && isGoing(run.state) && (run.age ?? 0) < RUN_SILENT_AFTER_SECONDS) {
       throw new DatabaseError(`uuid migration: run ${runId} is still going (${run.state}): cancel it first, then roll it back`, {
         code: '55000',
         hint: `uuid-lookup migrate cancel ${runId}`,

@@ -13,7 +13,10 @@ export type RunState = 'running' | 'held' | 'paused' | 'finished' | 'cancelled' 
 /** What an operator asked of a run. */
 export type RunRequest = 'run' | 'pause' | 'cancel';
 
-export const ENDED_STATES: readonly RunState[] = Object.freeze(['finished', 'cancelled', 'stopped', 'failed']);
+/** A run not finished: its runner goes on, holds, or is paused (`finished_at` is NULL). */
+export function isGoing(state: RunState): boolean {
+  return state === 'running' || state === 'held' || state === 'paused';
+}
 
 /** Who started a run: the command, the host and the process, for `migrate runs`. */
 export function describeStarter(command: string): string {
@@ -133,19 +136,8 @@ export async function requestRun(db: Queryable, runId: string, request: 'pause' 
     throw new DatabaseError(`uuid migration: no run ${runId} in uuid_migration_runs`, { code: 'P0002', hint: 'uuid-lookup migrate runs lists the runs' });
   }
   if (!row.updated) {
-    const why = row.requested === 'cancel' && !ENDED_STATES.includes(row.state) ? 'is being cancelled' : `has ended (${row.state})`;
+    const why = row.requested === 'cancel' && isGoing(row.state) ? 'is being cancelled' : `has ended (${row.state})`;
     throw new DatabaseError(`uuid migration: run ${runId} ${why}: nothing to ${request}`, { code: '55000' });
   }
   return { state: row.state, requested: row.requested };
-}
-
-/** The state of one run in the runs table, or undefined. */
-export async function runState(db: Queryable, runId: string): Promise<{ state: RunState; heartbeatAgeSeconds: number } | undefined> {
-  const { rows } = await db.query<{ state: RunState; age: number }>(
-    `SELECT state, extract(epoch FROM pg_catalog.clock_timestamp() - heartbeat_at)::float8 AS age
-     FROM public.uuid_migration_runs WHERE run_id = $1::uuid`,
-    [runId],
-  );
-  const row = rows[0];
-  return row === undefined ? undefined : { state: row.state, heartbeatAgeSeconds: row.age };
 }

@@ -177,11 +177,14 @@ export async function runJobUuidMigration(
       result.heldMillis[hold.reason] = (result.heldMillis[hold.reason] ?? 0) + millis;
       return { reason: hold.reason, seconds: millis / 1000 };
     };
+    const announceEnd = (now: number): void => {
+      if (hold !== undefined) options.onHold?.({ reason: hold.reason, detail: hold.detail, ended: true, heldMillis: now - hold.since });
+    };
     const release = async (): Promise<void> => {
       if (hold === undefined) return;
       const now = performance.now();
       const heldSeconds = account(now);
-      options.onHold?.({ reason: hold.reason, detail: hold.detail, ended: true, heldMillis: now - hold.since });
+      announceEnd(now);
       hold = undefined;
       requested = await reportRunProgress(db, runId, { state: 'running', ...(heldSeconds === undefined ? {} : { heldSeconds }) });
     };
@@ -201,7 +204,7 @@ export async function runJobUuidMigration(
       const now = performance.now();
       const heldSeconds = account(now);
       if (hold === undefined || hold.reason !== why.reason) {
-        if (hold !== undefined) options.onHold?.({ reason: hold.reason, detail: hold.detail, ended: true, heldMillis: now - hold.since });
+        announceEnd(now);
         hold = { ...why, since: now, counted: now };
         options.onHold?.({ reason: why.reason, detail: why.detail, ended: false, heldMillis: 0 });
       }

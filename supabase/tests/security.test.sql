@@ -3,7 +3,7 @@
 -- Run with pg_prove against a database prepared with Supabase's default
 -- privileges and our migrations (npm run test:pgtap does both).
 BEGIN;
-SELECT plan(65);
+SELECT plan(69);
 
 -- Fixtures, as the owner.
 INSERT INTO public.micro_services (id, slug, name)
@@ -104,6 +104,8 @@ SELECT throws_ok($$SELECT * FROM public.get_uuid_migration_stats()$$, '42501', N
 SELECT throws_ok($$SELECT * FROM public.uuid_migration_log_history$$, '42501', NULL, 'anon cannot read the migration history');
 SELECT throws_ok($$SELECT * FROM public.uuid_migration_runs$$, '42501', NULL, 'anon cannot read the migration runs');
 SELECT throws_ok($$UPDATE public.uuid_migration_runs SET requested = 'cancel'$$, '42501', NULL, 'anon cannot pause or cancel a run');
+SELECT throws_ok($$INSERT INTO public.uuid_migration_counter_deltas (jobs) VALUES (1000)$$, '42501', NULL, 'anon cannot skew the migration counters');
+SELECT throws_ok($$SELECT public.compact_uuid_migration_counters()$$, '42501', NULL, 'anon cannot compact the migration counters');
 SELECT throws_ok($$SELECT * FROM public.rollback_job_uuid_migration(gen_random_uuid())$$, '42501', NULL, 'anon cannot roll a run back');
 SELECT throws_ok($$SELECT * FROM public._uuid_migration_apply(ARRAY[]::uuid[], ARRAY[]::tid[], ARRAY[]::text[], gen_random_uuid(), 'all')$$, '42501', NULL,
   'anon cannot call the internal apply function');
@@ -122,6 +124,7 @@ $$, 'a signed-in user inserts an event');
 SELECT throws_ok($$SELECT * FROM public.analytics_events$$, '42501', NULL, 'a signed-in user cannot read analytics_events');
 SELECT throws_ok($$SELECT * FROM public.uuid_migration_log$$, '42501', NULL, 'a signed-in user cannot read the migration log');
 SELECT throws_ok($$UPDATE public.uuid_migration_runs SET requested = 'cancel'$$, '42501', NULL, 'a signed-in user cannot pause or cancel a run');
+SELECT throws_ok($$SELECT * FROM public.uuid_migration_counter_deltas$$, '42501', NULL, 'a signed-in user cannot read the counter deltas');
 SELECT throws_ok($$SELECT * FROM public.migrate_job_uuids()$$, '42501', NULL, 'a signed-in user cannot run the migration');
 SELECT throws_ok($$SELECT * FROM public.get_uuid_migration_stats()$$, '42501', NULL, 'a signed-in user cannot read the stats');
 SELECT is_empty($$SELECT id FROM public.jobs$$, 'a signed-in user does not see another user''s job');
@@ -188,6 +191,8 @@ SELECT lives_ok($$SELECT public.fold_lookup_analytics_rollups()$$, 'service_role
 RESET ROLE;
 SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rollup_pending'::regclass), true,
   'row level security is on for the pending lookup events');
+SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.uuid_migration_counter_deltas'::regclass), true,
+  'row level security is on for the migration counter deltas');
 
 RESET ROLE;
 SELECT * FROM finish();

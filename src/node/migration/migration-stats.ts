@@ -28,6 +28,20 @@ export async function getUuidMigrationStats(db: Queryable): Promise<UuidMigratio
 }
 
 /**
+ * Folds the counters' pending deltas (migration 20261203000200) with
+ * `compact_uuid_migration_counters()`: how many it folded, or `null` when it did
+ * not run (another compaction at work, a read-only transaction, or an isolation
+ * level above READ COMMITTED). The stats are exact either way; compaction keeps
+ * them quick to read. postgres_exporter runs it on each scrape, the worker after
+ * each run, `migrate` at the end of a run.
+ */
+export async function compactMigrationCounters(db: Queryable): Promise<number | null> {
+  const { rows } = await db.query<{ folded: string | number | null }>('SELECT public.compact_uuid_migration_counters() AS folded');
+  const folded = rows[0]?.folded;
+  return folded === null || folded === undefined ? null : Number(folded);
+}
+
+/**
  * Migration failures as a percentage of attempted jobs (failed / (success + failed
  * + skipped), current outcomes): the spec's "Migration Failures" threshold. `null`
  * when nothing was attempted, which is not a breach.

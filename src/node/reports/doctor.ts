@@ -159,6 +159,7 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     ["has_table_privilege('anon', 'public.micro_services', 'SELECT')", 'anon can read micro_services (the wizard needs it)', true, 'GRANT SELECT ON micro_services TO anon, authenticated;'],
     ["has_column_privilege('anon', 'public.analytics_events', 'event_properties', 'INSERT')", 'anon can insert lookup events', true, 'uuid-lookup db apply'],
     ["has_function_privilege('uuid_migration_monitor', 'public.get_uuid_migration_stats()', 'EXECUTE')", 'the monitoring role can read the stats', true, 'GRANT EXECUTE ON FUNCTION get_uuid_migration_stats() TO uuid_migration_monitor;'],
+    ["has_function_privilege('uuid_migration_monitor', 'public.compact_uuid_migration_counters()', 'EXECUTE')", 'the monitoring role can compact the migration counters (each scrape)', true, 'GRANT EXECUTE ON FUNCTION compact_uuid_migration_counters() TO uuid_migration_monitor;'],
     ["has_function_privilege('uuid_migration_monitor', 'public.fold_lookup_analytics_rollups(boolean)', 'EXECUTE')", 'the monitoring role can fold the lookup rollups (each scrape)', true, 'GRANT EXECUTE ON FUNCTION fold_lookup_analytics_rollups(boolean) TO uuid_migration_monitor;'],
   ];
   for (const [expr, name, expected, fix] of grants) {

@@ -77,6 +77,7 @@ export function integerOrOff(min: number, max: number): (value: string) => numbe
 /** The back-fill's pacing flags (migrate and worker): what they set, as commander gives it. */
 export interface PacingFlags {
   batchDelay: number;
+  niceRatio: number;
   targetBatchMs?: number;
   holdCheck: number;
   healthHolds: boolean;
@@ -92,6 +93,7 @@ export interface PacingFlags {
 export function pacingOptions(command: Command, defaultHoldQuery: string): Command {
   return command
     .option('--batch-delay <ms>', 'pause after each batch', integerBetween(0, 3_600_000), 0)
+    .option('--nice-ratio <ratio>', 'also pause after each batch this many times its duration (1: the back-fill works at most half the time)', numberBetween(0, 100), 0)
     .option('--target-batch-ms <ms>', 'aim each batch at this time: the size follows the recent time per job (from --batch-size on, 10 to 100000)', integerBetween(10, 600_000))
     .option('--hold-check <seconds>', 'while held or paused, look again this often', integerBetween(1, 3600), 10)
     .option('--no-health-holds', "never hold for the database's health (a pause asked by migrate pause still holds)")

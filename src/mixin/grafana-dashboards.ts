@@ -516,7 +516,8 @@ function workerRow(config: MixinConfig, p: Panels, y: number): void {
 /**
  * Back-fill runs from every runner (the worker, a one-off migrate), through the
  * Postgres exporter's view of uuid_migration_runs: how many run, are held by the
- * database's health, or paused; and the longest hold.
+ * database's health, or paused; the longest hold; batch time, jobs per second and
+ * time efficiency.
  */
 function runsRow(config: MixinConfig, p: Panels, y: number): void {
   p.row('Back-fill runs', y);
@@ -527,6 +528,23 @@ function runsRow(config: MixinConfig, p: Panels, y: number): void {
   p.timeseries('Longest hold', `How long the longest-held run has been held, by state; UuidMigrationRunHeldLong fires past ${config.runHeldAfter} held for health.`, { x: 12, y: y + 1, w: 12, h: 8 }, {
     unit: 's',
     exprs: [{ expr: `max by (state) (uuid_migration_runs_longest_hold_seconds{${VARS}, state=~"held|paused"})`, legend: '{{state}}' }],
+  });
+  p.timeseries('Batch time, every runner', 'The slowest last batch of the runs going, and their mean batch time over the range (the runs table, migration 20261203000300: a one-off migrate too). Short batches keep the app\'s waits on the back-fill\'s row locks short.', { x: 0, y: y + 9, w: 12, h: 8 }, {
+    unit: 's',
+    exprs: [
+      { expr: `max(uuid_migration_run_batches_last_batch_seconds{${VARS}})`, legend: 'last batch' },
+      {
+        expr: `sum(clamp_min(deriv(uuid_migration_run_batches_batch_seconds{${VARS}}[$__rate_interval]), 0)) / sum(clamp_min(deriv(uuid_migration_run_batches_batches{${VARS}}[$__rate_interval]), 0))`,
+        legend: 'mean batch',
+      },
+    ],
+  });
+  p.timeseries('Jobs per second and time efficiency, every runner', 'Jobs the going runs do per second, and their time efficiency: time in batches over time since their start (1 never waits; lower when held, paused or paced with --nice-ratio or --batch-delay).', { x: 12, y: y + 9, w: 12, h: 8 }, {
+    unit: 'short',
+    exprs: [
+      { expr: `sum(clamp_min(deriv(uuid_migration_run_batches_jobs{${VARS}}[$__rate_interval]), 0))`, legend: 'jobs/s' },
+      { expr: `max(uuid_migration_run_batches_time_efficiency_ratio{${VARS}})`, legend: 'time efficiency' },
+    ],
   });
 }
 

@@ -217,6 +217,26 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       await expect(runJobUuidMigration(db, { batchSize: 0 })).rejects.toThrow(/batchSize must be an integer/);
     });
 
+    it('pauses after each batch for niceRatio times its duration, and refuses a ratio out of range', async () => {
+      await seed(db, ['a'], repeat('a', 40));
+      const seen: { at: number; ms: number }[] = [];
+      const result = await runJobUuidMigration(db, {
+        batchSize: 10,
+        pacing: { health: false, niceRatio: 3 },
+        onBatch: (batch) => void seen.push({ at: performance.now(), ms: batch.durationMs }),
+      });
+      expect(result.succeeded).toBe(40);
+      expect(seen).toHaveLength(4);
+      // Between two batches' ends: the first one's pause (3x its time) and the second batch.
+      for (let i = 1; i < seen.length; i += 1) {
+        const [before, after] = [seen[i - 1], seen[i]];
+        expect(after!.at - before!.at).toBeGreaterThanOrEqual(3 * before!.ms + after!.ms - 2);
+      }
+      for (const niceRatio of [-1, 101, Number.NaN]) {
+        await expect(runJobUuidMigration(db, { pacing: { niceRatio } })).rejects.toThrow(/niceRatio must be a number from 0 to 100/);
+      }
+    });
+
     it('commits per batch from SQL alone with the DO block in supabase/snippets', async () => {
       await seed(db, ['a'], [...repeat('a', 25), ...repeat('b', 5)]);
       const block = readFileSync(new URL('../../supabase/snippets/run_job_uuid_migration.sql', import.meta.url), 'utf8');

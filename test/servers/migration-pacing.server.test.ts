@@ -236,6 +236,31 @@ describe('pause, resume and cancel from another process (the CLI on PostgreSQL)'
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect((await runs()).find((r) => r.run_id === runId)?.jobs).toBe(jobsPaused);
 
+    // A one-off migrate has no /metrics: its batches reach Prometheus through the exporter's view of the runs table.
+    const exporter = await startPostgresExporter(`${url}?sslmode=disable`);
+    try {
+      const samples = parsePrometheusText(await (await fetch(`http://${exporter.address}/metrics`)).text());
+      const value = (name: string) => samples.find((m) => m.name === `uuid_migration_run_batches_${name}`)?.value;
+      const row = (
+        await t.db.query<{ batches: string; batch_seconds: number; last_batch_ms: number }>(
+          'SELECT batches, batch_seconds, last_batch_ms FROM uuid_migration_runs WHERE run_id = $1',
+          [runId],
+        )
+      ).rows[0];
+      expect(value('jobs')).toBe(jobsPaused);
+      expect(value('batches')).toBe(Number(row?.batches));
+      expect(value('batches')).toBeGreaterThan(0);
+      expect(value('batch_seconds')).toBeCloseTo(row?.batch_seconds ?? -1, 6);
+      expect(value('last_batch_seconds')).toBeCloseTo((row?.last_batch_ms ?? -1) / 1000, 6);
+      expect(value('last_batch_seconds')).toBeGreaterThan(0);
+      expect(value('batch_size')).toBe(200);
+      // Paused, with --batch-delay 150 before: most of its time is not in batches.
+      expect(value('time_efficiency_ratio')).toBeGreaterThan(0);
+      expect(value('time_efficiency_ratio')).toBeLessThan(0.9);
+    } finally {
+      await exporter.process.stop();
+    }
+
     const refused = await runCliProcess(['migrate', 'rollback', runId, '--database-url', url]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('is still going (paused): cancel it first, then roll it back');

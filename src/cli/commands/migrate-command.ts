@@ -36,6 +36,7 @@ export function pacingFrom(flags: PacingFlags): MigrationPacing {
   }
   return {
     batchDelayMillis: flags.batchDelay,
+    niceRatio: flags.niceRatio,
     ...(flags.targetBatchMs === undefined ? {} : { targetBatchMillis: flags.targetBatchMs }),
     holdCheckMillis: flags.holdCheck * 1000,
     health: flags.healthHolds

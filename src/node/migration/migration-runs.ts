@@ -37,6 +37,8 @@ export interface RunProgress {
   batches?: number;
   jobs?: number;
   batchSize?: number;
+  /** The committed batch's time, in milliseconds (with `batches: 1`). */
+  batchMillis?: number;
   state: 'running' | 'held' | 'paused';
   hold?: { reason: HoldReason; detail: string };
   /** Seconds held since the last heartbeat, and why. */
@@ -47,6 +49,7 @@ export async function reportRunProgress(db: Queryable, runId: string, progress: 
   const { rows } = await db.query<{ requested: RunRequest }>(
     `UPDATE public.uuid_migration_runs r
      SET batches = r.batches + $2, jobs = r.jobs + $3, batch_size = COALESCE($4, r.batch_size),
+         batch_seconds = r.batch_seconds + COALESCE($10::float8, 0) / 1000, last_batch_ms = COALESCE($10::float8, r.last_batch_ms),
          state = $5, hold_reason = $6, hold_detail = $7, heartbeat_at = pg_catalog.clock_timestamp(),
          held_since = CASE WHEN $6::text IS NULL THEN NULL
                            WHEN r.hold_reason IS NOT DISTINCT FROM $6::text THEN r.held_since
@@ -66,6 +69,7 @@ export async function reportRunProgress(db: Queryable, runId: string, progress: 
       progress.hold?.detail ?? null,
       progress.heldSeconds?.reason ?? null,
       progress.heldSeconds?.seconds ?? 0,
+      progress.batchMillis ?? null,
     ],
   );
   return rows[0]?.requested ?? 'run';

@@ -5,6 +5,7 @@ import { DatabaseError } from '../db/database.ts';
 import type { HoldReason, MigrationHealthLimits, Unhealthy } from './migration-health.ts';
 import { createHealthCheck } from './migration-health.ts';
 import { createBatchSizer } from './batch-sizer.ts';
+import { compactMigrationCounters } from './migration-stats.ts';
 import type { RunRequest } from './migration-runs.ts';
 import { beginRun, describeStarter, endRun, reportRunProgress } from './migration-runs.ts';
 
@@ -58,6 +59,12 @@ export interface MigrationPacing {
   holdCheckMillis?: number;
   /** A pause after each batch. Default 0. */
   batchDelayMillis?: number;
+  /**
+   * A pause after each batch in proportion to its time, as gh-ost's `--nice-ratio`:
+   * 1 sleeps as long as the batch took, so the back-fill holds its connection (and
+   * a core of the database) at most half the time. Added to `batchDelayMillis`. Default 0.
+   */
+  niceRatio?: number;
   /**
    * Aim each batch at this time (milliseconds): the size follows the time per job of
    * the recent batches, from `batchSize` on, within 10 to 100000 jobs ({@link createBatchSizer}).
@@ -140,6 +147,10 @@ export async function runJobUuidMigration(
   const health = pacing.health === false ? undefined : createHealthCheck(pacing.health);
   const holdCheckMillis = millisOption('holdCheckMillis', pacing.holdCheckMillis, 10_000, 1);
   const batchDelayMillis = millisOption('batchDelayMillis', pacing.batchDelayMillis, 0, 0);
+  const niceRatio = pacing.niceRatio ?? 0;
+  if (typeof niceRatio !== 'number' || !Number.isFinite(niceRatio) || niceRatio < 0 || niceRatio > 100) {
+    throw new RangeError(`uuid-lookup: niceRatio must be a number from 0 to 100, got ${String(pacing.niceRatio)}`);
+  }
   const targetBatchMillis = pacing.targetBatchMillis === undefined ? undefined : millisOption('targetBatchMillis', pacing.targetBatchMillis, 0, 10);
   const started = performance.now();
   const result: UuidMigrationRunResult = {
@@ -282,12 +293,13 @@ export async function runJobUuidMigration(
       result.failed += batch.failed;
       result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.durationMs);
       after = batch.lastJobId;
-      requested = await reportRunProgress(db, runId, { state: 'running', batches: 1, jobs: batch.processed, batchSize: asked });
+      requested = await reportRunProgress(db, runId, { state: 'running', batches: 1, jobs: batch.processed, batchSize: asked, batchMillis: durationMs });
       await options.onBatch?.(batch);
       // PGlite answers in-process: without a turn of the event loop between
       // batches, a Ctrl-C (its signal handler) would wait for the whole run.
       await new Promise((resolve) => setImmediate(resolve));
-      if (batchDelayMillis > 0) await sleep(batchDelayMillis, options.signal);
+      const pause = batchDelayMillis + niceRatio * durationMs;
+      if (pause > 0) await sleep(pause, options.signal);
     }
   };
 
@@ -315,6 +327,9 @@ export async function runJobUuidMigration(
     throw error;
   }
   await endRun(db, runId, result.cancelled ? 'cancelled' : result.aborted ? 'stopped' : 'finished');
+  // The run's counter deltas, and the app's since the last compaction, folded: best
+  // effort, the stats are exact without it (a login without the grant skips it).
+  await compactMigrationCounters(db).catch(() => null);
   result.durationMs = performance.now() - started;
   return result;
 }

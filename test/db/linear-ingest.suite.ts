@@ -408,6 +408,64 @@ export function describeLinearIngest(label: string, factory: TestDatabaseFactory
       expect((await rollupSnapshot(db)).journeys).toEqual(journeys);
     });
 
+    it('stops no fold, insert, delete or rebuild for a job time it cannot use, skips it and has doctor name it', async () => {
+      // Times a client may write into jobs.created_at (issue 22): infinite, far past, far future.
+      // Sessions clock-1..clock-6 (events 5..34); a job for each before its events, one after.
+      const times = ["'-infinity'", "'infinity'", "'0900-01-01'", "'294000-01-01'", 'now() + interval \'1 minute\''];
+      for (const [i, at] of times.entries()) {
+        await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'clock-${i + 1}', ${at})`);
+      }
+      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'clock-5', '-infinity')`);
+      await db.exec("SELECT setval('analytics_rollup_fold_tick', 1, false)");
+      for (const sql of inStatements((from, to) => eventsSql(from, to, 'clock'), 30, 10, 5)) await db.exec(sql);
+      expect(await foldLookupRollups(db)).toEqual({ folded: 30 });
+      // A session already counted, then a job with a time the journeys cannot use: the insert goes through.
+      await db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES ('service-1', 'clock-6', '-infinity')`);
+      // More events of those sessions, pending; a statement of 100 folds them with it.
+      await db.exec(eventsSql(35, 39, 'clock'));
+      await db.exec(eventsSql(40, 139, 'other'));
+      await expectJourneysExact(db);
+      // A retention delete of pending events (sessions keep their history), and a rebuild.
+      await db.exec(eventsSql(35, 39, 'clock'));
+      await db.exec("DELETE FROM analytics_events WHERE session_id = 'clock-7'");
+      await db.exec('SELECT public.rebuild_lookup_analytics_rollups()');
+      await expectJourneysExact(db);
+      // Sessions 1-4 and 6 count as not submitted (clock-6's usable job is none); clock-5 by its usable job.
+      const submitted = await db.query<{ session_id: string }>(
+        "SELECT session_id FROM analytics_lookup_sessions WHERE session_id LIKE 'clock-%' AND submitted_at IS NOT NULL ORDER BY 1",
+      );
+      expect(submitted.rows.map((r) => r.session_id)).toEqual(['clock-5']);
+      const check = (await runDoctor(db)).find((c) => c.name === 'job times the journeys can use');
+      expect(check).toMatchObject({ ok: false });
+      expect(check?.detail).toMatch(/^6 jobs with a session/);
+      await db.exec('TRUNCATE analytics_events');
+    });
+
+    it('repairs, when migrated, the journeys of sessions submitted at a job time it cannot use', async () => {
+      const damaged = await factory({ migrate: false });
+      try {
+        const files = await readMigrationFiles();
+        const fix = '20261203000400';
+        await applyMigrations(damaged.db, { files: files.filter((file) => file.version < fix) });
+        await damaged.db.exec(eventsSql(1, 30, 'dated'));
+        // dated-1: a job in the year 900 (submitted "before" its lookups); dated-2: the same and a usable
+        // one; dated-3: a usable one only. The old rule counted all three submitted, dated-1 and -2 at once.
+        await damaged.db.exec(`INSERT INTO jobs (micro_id, session_id, created_at) VALUES
+          ('service-1', 'dated-1', '0900-01-01'), ('service-1', 'dated-2', '0900-01-01'),
+          ('service-1', 'dated-2', now() + interval '1 minute'), ('service-1', 'dated-3', now() + interval '2 minutes')`);
+        await expect(expectJourneysExact(damaged.db), 'the journeys before the fix').rejects.toThrow();
+        const { applied } = await applyMigrations(damaged.db, { files });
+        expect(applied.some((name) => name.startsWith(fix))).toBe(true);
+        await expectJourneysExact(damaged.db);
+        const submitted = await damaged.db.query<{ session_id: string }>(
+          "SELECT session_id FROM analytics_lookup_sessions WHERE session_id LIKE 'dated-%' AND submitted_at IS NOT NULL ORDER BY 1",
+        );
+        expect(submitted.rows.map((r) => r.session_id)).toEqual(['dated-2', 'dated-3']);
+      } finally {
+        await damaged.dispose();
+      }
+    });
+
     it('repairs, when migrated, the journeys of sessions whose job came before their events', async () => {
       const damaged = await factory({ migrate: false });
       try {

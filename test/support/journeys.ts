@@ -17,7 +17,9 @@ export async function expectJourneysExact(db: Database): Promise<{ days: number;
              bool_or(NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS troubled,
              array_agg(DISTINCT e.event_properties->>'micro_slug')
                FILTER (WHERE NOT (e.event_properties->>'success')::boolean OR (e.event_properties->>'fallback_used')::boolean) AS slugs,
-             (SELECT min(j.created_at) FROM jobs j WHERE j.session_id = e.session_id) AS submitted_at
+             -- A job's time counts when it is one a submission can have (migration 20261203000400).
+             (SELECT min(j.created_at) FROM jobs j
+              WHERE j.session_id = e.session_id AND j.created_at >= '2000-01-01T00:00:00Z' AND j.created_at < '2200-01-01T00:00:00Z') AS submitted_at
       FROM analytics_events e WHERE e.event_name = 'uuid_lookup' AND e.session_id IS NOT NULL GROUP BY e.session_id),
     b AS (SELECT s.*, (s.first_at AT TIME ZONE 'UTC')::date AS day,
                  CASE WHEN submitted_at IS NULL THEN NULL

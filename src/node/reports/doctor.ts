@@ -215,6 +215,26 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     fix: 'SELECT public.rebuild_lookup_analytics_rollups();',
   });
 
+  // Job times the journeys skip (migration 20261203000400): written by the app or a
+  // client, outside what a submission can have. Before that migration: not checked.
+  const usableRule = await one<{ has: boolean }>(`SELECT to_regprocedure('public.analytics_job_time_usable(timestamptz)') IS NOT NULL AS has`).catch(() => undefined);
+  if (usableRule?.has === true) {
+    const unusable = await one<{ n: string }>(
+      'SELECT count(*)::text AS n FROM public.jobs WHERE session_id IS NOT NULL AND NOT public.analytics_job_time_usable(created_at)',
+    ).catch(() => undefined);
+    checks.push({
+      name: 'job times the journeys can use',
+      ok: unusable?.n === '0',
+      detail:
+        unusable === undefined
+          ? 'could not be checked'
+          : unusable.n === '0'
+            ? 'every job with a session has a time from 2000 to 2200'
+            : `${unusable.n} jobs with a session have a created_at outside 2000-2200 (infinite, or far past or future): the journeys skip them, their sessions count as not submitted by them`,
+      fix: 'SELECT id, session_id, created_at FROM jobs WHERE session_id IS NOT NULL AND NOT analytics_job_time_usable(created_at); -- correct created_at, or leave them skipped',
+    });
+  }
+
   // Supabase's linter (function_search_path_mutable) asks it of every function and procedure.
   // pg_temp is named last: left out, the caller's temporary schema is searched first for types.
   const mutable = await db.query<{ name: string }>(

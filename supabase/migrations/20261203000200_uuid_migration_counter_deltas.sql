@@ -46,16 +46,35 @@ DROP POLICY IF EXISTS uuid_migration_counter_deltas_read_monitoring ON public.uu
 CREATE POLICY uuid_migration_counter_deltas_read_monitoring ON public.uuid_migration_counter_deltas
   FOR SELECT TO uuid_lookup_reader USING (true);
 
--- The 16 slots become slot 0 (the triggers below write no slot from now on).
-LOCK TABLE public.jobs, public.uuid_migration_log IN SHARE ROW EXCLUSIVE MODE;
-INSERT INTO public.uuid_migration_counters (slot) VALUES (0) ON CONFLICT (slot) DO NOTHING;
-UPDATE public.uuid_migration_counters c
-SET jobs = s.jobs, jobs_without_uuid = s.without, log_success = s.success, log_failed = s.failed, log_skipped = s.skipped
-FROM (SELECT pg_catalog.sum(jobs) AS jobs, pg_catalog.sum(jobs_without_uuid) AS without, pg_catalog.sum(log_success) AS success,
-             pg_catalog.sum(log_failed) AS failed, pg_catalog.sum(log_skipped) AS skipped
-      FROM public.uuid_migration_counters) s
-WHERE c.slot = 0;
-DELETE FROM public.uuid_migration_counters WHERE slot <> 0;
+-- The spec's seven fields: the counters and the deltas not yet folded, in one
+-- snapshot (first, so the stats stay exact while the rest of this migration runs).
+CREATE OR REPLACE FUNCTION public.get_uuid_migration_stats()
+RETURNS TABLE (
+  total_jobs            bigint,
+  jobs_with_uuid        bigint,
+  jobs_without_uuid     bigint,
+  successful_migrations bigint,
+  failed_migrations     bigint,
+  skipped_migrations    bigint,
+  completion_percentage numeric
+)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT c.jobs, c.jobs - c.without, c.without, c.success, c.failed, c.skipped,
+         -- An empty jobs table has nothing left to migrate: 100 %, not a division by zero.
+         CASE WHEN c.jobs = 0 THEN 100.00
+              ELSE pg_catalog.round(100.0 * (c.jobs - c.without) / c.jobs, 2) END
+  FROM (SELECT COALESCE(pg_catalog.sum(jobs), 0)::bigint AS jobs,
+               COALESCE(pg_catalog.sum(jobs_without_uuid), 0)::bigint AS without,
+               COALESCE(pg_catalog.sum(log_success), 0)::bigint AS success,
+               COALESCE(pg_catalog.sum(log_failed), 0)::bigint AS failed,
+               COALESCE(pg_catalog.sum(log_skipped), 0)::bigint AS skipped
+        FROM (SELECT jobs, jobs_without_uuid, log_success, log_failed, log_skipped FROM public.uuid_migration_counters
+              UNION ALL
+              SELECT jobs, jobs_without_uuid, log_success, log_failed, log_skipped FROM public.uuid_migration_counter_deltas) d) c
+$$;
 
 -- Adds one statement's deltas: a new row, no shared one.
 CREATE OR REPLACE FUNCTION public._uuid_migration_count(
@@ -68,6 +87,23 @@ AS $$
   SELECT p_jobs, p_without, p_success, p_failed, p_skipped
   WHERE p_jobs <> 0 OR p_without <> 0 OR p_success <> 0 OR p_failed <> 0 OR p_skipped <> 0
 $$;
+
+-- The 16 slots become slot 0: from here on the triggers write deltas, not slots.
+-- One statement (supabase db push runs a migration's statements outside a
+-- transaction block), holding off the writers of the slots that remain.
+DO $fold$
+BEGIN
+  LOCK TABLE public.jobs, public.uuid_migration_log IN SHARE ROW EXCLUSIVE MODE;
+  INSERT INTO public.uuid_migration_counters (slot) VALUES (0) ON CONFLICT (slot) DO NOTHING;
+  UPDATE public.uuid_migration_counters c
+  SET jobs = s.jobs, jobs_without_uuid = s.without, log_success = s.success, log_failed = s.failed, log_skipped = s.skipped
+  FROM (SELECT pg_catalog.sum(jobs) AS jobs, pg_catalog.sum(jobs_without_uuid) AS without, pg_catalog.sum(log_success) AS success,
+               pg_catalog.sum(log_failed) AS failed, pg_catalog.sum(log_skipped) AS skipped
+        FROM public.uuid_migration_counters) s
+  WHERE c.slot = 0;
+  DELETE FROM public.uuid_migration_counters WHERE slot <> 0;
+END
+$fold$;
 
 -- Folds the committed deltas into slot 0; the number of rows folded, or NULL when
 -- it did not run (another compaction holds the lock; a read-only transaction; an
@@ -127,7 +163,7 @@ END
 $$;
 
 -- TRUNCATE holds the table exclusively, so every delta of its columns has
--- committed: fold them, then zero the columns.
+-- committed: zero its columns in the deltas and in the counters.
 CREATE OR REPLACE FUNCTION public.uuid_migration_count_truncate()
 RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -142,35 +178,6 @@ BEGIN
   END IF;
   RETURN NULL;
 END
-$$;
-
--- The spec's seven fields: slot 0 and the deltas not yet folded, in one snapshot.
-CREATE OR REPLACE FUNCTION public.get_uuid_migration_stats()
-RETURNS TABLE (
-  total_jobs            bigint,
-  jobs_with_uuid        bigint,
-  jobs_without_uuid     bigint,
-  successful_migrations bigint,
-  failed_migrations     bigint,
-  skipped_migrations    bigint,
-  completion_percentage numeric
-)
-LANGUAGE sql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT c.jobs, c.jobs - c.without, c.without, c.success, c.failed, c.skipped,
-         -- An empty jobs table has nothing left to migrate: 100 %, not a division by zero.
-         CASE WHEN c.jobs = 0 THEN 100.00
-              ELSE pg_catalog.round(100.0 * (c.jobs - c.without) / c.jobs, 2) END
-  FROM (SELECT COALESCE(pg_catalog.sum(jobs), 0)::bigint AS jobs,
-               COALESCE(pg_catalog.sum(jobs_without_uuid), 0)::bigint AS without,
-               COALESCE(pg_catalog.sum(log_success), 0)::bigint AS success,
-               COALESCE(pg_catalog.sum(log_failed), 0)::bigint AS failed,
-               COALESCE(pg_catalog.sum(log_skipped), 0)::bigint AS skipped
-        FROM (SELECT jobs, jobs_without_uuid, log_success, log_failed, log_skipped FROM public.uuid_migration_counters
-              UNION ALL
-              SELECT jobs, jobs_without_uuid, log_success, log_failed, log_skipped FROM public.uuid_migration_counter_deltas) d) c
 $$;
 
 REVOKE EXECUTE ON FUNCTION public.compact_uuid_migration_counters() FROM PUBLIC, anon, authenticated;

@@ -5,6 +5,7 @@ import { DatabaseError } from '../../src/node/db/database.ts';
 import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
+import { runDoctor } from '../../src/node/reports/doctor.ts';
 import { readMigrationFiles } from '../../src/node/schema/migration-files.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
@@ -288,6 +289,32 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
   });
 
   describe(`adopting an existing Supabase schema on ${label}`, () => {
+    it('refuses tables of another shape with one line naming each column, and records nothing', async () => {
+      const t = await factory({ migrate: false });
+      try {
+        await t.db.exec(`
+          CREATE TABLE public.micro_services (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), slug text NOT NULL);
+          CREATE TABLE public.jobs (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, micro_id integer, title text);`);
+        const error = await applyMigrations(t.db).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DatabaseError);
+        expect((error as DatabaseError).code).toBe('42804');
+        expect((error as DatabaseError).message).toBe(
+          'existing tables of another shape: public.jobs.id is bigint, the migrations need uuid; ' +
+            'public.jobs.micro_id is integer, the migrations need text (the service slug). Nothing was applied.',
+        );
+        const recorded = await t.db.query<{ exists: boolean }>("SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL AS exists");
+        expect(recorded.rows[0]?.exists).toBe(false);
+        const tables = await t.db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
+        expect(tables.rows[0]?.n).toBe(2);
+        // On a database another tool migrated, doctor names the same columns.
+        const shape = (await runDoctor(t.db)).find((check) => check.name === 'tables have the column types the product needs');
+        expect(shape?.ok).toBe(false);
+        expect(shape?.detail).toContain('public.jobs.micro_id is integer, the migrations need text (the service slug)');
+      } finally {
+        await t.dispose();
+      }
+    });
+
     it('applies over the earlier phases\' tables and keeps their rows', async () => {
       const t = await factory({ migrate: false });
       try {

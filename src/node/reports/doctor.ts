@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.ts';
+import { findWrongColumns } from '../schema/apply-migrations.ts';
 import { readMigrationFiles } from '../schema/migration-files.ts';
 
 /** One diagnosis: what was checked, whether it holds, and the fix when it does not. */
@@ -60,6 +61,20 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     ok: missing.length === 0,
     detail: missing.length === 0 ? `${files.length} of ${files.length}` : `missing: ${missing.join(', ')}`,
     fix: 'uuid-lookup db apply',
+  });
+  // Tables of another shape than the migrations build on: db apply refuses them, other
+  // tools (supabase db push) do not.
+  const wrongColumns = await findWrongColumns(db).catch(() => undefined);
+  checks.push({
+    name: 'tables have the column types the product needs',
+    ok: wrongColumns?.length === 0,
+    detail:
+      wrongColumns === undefined
+        ? 'could not be checked'
+        : wrongColumns.length === 0
+          ? 'jobs, micro_services and analytics_events as the spec has them'
+          : wrongColumns.join('; '),
+    fix: 'change the columns named, or use another database',
   });
   if (missing.length === files.length) return checks; // nothing else can be judged
 

@@ -152,9 +152,10 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       expect(review.stdout).toContain("(55 more rows not shown: the spec's query keeps the first 100)");
       expect((await cli('report', 'review-failures', '--json')).json()).toMatchObject({ more_rows: 55 });
       const performance = await cli('report', 'lookup-performance');
-      expect(performance.stdout).toMatch(/^Lookup performance by service \(last 7d\)/);
+      expect(performance.stdout).toMatch(/^Lookup performance by service \(last 7d, counted in whole hours: since .* UTC\)/);
       const recent = await cli('report', 'lookup-performance', '--since', '90m', '--json');
-      expect(recent.json()).toMatchObject({ title: 'Lookup performance by service (last 90m)', since_minutes: 90 });
+      expect(recent.json()).toMatchObject({ title: expect.stringMatching(/^Lookup performance by service \(last 90m, counted in whole hours: since /), since_minutes: 90 });
+      expect((recent.json() as { covers_from: string }).covers_from).toMatch(/^\d{4}-\d\d-\d\dT\d\d:00Z$/);
       const recentProgress = await cli('report', 'migration-progress', '--since', '24h');
       expect(recentProgress.stdout).toMatch(/^Migration progress by status \(last 1d\)/);
       expect(recentProgress.stdout).toMatch(/skipped\s+155/);

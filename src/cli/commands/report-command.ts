@@ -89,7 +89,17 @@ export function registerReportCommands(program: Command): void {
       }
       const report = await runReport(database, name, options.since === undefined ? { fold: false } : { sinceMinutes: options.since, fold: false });
       if (options.json === true) {
-        printRecord({ report: name, title: report.title, since_minutes: report.windowMinutes, rows: report.rows, more_rows: report.moreRows }, true);
+        printRecord(
+          {
+            report: name,
+            title: report.title,
+            since_minutes: report.windowMinutes,
+            ...(report.coversFrom === undefined ? {} : { covers_from: report.coversFrom }),
+            rows: report.rows,
+            more_rows: report.moreRows,
+          },
+          true,
+        );
       } else {
         process.stdout.write(`${report.title}\n\n`);
         printTable(report.rows);

@@ -52,6 +52,12 @@ export interface ReportResult {
   moreRows: number;
   /** The window in minutes, or null when the report shows everything. */
   windowMinutes: number | null;
+  /**
+   * Where the figures really start, when that is not the window asked for: a
+   * report from the hourly rollups counts whole hours, from the hour the window
+   * starts in (ISO time, UTC).
+   */
+  coversFrom?: string;
 }
 
 /**
@@ -89,9 +95,15 @@ export async function runReport(db: Queryable, name: ReportName, options: { sinc
     const all = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM (${sql.slice(0, limit.index)}) q`, params);
     moreRows = Number(all.rows[0]?.n ?? 0) - rows.length;
   }
-  const title =
-    minutes === null
-      ? `${query.title.replace(/ \(7 days\)$/, '')}${table === undefined ? '' : ' (all time)'}`
-      : `${query.title.replace(/ \(7 days\)$/, '')} (last ${formatWindow(minutes)})`;
-  return { title, rows, moreRows, windowMinutes: minutes };
+  const base = query.title.replace(/ \(7 days\)$/, '');
+  if (minutes === null) return { title: `${base}${table === undefined ? '' : ' (all time)'}`, rows, moreRows, windowMinutes: minutes };
+  if (!READS_ROLLUPS.has(name)) return { title: `${base} (last ${formatWindow(minutes)})`, rows, moreRows, windowMinutes: minutes };
+  // The rollups hold whole hours: the figures start at the hour the window starts in, by the database's clock.
+  const start = await db.query<{ from_hour: string }>(
+    `SELECT to_char(date_trunc('hour', now() - make_interval(mins => $1::int)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"') AS from_hour`,
+    [minutes],
+  );
+  const coversFrom = start.rows[0]?.from_hour ?? '';
+  const title = `${base} (last ${formatWindow(minutes)}, counted in whole hours: since ${coversFrom.replace('T', ' ').replace('Z', ' UTC')})`;
+  return { title, rows, moreRows, windowMinutes: minutes, coversFrom };
 }

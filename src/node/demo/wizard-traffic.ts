@@ -34,8 +34,16 @@ export interface WizardTrafficResult extends UUIDLookupMetrics {
   jobsSubmitted: number;
 }
 
-/** Legacy slugs the wizard still sends, which only the fallback map knows. */
-const LEGACY_SLUGS = ['wall_painting', 'paint-walls', 'painting-legacy'];
+/**
+ * Legacy slugs the wizard still sends, which only the fallback map knows, each with
+ * the service it is an old name of (supabase/seed.sql). A legacy slug whose service
+ * is not in micro_services gets no fallback: it fails, as it would in the wizard.
+ */
+const LEGACY_SLUGS: readonly (readonly [legacy: string, service: string])[] = [
+  ['wall_painting', 'wall-painting'],
+  ['paint-walls', 'wall-painting'],
+  ['floor-tiling', 'tiling-floor'],
+];
 const SESSION_LOOKUPS = 5;
 
 /**
@@ -64,7 +72,14 @@ export async function runWizardTraffic(db: Database, options: WizardTrafficOptio
     context: () => ({ sessionId: session.id, region: session.region }),
     ...(options.meter === undefined ? {} : { meter: options.meter }),
   });
-  const fallback = new Map(LEGACY_SLUGS.map((slug, i) => [slug, services[i % services.length]!.id]));
+  const byService = new Map(services.map((s) => [s.slug, s.id]));
+  const fallback = new Map(
+    LEGACY_SLUGS.flatMap(([legacy, service]) => {
+      const id = byService.get(service);
+      return id === undefined ? [] : [[legacy, id] as const];
+    }),
+  );
+  const legacySlugs = LEGACY_SLUGS.map(([legacy]) => legacy);
   const resolver = createSlugResolver({ source: createPgSlugSource(db), logger, cacheTtlMillis: 0, negativeCacheTtlMillis: 0, fallback });
 
   const until = options.durationMillis === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.durationMillis;
@@ -80,7 +95,7 @@ export async function runWizardTraffic(db: Database, options: WizardTrafficOptio
     }
     const dice = random();
     const slug =
-      dice < failureRatio ? `unknown-service-${Math.floor(random() * 7)}` : dice < failureRatio + fallbackRatio ? pick(LEGACY_SLUGS) : pick(services).slug;
+      dice < failureRatio ? `unknown-service-${Math.floor(random() * 7)}` : dice < failureRatio + fallbackRatio ? pick(legacySlugs) : pick(services).slug;
     const uuid = await resolver.resolve(slug).catch(() => null);
     troubled ||= uuid === null || fallback.has(slug);
     // Most sessions end in a booking; fewer after a failure or a fallback.

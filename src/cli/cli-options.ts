@@ -74,11 +74,19 @@ export function integerOrOff(min: number, max: number): (value: string) => numbe
   };
 }
 
+/**
+ * The batch time the back-fill aims at when neither --batch-size nor
+ * --target-batch-ms is given: a second, so a batch's row locks stay short and its
+ * commit is frequent, while each batch is large enough to cost little per job.
+ */
+export const DEFAULT_TARGET_BATCH_MS = 1000;
+
 /** The back-fill's pacing flags (migrate and worker): what they set, as commander gives it. */
 export interface PacingFlags {
   batchDelay: number;
   niceRatio: number;
-  targetBatchMs?: number;
+  /** Unset: the default (see {@link DEFAULT_TARGET_BATCH_MS}); false: off. */
+  targetBatchMs?: number | false;
   holdCheck: number;
   healthHolds: boolean;
   maxLockWaits: number | false;
@@ -94,7 +102,11 @@ export function pacingOptions(command: Command, defaultHoldQuery: string): Comma
   return command
     .option('--batch-delay <ms>', 'pause after each batch', integerBetween(0, 3_600_000), 0)
     .option('--nice-ratio <ratio>', 'also pause after each batch this many times its duration (1: the back-fill works at most half the time)', numberBetween(0, 100), 0)
-    .option('--target-batch-ms <ms>', 'aim each batch at this time: the size follows the recent time per job (from --batch-size on, 10 to 100000)', integerBetween(10, 600_000))
+    .option(
+      '--target-batch-ms <ms>',
+      `aim each batch at this time: the size follows the recent time per job (from --batch-size on, 10 to 100000); default ${DEFAULT_TARGET_BATCH_MS} unless --batch-size is given; off: every batch asks for --batch-size`,
+      integerOrOff(10, 600_000),
+    )
     .option('--hold-check <seconds>', 'while held or paused, look again this often', integerBetween(1, 3600), 10)
     .option('--no-health-holds', "never hold for the database's health (a pause asked by migrate pause still holds)")
     .option('--max-lock-waits <n>', 'hold while more sessions than this wait for a lock on jobs (off: never)', integerOrOff(0, 10_000), 0)

@@ -98,8 +98,12 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       const { cli } = await database('seeded');
       const run = await cli('migrate', '--batch-size', '700', '--json');
       expect(run.code, run.stderr).toBe(0);
-      expect(run.json()).toMatchObject({ mode: 'all', processed: 2000, succeeded: 1845, skipped: 155, failed: 0, batches: 3, stopped_early: false });
-      expect((await cli('migrate', '--mode', 'new', '--json')).json()).toMatchObject({ mode: 'new', processed: 0 });
+      // A size given on the command line is every batch's size: no target time.
+      expect(run.json()).toMatchObject({ mode: 'all', processed: 2000, succeeded: 1845, skipped: 155, failed: 0, batches: 3, target_batch_ms: null, stopped_early: false });
+      // Without one, batches aim at a second (the optimiser); --target-batch-ms off asks for --batch-size each time.
+      expect((await cli('migrate', '--mode', 'new', '--json')).json()).toMatchObject({ mode: 'new', processed: 0, target_batch_ms: 1000 });
+      expect((await cli('migrate', '--mode', 'new', '--target-batch-ms', '250', '--batch-size', '50', '--json')).json()).toMatchObject({ target_batch_ms: 250 });
+      expect((await cli('migrate', '--mode', 'new', '--target-batch-ms', 'off', '--json')).json()).toMatchObject({ target_batch_ms: null });
       // The embedded database runs one batch at a time, and says so when asked for more.
       const parallel = await cli('migrate', '--mode', 'new', '--concurrency', '4', '--json');
       expect(parallel.code, parallel.stderr).toBe(0);

@@ -17,7 +17,7 @@ import { isUuid } from '../../core/random-uuid.ts';
 import { MIGRATION_SHARDS } from '../../contract/migration.ts';
 import { CliError, ExitStatus, withDatabase } from '../cli-context.ts';
 import type { PacingFlags } from '../cli-options.ts';
-import { databaseOptions, integerBetween, pacingOptions } from '../cli-options.ts';
+import { DEFAULT_TARGET_BATCH_MS, databaseOptions, integerBetween, pacingOptions } from '../cli-options.ts';
 import { printRecord, printTable } from '../output.ts';
 import { createProgress } from '../progress.ts';
 
@@ -29,15 +29,20 @@ interface MigrateOptions extends DatabaseCommandOptions, PacingFlags {
   dryRun?: boolean;
 }
 
-/** The runner's pacing from the flags of migrate and worker. */
-export function pacingFrom(flags: PacingFlags): MigrationPacing {
+/**
+ * The runner's pacing from the flags of migrate and worker. Batches aim at a time
+ * (the optimiser, src/node/migration/batch-sizer.ts) unless the size was given
+ * on the command line without a target, or the target is off.
+ */
+export function pacingFrom(flags: PacingFlags, batchSizeGiven: boolean): MigrationPacing {
+  const target = flags.targetBatchMs === false ? undefined : (flags.targetBatchMs ?? (batchSizeGiven ? undefined : DEFAULT_TARGET_BATCH_MS));
   if (flags.holdOnPrometheus === undefined && flags.holdQuery !== DEFAULT_HOLD_QUERY) {
     throw new CliError('--hold-query needs --hold-on-prometheus <url>', 2);
   }
   return {
     batchDelayMillis: flags.batchDelay,
     niceRatio: flags.niceRatio,
-    ...(flags.targetBatchMs === undefined ? {} : { targetBatchMillis: flags.targetBatchMs }),
+    ...(target === undefined ? {} : { targetBatchMillis: target }),
     holdCheckMillis: flags.holdCheck * 1000,
     health: flags.healthHolds
       ? {
@@ -84,8 +89,8 @@ export function registerMigrateCommand(program: Command): void {
       .option('--dry-run', 'show what a run would do, by slug; write nothing')
       .passThroughOptions(),
   );
-  pacingOptions(migrate, DEFAULT_HOLD_QUERY).action(async (options: MigrateOptions) => {
-    const pacing = pacingFrom(options);
+  pacingOptions(migrate, DEFAULT_HOLD_QUERY).action(async (options: MigrateOptions, command: Command) => {
+    const pacing = pacingFrom(options, command.getOptionValueSource('batchSize') === 'cli');
     await withDatabase(options, async (database) => {
       const mode: MigrationMode = options.retry === true ? 'retry' : options.mode;
       if (options.dryRun === true) {
@@ -140,6 +145,7 @@ export function registerMigrateCommand(program: Command): void {
             skipped: result.skipped,
             failed: result.failed,
             batches: result.batches,
+            target_batch_ms: pacing.targetBatchMillis ?? null,
             duration_ms: Math.round(result.durationMs),
             slowest_batch_ms: Math.round(result.slowestBatchMs),
             stopped_early: result.aborted,

@@ -33,8 +33,9 @@ export function registerWorkerCommand(program: Command): void {
         metricsHost: string;
         notifyUrl?: string;
       },
+      command: Command,
     ) => {
-      const pacing = pacingFrom(options);
+      const pacing = pacingFrom(options, command.getOptionValueSource('batchSize') === 'cli');
       const db = await openCommandDatabase(options);
       try {
         const worker = createMigrationWorker({

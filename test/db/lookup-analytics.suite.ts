@@ -97,26 +97,32 @@ export function describeLookupAnalytics(label: string, factory: TestDatabaseFact
     });
 
     it('states the window the rollup report really covers: whole hours from the hour the asked window starts in', async () => {
+      // A database of its own: the other cases share theirs.
+      const own = await factory();
+      try {
       // Events 2, 20 and 70 minutes ago, and 3 hours ago.
-      await t.db.exec(`INSERT INTO analytics_events (event_name, event_category, event_properties, created_at)
+      await own.db.exec(`INSERT INTO analytics_events (event_name, event_category, event_properties, created_at)
         SELECT 'uuid_lookup', 'wizard_flow', '{"micro_slug": "tiling", "micro_uuid": null, "lookup_time_ms": 7, "success": false, "fallback_used": false}',
                now() - make_interval(mins => m)
         FROM unnest(ARRAY[2, 20, 70, 180]) m`);
       for (const minutes of [10, 90, 60]) {
-        const report = await runReport(t.db, 'lookup-performance', { sinceMinutes: minutes });
-        const from = (await t.db.query<{ from_hour: string }>(
+        const report = await runReport(own.db, 'lookup-performance', { sinceMinutes: minutes });
+        const from = (await own.db.query<{ from_hour: string }>(
           `SELECT to_char(date_trunc('hour', now() - make_interval(mins => $1::int)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"') AS from_hour`,
           [minutes],
         )).rows[0]?.from_hour;
         expect(report.coversFrom).toBe(from);
         expect(report.title).toContain(`(last ${minutes % 60 === 0 ? `${minutes / 60}h` : `${minutes}m`}, counted in whole hours: since ${from?.replace('T', ' ').replace('Z', ' UTC')})`);
         // The figures are exactly the events since that hour.
-        const counted = await t.db.query<{ n: number }>(
+        const counted = await own.db.query<{ n: number }>(
           "SELECT count(*)::int AS n FROM analytics_events WHERE event_name = 'uuid_lookup' AND created_at >= $1::timestamptz",
           [from],
         );
         const lookups = report.rows.reduce((n, row) => n + Number(row.lookups), 0);
         expect(lookups, `--since ${minutes}m`).toBe(counted.rows[0]?.n);
+      }
+      } finally {
+        await own.dispose();
       }
     });
 

@@ -52,6 +52,7 @@ import type { MigrationFile } from '../src/node/schema/migration-files.ts';
 import { readMigrationFiles } from '../src/node/schema/migration-files.ts';
 import { postgrestInsertSql } from '../test/support/postgrest-insert.ts';
 import { dropServerDatabasesOnInterrupt, serverUrl, supabaseDefaultsSql, trackServerDatabase } from '../test/support/test-databases.ts';
+import { nearestRank } from './support/quantiles.ts';
 
 dropServerDatabasesOnInterrupt();
 
@@ -344,7 +345,7 @@ function medianCase(runs: CaseResult[]): CaseResult {
 /** The statements' round trips (all runs of a case together): median, 99th percentile, slowest, in ms. */
 function latencyFigures(latencies: number[]): { p50: number; p99: number; max: number } {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number): number => Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN).toFixed(2));
+  const at = (q: number): number => Number((nearestRank(sorted, q) ?? Number.NaN).toFixed(2));
   return { p50: at(0.5), p99: at(0.99), max: Number((sorted[sorted.length - 1] ?? Number.NaN).toFixed(2)) };
 }
 

@@ -19,6 +19,7 @@ import { requestRun } from '../src/node/migration/migration-runs.ts';
 import type { MigrationPacing } from '../src/node/migration/run-job-uuid-migration.ts';
 import { runJobUuidMigration } from '../src/node/migration/run-job-uuid-migration.ts';
 import { dropServerDatabasesOnInterrupt, serverTestDatabase } from '../test/support/test-databases.ts';
+import { nearestRank } from './support/quantiles.ts';
 
 dropServerDatabasesOnInterrupt();
 
@@ -66,7 +67,7 @@ async function appLoad(app: Database, ids: string[], window: () => Window, until
 
 function summary(latencies: number[]): { writes: number; p50_ms: number; p99_ms: number; max_ms: number } {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number): number => Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(1));
+  const at = (q: number): number => Number((nearestRank(sorted, q) ?? 0).toFixed(1));
   return { writes: sorted.length, p50_ms: at(0.5), p99_ms: at(0.99), max_ms: Number((sorted.at(-1) ?? 0).toFixed(1)) };
 }
 

@@ -24,6 +24,7 @@ import { startCollector } from '../test/support/stack.ts';
 import type { RunningCollector } from '../test/support/stack.ts';
 import { createBrowserTelemetry } from '../src/browser/browser-telemetry.ts';
 import { createUuidLookupLogger } from '../src/core/uuid-lookup-logger.ts';
+import { nearestRank } from './support/quantiles.ts';
 
 const plan: TabsPlan = {
   tabs: Number(process.env.TABS ?? 50),
@@ -108,7 +109,7 @@ async function pipelineDelays(collector: RunningCollector, probes: number): Prom
     await telemetry.shutdown();
   }
   delays.sort((a, b) => a - b);
-  const at = (q: number): number => Math.round(delays[Math.min(delays.length - 1, Math.floor(q * delays.length))] ?? 0);
+  const at = (q: number): number => Math.round(nearestRank(delays, q) ?? 0);
   return { p50_ms: at(0.5), p99_ms: at(0.99), max_ms: Math.round(delays.at(-1) ?? 0) };
 }
 

@@ -30,11 +30,13 @@ interface MigrateOptions extends DatabaseCommandOptions, PacingFlags {
 }
 
 /**
- * The runner's pacing from the flags of migrate and worker. Batches aim at a time
- * (the optimiser, src/node/migration/batch-sizer.ts) unless the size was given
- * on the command line without a target, or the target is off.
+ * The runner's pacing from the flags of migrate and worker (`command`, to tell a
+ * --batch-size given from its default). Batches aim at a time (the optimiser,
+ * src/node/migration/batch-sizer.ts) unless the size was given on the command
+ * line without a target, or the target is off.
  */
-export function pacingFrom(flags: PacingFlags, batchSizeGiven: boolean): MigrationPacing {
+export function pacingFrom(flags: PacingFlags, command: Command): MigrationPacing {
+  const batchSizeGiven = command.getOptionValueSource('batchSize') === 'cli';
   const target = flags.targetBatchMs === false ? undefined : (flags.targetBatchMs ?? (batchSizeGiven ? undefined : DEFAULT_TARGET_BATCH_MS));
   if (flags.holdOnPrometheus === undefined && flags.holdQuery !== DEFAULT_HOLD_QUERY) {
     throw new CliError('--hold-query needs --hold-on-prometheus <url>', 2);
@@ -90,7 +92,7 @@ export function registerMigrateCommand(program: Command): void {
       .passThroughOptions(),
   );
   pacingOptions(migrate, DEFAULT_HOLD_QUERY).action(async (options: MigrateOptions, command: Command) => {
-    const pacing = pacingFrom(options, command.getOptionValueSource('batchSize') === 'cli');
+    const pacing = pacingFrom(options, command);
     await withDatabase(options, async (database) => {
       const mode: MigrationMode = options.retry === true ? 'retry' : options.mode;
       if (options.dryRun === true) {

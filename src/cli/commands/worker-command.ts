@@ -35,7 +35,7 @@ export function registerWorkerCommand(program: Command): void {
       },
       command: Command,
     ) => {
-      const pacing = pacingFrom(options, command.getOptionValueSource('batchSize') === 'cli');
+      const pacing = pacingFrom(options, command);
       const db = await openCommandDatabase(options);
       try {
         const worker = createMigrationWorker({

@@ -61,18 +61,15 @@ export interface ReportResult {
 }
 
 /**
- * The spec's query restricted to the last `minutes`: its table is replaced by
- * the same rows within the window, under the same name, so the text the
- * spec shows (and the dashboards run) is otherwise untouched. The spec's own
- * seven days of lookup performance become the window.
+ * The spec's query restricted to the window that starts at `start` (SQL over the
+ * query's $1): its table is replaced by the same rows within the window, under
+ * the same name, so the text the spec shows (and the dashboards run) is otherwise
+ * untouched. The spec's own seven days of lookup performance become the window.
  */
-function windowed(sql: string, table: WindowedTable): string {
-  const within = sql.replaceAll("NOW() - INTERVAL '7 days'", 'NOW() - make_interval(mins => $1::int)');
+function windowed(sql: string, table: WindowedTable, start: string): string {
+  const within = sql.replaceAll("NOW() - INTERVAL '7 days'", start);
   if (within !== sql) return within;
-  return sql.replace(
-    new RegExp(`FROM ${table}\\b`),
-    `FROM (SELECT * FROM ${table} WHERE created_at > now() - make_interval(mins => $1::int)) ${table}`,
-  );
+  return sql.replace(new RegExp(`FROM ${table}\\b`), `FROM (SELECT * FROM ${table} WHERE created_at > ${start}) ${table}`);
 }
 
 /**
@@ -85,8 +82,14 @@ export async function runReport(db: Queryable, name: ReportName, options: { sinc
   const table = WINDOWED[name];
   const minutes =
     table === 'analytics_events' ? (options.sinceMinutes ?? DEFAULT_EVENT_WINDOW_MINUTES) : table === undefined ? null : (options.sinceMinutes ?? null);
-  const sql = minutes === null || table === undefined ? query.sql : windowed(query.sql, table);
-  const params = minutes === null ? [] : [minutes];
+  // The rollups hold whole hours: their figures start at the hour the window starts in,
+  // by the database's clock, taken once for the query and the title alike.
+  const coversFrom = minutes !== null && READS_ROLLUPS.has(name) ? await windowStartHour(db, minutes) : undefined;
+  const sql =
+    minutes === null || table === undefined
+      ? query.sql
+      : windowed(query.sql, table, coversFrom === undefined ? 'NOW() - make_interval(mins => $1::int)' : '$1::timestamptz');
+  const params = minutes === null ? [] : [coversFrom ?? minutes];
   if (READS_ROLLUPS.has(name) && options.fold !== false) await foldLookupRollups(db);
   const { rows } = await db.query<Record<string, unknown>>(sql, params);
   let moreRows = 0;
@@ -97,13 +100,18 @@ export async function runReport(db: Queryable, name: ReportName, options: { sinc
   }
   const base = query.title.replace(/ \(7 days\)$/, '');
   if (minutes === null) return { title: `${base}${table === undefined ? '' : ' (all time)'}`, rows, moreRows, windowMinutes: minutes };
-  if (!READS_ROLLUPS.has(name)) return { title: `${base} (last ${formatWindow(minutes)})`, rows, moreRows, windowMinutes: minutes };
-  // The rollups hold whole hours: the figures start at the hour the window starts in, by the database's clock.
-  const start = await db.query<{ from_hour: string }>(
+  if (coversFrom === undefined) return { title: `${base} (last ${formatWindow(minutes)})`, rows, moreRows, windowMinutes: minutes };
+  const title = `${base} (last ${formatWindow(minutes)}, counted in whole hours: since ${coversFrom.replace('T', ' ').replace('Z', ' UTC')})`;
+  return { title, rows, moreRows, windowMinutes: minutes, coversFrom };
+}
+
+/** The hour the last `minutes` start in, by the database's clock (ISO, UTC: 2026-12-03T14:00Z). */
+async function windowStartHour(db: Queryable, minutes: number): Promise<string> {
+  const { rows } = await db.query<{ from_hour: string }>(
     `SELECT to_char(date_trunc('hour', now() - make_interval(mins => $1::int)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"') AS from_hour`,
     [minutes],
   );
-  const coversFrom = start.rows[0]?.from_hour ?? '';
-  const title = `${base} (last ${formatWindow(minutes)}, counted in whole hours: since ${coversFrom.replace('T', ' ').replace('Z', ' UTC')})`;
-  return { title, rows, moreRows, windowMinutes: minutes, coversFrom };
+  const hour = rows[0]?.from_hour;
+  if (hour === undefined) throw new Error('uuid-lookup: the database did not say what time it is');
+  return hour;
 }

@@ -3,7 +3,7 @@
 -- Run with pg_prove against a database prepared with Supabase's default
 -- privileges and our migrations (npm run test:pgtap does both).
 BEGIN;
-SELECT plan(69);
+SELECT plan(75);
 
 -- Fixtures, as the owner.
 INSERT INTO public.micro_services (id, slug, name)
@@ -106,6 +106,9 @@ SELECT throws_ok($$SELECT * FROM public.uuid_migration_runs$$, '42501', NULL, 'a
 SELECT throws_ok($$UPDATE public.uuid_migration_runs SET requested = 'cancel'$$, '42501', NULL, 'anon cannot pause or cancel a run');
 SELECT throws_ok($$INSERT INTO public.uuid_migration_counter_deltas (jobs) VALUES (1000)$$, '42501', NULL, 'anon cannot skew the migration counters');
 SELECT throws_ok($$SELECT public.compact_uuid_migration_counters()$$, '42501', NULL, 'anon cannot compact the migration counters');
+SELECT throws_ok($$UPDATE public.analytics_rollup_limits SET regions_per_hour = 100000$$, '42501', NULL, 'anon cannot raise the rollups'' label bounds');
+SELECT throws_ok($$INSERT INTO public.analytics_rollup_relabelled (id, region) VALUES (gen_random_uuid(), 'x')$$, '42501', NULL,
+  'anon cannot change the labels the rollups counted events under');
 SELECT throws_ok($$SELECT * FROM public.rollback_job_uuid_migration(gen_random_uuid())$$, '42501', NULL, 'anon cannot roll a run back');
 SELECT throws_ok($$SELECT * FROM public._uuid_migration_apply(ARRAY[]::uuid[], ARRAY[]::tid[], ARRAY[]::text[], gen_random_uuid(), 'all')$$, '42501', NULL,
   'anon cannot call the internal apply function');
@@ -188,11 +191,18 @@ SELECT throws_ok($$INSERT INTO public.analytics_rollup_pending (id, event_name, 
 SELECT throws_ok($$UPDATE public.analytics_rollup_pending SET region = 'x'$$, '42501', NULL, 'service_role cannot change pending lookup events');
 SELECT throws_ok($$TRUNCATE public.analytics_rollup_pending$$, '42501', NULL, 'service_role cannot drop pending lookup events unfolded');
 SELECT lives_ok($$SELECT public.fold_lookup_analytics_rollups()$$, 'service_role folds the pending lookup events');
+SELECT throws_ok($$DELETE FROM public.analytics_rollup_relabelled$$, '42501', NULL,
+  'service_role cannot drop the labels the rollups counted events under (deletes would subtract elsewhere)');
+SELECT lives_ok($$UPDATE public.analytics_rollup_limits SET regions_per_hour = 300$$, 'service_role sets the rollups'' label bounds');
 RESET ROLE;
 SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rollup_pending'::regclass), true,
   'row level security is on for the pending lookup events');
 SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.uuid_migration_counter_deltas'::regclass), true,
   'row level security is on for the migration counter deltas');
+SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rollup_limits'::regclass), true,
+  'row level security is on for the rollups'' label bounds');
+SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rollup_relabelled'::regclass), true,
+  'row level security is on for the relabelled events');
 
 RESET ROLE;
 SELECT * FROM finish();

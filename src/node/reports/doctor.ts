@@ -203,32 +203,7 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     fix: 'SELECT public.rebuild_uuid_migration_counters();',
   });
 
-  // The lookup rollups are kept by triggers too: the events stored against what the
-  // rollups count plus the events pending a fold (20261129000600), in one
-  // statement so that an insert committing meanwhile cannot make them differ.
-  // Before that migration there is no pending table: none pending.
-  const pendingTable = await one<{ has: boolean }>(`SELECT to_regclass('public.analytics_rollup_pending') IS NOT NULL AS has`).catch(() => undefined);
-  const rollups = await one<{ events: string; by_region: string; by_service: string; pending: string }>(
-    `SELECT (SELECT count(*) FROM public.analytics_events WHERE event_name = 'uuid_lookup')::text AS events,
-            (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_hourly)::text AS by_region,
-            (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_service_hourly)::text AS by_service,
-            ${pendingTable?.has === true ? '(SELECT count(*) FROM public.analytics_rollup_pending)' : '0'}::text AS pending`,
-  ).catch(() => undefined);
-  const counted = (rolled: string, pending: string): string => String(BigInt(rolled) + BigInt(pending));
-  const rollupsAgree =
-    rollups !== undefined && rollups.events === counted(rollups.by_region, rollups.pending) && rollups.events === counted(rollups.by_service, rollups.pending);
-  const pendingNote = rollups !== undefined && rollups.pending !== '0' ? `, ${rollups.pending} of them pending a fold` : '';
-  checks.push({
-    name: 'lookup rollups agree with the events',
-    ok: rollupsAgree,
-    detail:
-      rollups === undefined
-        ? 'could not be checked'
-        : rollupsAgree
-          ? `${rollups.events} events${pendingNote}`
-          : `${rollups.events} events; the hourly rollups count ${rollups.by_region} by region, ${rollups.by_service} by service${pendingNote}`,
-    fix: 'SELECT public.rebuild_lookup_analytics_rollups();',
-  });
+  checks.push(...(await rollupChecks(db)));
 
   // Job times the journeys skip (migration 20261203000400): written by the app or a
   // client, outside what a submission can have. Before that migration: not checked.
@@ -265,4 +240,88 @@ export async function runDoctor(db: Queryable, options: { embedded?: boolean } =
     fix: 'ALTER FUNCTION <name> SET search_path = pg_catalog, pg_temp;',
   });
   return checks;
+}
+
+/** The lookup rollups against the events: per hour and label, and the labels beyond the bounds. */
+async function rollupChecks(db: Queryable): Promise<DoctorCheck[]> {
+  const one = async <T>(sql: string): Promise<T | undefined> => (await db.query<T>(sql)).rows[0];
+  const has = async (relation: string): Promise<boolean> =>
+    (await one<{ has: boolean }>(`SELECT to_regclass('${relation}') IS NOT NULL AS has`).catch(() => undefined))?.has === true;
+  const fix = 'SELECT public.rebuild_lookup_analytics_rollups();';
+  // Before 20261129000600 there is no pending table (none pending); before
+  // 20261203000600 no labels were kept: the totals only.
+  const pending = (await has('public.analytics_rollup_pending')) ? '(SELECT count(*) FROM public.analytics_rollup_pending)' : '0';
+  if (!(await has('public.analytics_rollup_relabelled'))) {
+    const rollups = await one<{ events: string; by_region: string; by_service: string; pending: string }>(
+      `SELECT (SELECT count(*) FROM public.analytics_events WHERE event_name = 'uuid_lookup')::text AS events,
+              (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_hourly)::text AS by_region,
+              (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_service_hourly)::text AS by_service,
+              ${pending}::text AS pending`,
+    ).catch(() => undefined);
+    const counted = (rolled: string, waiting: string): string => String(BigInt(rolled) + BigInt(waiting));
+    const agree = rollups !== undefined && rollups.events === counted(rollups.by_region, rollups.pending) && rollups.events === counted(rollups.by_service, rollups.pending);
+    return [{
+      name: 'lookup rollups agree with the events',
+      ok: agree,
+      detail: rollups === undefined ? 'could not be checked' : `${rollups.events} events; the hourly rollups count ${rollups.by_region} by region, ${rollups.by_service} by service`,
+      fix,
+    }];
+  }
+  // Each folded event under the labels the fold gave it (analytics_rollup_relabelled),
+  // against each rollup row, per hour and region and per hour and slug, in one
+  // statement: an insert committing meanwhile cannot make them differ.
+  const rollups = await one<{
+    events: string; pending: string; by_region: string; by_service: string; regions: string; slugs: string; example: string | null; other: string; other_hours: string; limit: string;
+  }>(
+    `WITH labelled AS MATERIALIZED (
+       SELECT date_trunc('hour', e.created_at) AS bucket, COALESCE(x.region, e.region, '') AS region,
+              COALESCE(x.micro_slug, e.event_properties ->> 'micro_slug') AS slug
+       FROM public.analytics_events e
+       LEFT JOIN public.analytics_rollup_relabelled x ON x.id = e.id
+       WHERE e.event_name = 'uuid_lookup' AND NOT EXISTS (SELECT FROM public.analytics_rollup_pending p WHERE p.id = e.id)
+     ), by_region AS (
+       SELECT bucket, region, a.n, h.lookups
+       FROM (SELECT bucket, region, count(*) AS n FROM labelled GROUP BY 1, 2) a
+       FULL JOIN (SELECT bucket, region, lookups FROM public.analytics_lookup_hourly WHERE lookups <> 0) h USING (bucket, region)
+       WHERE a.n IS DISTINCT FROM h.lookups
+     ), by_slug AS (
+       SELECT bucket, slug, a.n, h.lookups
+       FROM (SELECT bucket, slug, count(*) AS n FROM labelled GROUP BY 1, 2) a
+       FULL JOIN (SELECT bucket, micro_slug AS slug, lookups FROM public.analytics_lookup_service_hourly WHERE lookups <> 0) h USING (bucket, slug)
+       WHERE a.n IS DISTINCT FROM h.lookups
+     )
+     SELECT (SELECT count(*) FROM public.analytics_events WHERE event_name = 'uuid_lookup')::text AS events, ${pending}::text AS pending,
+            (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_hourly)::text AS by_region,
+            (SELECT COALESCE(sum(lookups), 0) FROM public.analytics_lookup_service_hourly)::text AS by_service,
+            (SELECT count(*) FROM by_region)::text AS regions, (SELECT count(*) FROM by_slug)::text AS slugs,
+            (SELECT format('%s at %s: %s events, the rollup says %s', slug, to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:00 "UTC"'),
+                           COALESCE(n, 0), COALESCE(lookups, 0)) FROM by_slug ORDER BY bucket, slug LIMIT 1) AS example,
+            (SELECT count(*) FROM labelled WHERE region = '(other)')::text AS other,
+            (SELECT count(DISTINCT bucket) FROM labelled WHERE region = '(other)')::text AS other_hours,
+            (SELECT regions_per_hour FROM public.analytics_rollup_limits)::text AS limit`,
+  ).catch(() => undefined);
+  if (rollups === undefined) return [{ name: 'lookup rollups agree with the events', ok: false, detail: 'could not be checked', fix }];
+  const agree = rollups.regions === '0' && rollups.slugs === '0';
+  const pendingNote = rollups.pending !== '0' ? `, ${rollups.pending} of them pending a fold` : '';
+  return [
+    {
+      name: 'lookup rollups agree with the events',
+      ok: agree,
+      detail: agree
+        ? `${rollups.events} events${pendingNote}`
+        : `${rollups.events} events${pendingNote}; the hourly rollups count ${rollups.by_region} by region, ${rollups.by_service} by service; ` +
+          `${rollups.regions} (hour, region) and ${rollups.slugs} (hour, slug) rollup rows differ from the events` +
+          (rollups.example === null ? '' : ` (first: ${rollups.example})`),
+      fix,
+    },
+    {
+      name: 'regions within the rollup bound',
+      ok: rollups.other === '0',
+      detail:
+        rollups.other === '0'
+          ? `at most ${rollups.limit ?? '?'} regions an hour, none beyond`
+          : `${rollups.other} lookups in ${rollups.other_hours} hours came from regions beyond ${rollups.limit ?? '?'} an hour: counted as (other)`,
+      fix: 'find who sends them (SELECT region, count(*) FROM analytics_events GROUP BY 1 ORDER BY 2 DESC); to keep more, UPDATE analytics_rollup_limits SET regions_per_hour = <n>; then ' + fix,
+    },
+  ];
 }

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../node/db/database.ts';
 import { DatabaseError } from '../node/db/database.ts';
-import { openDatabase } from '../node/db/open-database.ts';
+import { describeServer, openDatabase } from '../node/db/open-database.ts';
 
 /** Options every command that touches the database accepts. */
 export interface DatabaseCommandOptions {
@@ -93,4 +93,18 @@ export class ExitStatus {
   constructor(code: number) {
     this.code = code;
   }
+}
+
+/**
+ * `demo` and `traffic` write simulated services, jobs and lookup events: never into
+ * a server unless told so (`--allow-simulated-data`), where they would mix with a
+ * project's real data and figures. The embedded database needs no word.
+ */
+export function refuseSimulatedDataOnServer(command: string, url: string | undefined, allowed: boolean | undefined, what: string): void {
+  if (url === undefined || url === '' || allowed === true) return;
+  throw new CliError(
+    `${command} writes ${what} into ${describeServer(url)}, where they would mix with real data. ` +
+      `Run it on the embedded database${command === 'traffic' ? ' (--data-dir, no --database-url or DATABASE_URL)' : ' (no --database-url)'}; ` +
+      'for a server made for it, add --allow-simulated-data',
+  );
 }

@@ -91,6 +91,27 @@ describe('the demo and the worker on a shell with a DATABASE_URL', () => {
     expect(rows[0]).toEqual({ jobs: 0, services: 0 });
   });
 
+  it('writes simulated data into a server only when told --allow-simulated-data (demo and traffic)', async () => {
+    const counts = async () =>
+      (await t.db.query<{ jobs: number; services: number; events: number }>(
+        'SELECT (SELECT count(*)::int FROM jobs) AS jobs, (SELECT count(*)::int FROM micro_services) AS services, (SELECT count(*)::int FROM analytics_events) AS events',
+      )).rows[0];
+    const before = await counts();
+    const host = new URL(t.url ?? '').pathname;
+    const demo = await cli(['demo', '--database-url', t.url ?? '', '--jobs', '1000', '--lookups', '50']);
+    expect(demo.code).toBe(1);
+    expect(demo.stderr).toBe(
+      `uuid-lookup: demo writes simulated services, 1000 jobs and lookup events into PostgreSQL at 127.0.0.1:5432${host}, where they would mix with real data. ` +
+        'Run it on the embedded database (no --database-url); for a server made for it, add --allow-simulated-data\n',
+    );
+    for (const args of [['--database-url', t.url ?? ''], []]) {
+      const traffic = await cli(['traffic', ...args, '--prometheus-port', '65000', '--duration', '1'], { DATABASE_URL: t.url ?? '' });
+      expect(traffic.code).toBe(1);
+      expect(traffic.stderr).toContain(`traffic writes simulated lookup events into PostgreSQL at 127.0.0.1:5432${host}`);
+    }
+    expect(await counts()).toEqual(before);
+  });
+
   it('refuses a metrics port in use with one line and exit 1, and binds the address it prints', async () => {
     const taken = net.createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
@@ -99,7 +120,7 @@ describe('the demo and the worker on a shell with a DATABASE_URL', () => {
       const run = await cli(['worker', '--database-url', t.url ?? '', '--metrics-port', String(port)]);
       expect(run.code).toBe(1);
       expect(run.stderr).toBe(`uuid-lookup: the metrics port 127.0.0.1:${port} is in use: pick another with --metrics-port\n`);
-      const traffic = await cli(['traffic', '--database-url', t.url ?? '', '--prometheus-port', String(port), '--duration', '5']);
+      const traffic = await cli(['traffic', '--database-url', t.url ?? '', '--allow-simulated-data', '--prometheus-port', String(port), '--duration', '5']);
       expect(traffic.code).toBe(1);
       expect(traffic.stderr).toBe(`uuid-lookup: the metrics port 127.0.0.1:${port} is in use: pick another with --prometheus-port\n`);
     } finally {

@@ -10,7 +10,7 @@ import { foldLookupRollups, lookupJourneys, lookupRegions } from '../../node/rep
 import type { ReportName } from '../../node/reports/run-report.ts';
 import { runReport } from '../../node/reports/run-report.ts';
 import { applyMigrations } from '../../node/schema/apply-migrations.ts';
-import { CliError } from '../cli-context.ts';
+import { CliError, refuseSimulatedDataOnServer } from '../cli-context.ts';
 import { integerBetween, nonEmpty } from '../cli-options.ts';
 import { printRecord, printTable, printThresholdChecks } from '../output.ts';
 import { createProgress } from '../progress.ts';
@@ -33,12 +33,13 @@ export function registerDemoCommand(program: Command): void {
       'run everything on an embedded database of its own: migrations, data, traffic, migration, reports ' +
         '(DATABASE_URL is ignored: name a server with --database-url)',
     )
-    .option('--database-url <url>', 'run on this PostgreSQL server instead (it writes demo jobs and services there)')
+    .option('--database-url <url>', 'run on this PostgreSQL server instead (it writes demo jobs and services there: with --allow-simulated-data only)')
+    .option('--allow-simulated-data', 'let --database-url receive the simulated services, jobs and lookup events')
     .option('--data-dir <dir>', 'keep the embedded database in this folder (default: in memory)', nonEmpty('a folder'))
     .option('--jobs <n>', 'jobs to create', integerBetween(1000, 5_000_000), 100_000)
     .option('--lookups <n>', 'simulated wizard lookups', integerBetween(0, 1_000_000), 3000)
     .option('--json', 'machine-readable output')
-    .action(async (options: { jobs: number; lookups: number; json?: boolean; databaseUrl?: string; dataDir?: string }) => {
+    .action(async (options: { jobs: number; lookups: number; json?: boolean; databaseUrl?: string; dataDir?: string; allowSimulatedData?: boolean }) => {
       const json = options.json === true;
       const say = (text: string): void => {
         if (!json) process.stdout.write(`${text}\n`);
@@ -47,6 +48,7 @@ export function registerDemoCommand(program: Command): void {
       if (options.databaseUrl !== undefined && options.dataDir !== undefined) {
         throw new CliError('--database-url and --data-dir name two databases: give one');
       }
+      refuseSimulatedDataOnServer('demo', options.databaseUrl, options.allowSimulatedData, `simulated services, ${options.jobs} jobs and lookup events`);
       const db = await openDatabase(
         options.databaseUrl !== undefined ? { url: options.databaseUrl } : options.dataDir !== undefined ? { dataDir: options.dataDir } : { inMemory: true },
       );

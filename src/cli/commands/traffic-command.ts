@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { runWizardTraffic } from '../../node/demo/wizard-traffic.ts';
 import { createNodeTelemetry } from '../../node/sdk/node-telemetry.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
-import { CliError, withDatabase } from '../cli-context.ts';
+import { CliError, refuseSimulatedDataOnServer, withDatabase } from '../cli-context.ts';
 import { databaseOptions, integerBetween, numberBetween } from '../cli-options.ts';
 import { printRecord } from '../output.ts';
 
@@ -14,6 +14,7 @@ interface TrafficOptions extends DatabaseCommandOptions {
   duration?: number;
   failureRatio: number;
   fallbackRatio: number;
+  allowSimulatedData?: boolean;
 }
 
 /**
@@ -32,11 +33,13 @@ export function registerTrafficCommand(program: Command): void {
       .option('--rate <n>', 'lookups per second', numberBetween(0.1, 10_000), 5)
       .option('--duration <seconds>', 'stop after this long (default: run until Ctrl-C)', integerBetween(1, 31_536_000))
       .option('--failure-ratio <r>', 'share of lookups for slugs that match no service', numberBetween(0, 1), 0.03)
-      .option('--fallback-ratio <r>', 'share of lookups that only the fallback map resolves', numberBetween(0, 1), 0.1),
+      .option('--fallback-ratio <r>', 'share of lookups that only the fallback map resolves', numberBetween(0, 1), 0.1)
+      .option('--allow-simulated-data', 'let a server (--database-url or DATABASE_URL) receive the simulated lookup events'),
   ).action(async (options: TrafficOptions) => {
     if (options.otlpUrl === undefined && options.prometheusPort === undefined) {
       throw new CliError('give --otlp-url, --prometheus-port, or both: the metrics must go somewhere');
     }
+    refuseSimulatedDataOnServer('traffic', options.databaseUrl ?? process.env.DATABASE_URL, options.allowSimulatedData, 'simulated lookup events');
     await withDatabase(options, async (db) => {
       const telemetry = createNodeTelemetry({
         serviceName: 'uuid-lookup-traffic',

@@ -12,7 +12,7 @@ export interface ApplyMigrationsResult {
 // The Supabase CLI's own history table (supabase/cli, pkg/migration/history.go):
 // recording versions here makes a project that adopts the CLI later see them as
 // applied, and `supabase migration list` show them.
-const HISTORY_DDL = `
+export const HISTORY_DDL = `
   CREATE SCHEMA IF NOT EXISTS supabase_migrations;
   CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations (version text NOT NULL PRIMARY KEY);
   ALTER TABLE supabase_migrations.schema_migrations ADD COLUMN IF NOT EXISTS statements text[];
@@ -20,7 +20,7 @@ const HISTORY_DDL = `
 `;
 
 // Appliers on several machines take turns: one transaction-scoped lock per file.
-const APPLY_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended('supabase_migrations.apply', 0))`;
+export const APPLY_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended('supabase_migrations.apply', 0))`;
 
 /**
  * The columns the migrations build on, in tables an app may have made before them:

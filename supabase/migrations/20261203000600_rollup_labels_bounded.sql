@@ -113,14 +113,17 @@ BEGIN
   ), regions AS MATERIALIZED (
     -- Each hour and region of the statement: kept when the hour has it already,
     -- or while the hour has room (new ones in name order); otherwise (other).
-    SELECT n.bucket, n.region, CASE WHEN n.kept OR n.rank <= n.room THEN n.region ELSE '(other)' END AS label
-    FROM (SELECT k.bucket, k.region, k.kept,
-                 pg_catalog.row_number() OVER (PARTITION BY k.bucket, k.kept ORDER BY k.region) AS rank,
+    SELECT d.bucket, d.region,
+           d.region = '' OR EXISTS (SELECT FROM public.analytics_lookup_hourly h WHERE h.bucket = d.bucket AND h.region = d.region) AS kept
+    FROM (SELECT DISTINCT ev.bucket, ev.region FROM ev) d
+  ), region_label AS MATERIALIZED (
+    SELECT k.bucket, k.region, k.region AS label FROM regions k WHERE k.kept
+    UNION ALL
+    SELECT n.bucket, n.region, CASE WHEN n.rank <= n.room THEN n.region ELSE '(other)' END
+    FROM (SELECT k.bucket, k.region, pg_catalog.row_number() OVER (PARTITION BY k.bucket ORDER BY k.region) AS rank,
                  v_regions - (SELECT pg_catalog.count(*) FROM public.analytics_lookup_hourly h
                               WHERE h.bucket = k.bucket AND h.region <> '' AND h.region <> '(other)') AS room
-          FROM (SELECT d.bucket, d.region,
-                       d.region = '' OR EXISTS (SELECT FROM public.analytics_lookup_hourly h WHERE h.bucket = d.bucket AND h.region = d.region) AS kept
-                FROM (SELECT DISTINCT ev.bucket, ev.region FROM ev) d) k) n
+          FROM regions k WHERE NOT k.kept) n
   ), troubled AS MATERIALIZED (
     -- Slugs that failed or fell back, per session and the session's day.
     SELECT t.session_id, t.slug, t.day, t.service,
@@ -135,13 +138,14 @@ BEGIN
                       WHERE ev.session_id IS NOT NULL GROUP BY ev.session_id) f ON f.session_id = ev.session_id
                 WHERE NOT ev.ok OR ev.fb) x) t
   ), troubled_label AS MATERIALIZED (
-    SELECT n.session_id, n.slug, CASE WHEN n.kept OR n.rank <= n.room THEN n.slug ELSE '__unknown__' END AS label
-    FROM (SELECT t.session_id, t.slug, t.kept,
-                 pg_catalog.dense_rank() OVER (PARTITION BY t.day, t.kept ORDER BY t.slug) AS rank,
+    SELECT t.session_id, t.slug, t.slug AS label FROM troubled t WHERE t.kept
+    UNION ALL
+    SELECT n.session_id, n.slug, CASE WHEN n.rank <= n.room THEN n.slug ELSE '__unknown__' END
+    FROM (SELECT t.session_id, t.slug, pg_catalog.dense_rank() OVER (PARTITION BY t.day ORDER BY t.slug) AS rank,
                  v_slugs - (SELECT pg_catalog.count(*) FROM public.analytics_journey_slug_daily j
                             WHERE j.day = t.day AND j.micro_slug <> '__unknown__'
                               AND NOT EXISTS (SELECT FROM public.micro_services ms WHERE ms.slug = j.micro_slug)) AS room
-          FROM troubled t) n
+          FROM troubled t WHERE NOT t.kept) n
   ), lev AS MATERIALIZED (
     -- The events with their labels: the region's, the service's (a slug with no
     -- service is __unknown__), the journeys' when the lookup failed or fell back.
@@ -149,7 +153,7 @@ BEGIN
            CASE WHEN EXISTS (SELECT FROM public.micro_services ms WHERE ms.slug = ev.slug) THEN ev.slug ELSE '__unknown__' END AS service_label,
            tl.label AS troubled_label, ev.ok, ev.fb, ev.ms
     FROM ev
-    JOIN regions r ON r.bucket = ev.bucket AND r.region = ev.region
+    JOIN region_label r ON r.bucket = ev.bucket AND r.region = ev.region
     LEFT JOIN troubled_label tl ON tl.session_id = ev.session_id AND tl.slug = ev.slug AND (NOT ev.ok OR ev.fb)
   ), relabelled AS (
     INSERT INTO public.analytics_rollup_relabelled AS x (id, region, micro_slug)
@@ -157,6 +161,7 @@ BEGIN
            CASE WHEN l.service_label IS DISTINCT FROM l.slug THEN l.service_label END
     FROM lev l
     WHERE l.region_label <> l.region OR l.service_label IS DISTINCT FROM l.slug
+    ORDER BY l.id
     ON CONFLICT (id) DO UPDATE SET region = excluded.region, micro_slug = excluded.micro_slug
   ), hourly AS (
     -- Per hour and region: counts, sums and the latency histogram (lookups of at
@@ -184,6 +189,7 @@ BEGIN
                             WHEN l.ms <= 10000 THEN 12 ELSE 13 END AS b
                 FROM lev l) v
           GROUP BY 1, 2) g
+    ORDER BY g.bucket, g.region
     ON CONFLICT (bucket, region) DO UPDATE SET
       lookups = h.lookups + excluded.lookups,
       failures = h.failures + excluded.failures,
@@ -204,6 +210,7 @@ BEGIN
            pg_catalog.count(*) FILTER (WHERE l.fb), pg_catalog.sum(l.ms)
     FROM lev l
     GROUP BY 1, 2
+    ORDER BY 1, 2
     ON CONFLICT (bucket, micro_slug) DO UPDATE SET
       lookups = h.lookups + excluded.lookups,
       successful = h.successful + excluded.successful,
@@ -220,6 +227,7 @@ BEGIN
     FROM lev l
     WHERE l.session_id IS NOT NULL
     GROUP BY l.session_id
+    ORDER BY l.session_id
     ON CONFLICT (session_id) DO UPDATE SET
       first_lookup_at = LEAST(s.first_lookup_at, excluded.first_lookup_at),
       last_lookup_at = GREATEST(s.last_lookup_at, excluded.last_lookup_at),
@@ -253,6 +261,7 @@ BEGIN
     FROM unsubmitted u
     GROUP BY u.day, u.troubled
     HAVING pg_catalog.sum(u.sign) <> 0
+    ORDER BY u.day, u.troubled
     ON CONFLICT (day, troubled) DO UPDATE SET sessions = d.sessions + excluded.sessions
   ), journey_slug AS (
     INSERT INTO public.analytics_journey_slug_daily AS d (day, micro_slug, sessions)
@@ -260,6 +269,7 @@ BEGIN
     FROM unsubmitted u, pg_catalog.unnest(u.troubled_slugs) AS slug
     GROUP BY 1, 2
     HAVING pg_catalog.sum(u.sign) <> 0
+    ORDER BY 1, 2
     ON CONFLICT (day, micro_slug) DO UPDATE SET sessions = d.sessions + excluded.sessions
   )
   -- Sessions that have a job: their rows before and after, for the full change.
@@ -329,6 +339,7 @@ BEGIN
                             WHEN l.ms <= 10000 THEN 12 ELSE 13 END AS b
                 FROM lev l) v
           GROUP BY 1, 2) g
+    ORDER BY g.bucket, g.region
     ON CONFLICT (bucket, region) DO UPDATE SET
       lookups = h.lookups + excluded.lookups,
       failures = h.failures + excluded.failures,
@@ -348,6 +359,7 @@ BEGIN
          - pg_catalog.count(*) FILTER (WHERE l.fb), - pg_catalog.sum(l.ms)
   FROM lev l
   GROUP BY 1, 2
+  ORDER BY 1, 2
   ON CONFLICT (bucket, micro_slug) DO UPDATE SET
     lookups = h.lookups + excluded.lookups,
     successful = h.successful + excluded.successful,

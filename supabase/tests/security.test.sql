@@ -3,7 +3,7 @@
 -- Run with pg_prove against a database prepared with Supabase's default
 -- privileges and our migrations (npm run test:pgtap does both).
 BEGIN;
-SELECT plan(75);
+SELECT plan(77);
 
 -- Fixtures, as the owner.
 INSERT INTO public.micro_services (id, slug, name)
@@ -109,6 +109,8 @@ SELECT throws_ok($$SELECT public.compact_uuid_migration_counters()$$, '42501', N
 SELECT throws_ok($$UPDATE public.analytics_rollup_limits SET regions_per_hour = 100000$$, '42501', NULL, 'anon cannot raise the rollups'' label bounds');
 SELECT throws_ok($$INSERT INTO public.analytics_rollup_relabelled (id, region) VALUES (gen_random_uuid(), 'x')$$, '42501', NULL,
   'anon cannot change the labels the rollups counted events under');
+SELECT throws_ok($$INSERT INTO public.analytics_rollup_pending_jobs (session_id, created_at) VALUES ('s', now())$$, '42501', NULL,
+  'anon cannot add a pending job to the journeys');
 SELECT throws_ok($$SELECT * FROM public.rollback_job_uuid_migration(gen_random_uuid())$$, '42501', NULL, 'anon cannot roll a run back');
 SELECT throws_ok($$SELECT * FROM public._uuid_migration_apply(ARRAY[]::uuid[], ARRAY[]::tid[], ARRAY[]::text[], gen_random_uuid(), 'all')$$, '42501', NULL,
   'anon cannot call the internal apply function');
@@ -203,6 +205,8 @@ SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rol
   'row level security is on for the rollups'' label bounds');
 SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rollup_relabelled'::regclass), true,
   'row level security is on for the relabelled events');
+SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rollup_pending_jobs'::regclass), true,
+  'row level security is on for the pending jobs');
 
 RESET ROLE;
 SELECT * FROM finish();

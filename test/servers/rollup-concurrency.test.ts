@@ -24,7 +24,12 @@ import { serverTestDatabase } from '../support/test-databases.ts';
 // when they are inserted: `event` below inserts and folds in one transaction, as
 // the every-32nd statement of the insert path does, so the sessions are written
 // by the fold. Two folds never run at once (the fold lock): the second waits for
-// the first. An insert never waits for a fold (last case).
+// the first. An insert never waits for a fold (last cases).
+//
+// Since 20261203000700 jobs too reach the session rows when they are folded: a job
+// insert only copies its session and time into analytics_rollup_pending_jobs. So
+// `job` below inserts and folds in one transaction, and the overlaps of a job and
+// an event are those of two folds. A job insert alone never waits (a case below).
 
 const event = (session: string, ok: boolean) =>
   `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
@@ -32,7 +37,7 @@ const event = (session: string, ok: boolean) =>
            '{"micro_slug": "tiling", "micro_uuid": ${ok ? '"3f0d4f7e-8a4b-4c55-9a51-1d2b6c7e8f90"' : 'null'}, "lookup_time_ms": 4, "success": ${ok}, "fallback_used": false}',
            '${session}');
    SELECT public.fold_lookup_analytics_rollups()`;
-const job = (session: string) => `INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', '${session}')`;
+const job = (session: string) => `INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', '${session}'); SELECT public.fold_lookup_analytics_rollups()`;
 /** `count` failed lookups with a fallback of one session in one statement: 100 or more fold at once when the fold lock is free. */
 const manyEvents = (session: string, count: number) =>
   `INSERT INTO analytics_events (event_name, event_category, event_properties, session_id)
@@ -161,12 +166,22 @@ describe('journey rollups with two transactions on one session', () => {
     await expectExact();
   });
 
-  it('lets a retention delete run in a transaction whose job holds a session a folding insert waits for: no deadlock', async () => {
-    // The insert (150 events: it folds at once) waits for the job's session row; the same
-    // transaction then deletes old events. Before the delete took no fold lock, it waited for
-    // the insert's, and the insert was aborted as a deadlock.
-    await overlap(job('no-deadlock'), manyEvents('no-deadlock', 150), "DELETE FROM analytics_events WHERE created_at < now() - interval '30 days'");
-    expect(await pendingEvents()).toBe(0);
+  it('never makes a job insert wait for a fold, nor fail at REPEATABLE READ because one committed after its snapshot', async () => {
+    // A fold of the session's events holds the fold lock and the session row until it commits.
+    await first.query('BEGIN');
+    await first.query(event('held-session', false));
+    await second.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+    await second.query('SELECT count(*) FROM jobs'); // the snapshot
+    const submitted = await Promise.race([
+      second.query("INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'held-session')").then(() => 'inserted'),
+      new Promise((resolve) => setTimeout(() => resolve('waited'), 5000)),
+    ]);
+    expect(submitted).toBe('inserted');
+    await first.query('COMMIT');
+    // The fold committed after the job's snapshot: a second job of the same session, same transaction.
+    await second.query("INSERT INTO jobs (micro_id, session_id) VALUES ('service-1', 'held-session')");
+    await second.query('COMMIT');
+    expect(Number((await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM analytics_rollup_pending_jobs')).rows[0]?.n)).toBe(2);
     await expectExact();
   });
 

@@ -102,20 +102,13 @@ BEGIN
   v_regions := COALESCE(v_regions, 200);
   v_slugs := COALESCE(v_slugs, 200);
 
-  WITH ev AS MATERIALIZED (
-    SELECT e.id, pg_catalog.date_trunc('hour', e.created_at) AS bucket, e.created_at, COALESCE(e.region, '') AS region,
-           e.session_id, e.event_properties ->> 'micro_slug' AS slug,
-           (e.event_properties ->> 'success')::boolean AS ok,
-           (e.event_properties ->> 'fallback_used')::boolean AS fb,
-           (e.event_properties ->> 'lookup_time_ms')::numeric AS ms
-    FROM new_events e
-    WHERE e.event_name = 'uuid_lookup'
-  ), regions AS MATERIALIZED (
+  WITH regions AS MATERIALIZED (
     -- Each hour and region of the statement: kept when the hour has it already,
     -- or while the hour has room (new ones in name order); otherwise (other).
     SELECT d.bucket, d.region,
            d.region = '' OR EXISTS (SELECT FROM public.analytics_lookup_hourly h WHERE h.bucket = d.bucket AND h.region = d.region) AS kept
-    FROM (SELECT DISTINCT ev.bucket, ev.region FROM ev) d
+    FROM (SELECT DISTINCT pg_catalog.date_trunc('hour', e.created_at) AS bucket, COALESCE(e.region, '') AS region
+          FROM new_events e WHERE e.event_name = 'uuid_lookup') d
   ), region_label AS MATERIALIZED (
     SELECT k.bucket, k.region, k.region AS label FROM regions k WHERE k.kept
     UNION ALL
@@ -124,15 +117,30 @@ BEGIN
                  v_regions - (SELECT pg_catalog.count(*) FROM public.analytics_lookup_hourly h
                               WHERE h.bucket = k.bucket AND h.region <> '' AND h.region <> '(other)') AS room
           FROM regions k WHERE NOT k.kept) n
+  ), ev AS MATERIALIZED (
+    -- The statement's lookups, each field read from the JSON once, with the
+    -- region's label and the service's (a slug with no service is __unknown__).
+    SELECT v.id, v.bucket, v.created_at, v.region, r.label AS region_label, v.session_id, v.slug,
+           CASE WHEN EXISTS (SELECT FROM public.micro_services ms WHERE ms.slug = v.slug) THEN v.slug ELSE '__unknown__' END AS service_label,
+           v.ok, v.fb, v.ms
+    FROM (SELECT e.id, pg_catalog.date_trunc('hour', e.created_at) AS bucket, e.created_at, COALESCE(e.region, '') AS region,
+                 e.session_id, e.event_properties ->> 'micro_slug' AS slug,
+                 (e.event_properties ->> 'success')::boolean AS ok,
+                 (e.event_properties ->> 'fallback_used')::boolean AS fb,
+                 (e.event_properties ->> 'lookup_time_ms')::numeric AS ms
+          FROM new_events e
+          WHERE e.event_name = 'uuid_lookup') v
+    JOIN region_label r ON r.bucket = v.bucket AND r.region = v.region
   ), troubled AS MATERIALIZED (
-    -- Slugs that failed or fell back, per session and the session's day.
-    SELECT t.session_id, t.slug, t.day, t.service,
+    -- Slugs that failed or fell back, per session and the session's day (the day
+    -- of its first lookup): a service's slug is kept; another when that day has it.
+    SELECT t.session_id, t.slug, t.day,
            t.service OR EXISTS (SELECT FROM public.analytics_journey_slug_daily j WHERE j.day = t.day AND j.micro_slug = t.slug) AS kept
-    FROM (SELECT x.session_id, x.slug,
-                 (LEAST(x.first_at, (SELECT s.first_lookup_at FROM public.analytics_lookup_sessions s WHERE s.session_id = x.session_id))
-                    AT TIME ZONE 'UTC')::pg_catalog.date AS day,
-                 EXISTS (SELECT FROM public.micro_services ms WHERE ms.slug = x.slug) AS service
-          FROM (SELECT DISTINCT ev.session_id, ev.slug, f.first_at
+    FROM (SELECT x.session_id, x.slug, x.service,
+                 CASE WHEN NOT x.service THEN
+                   (LEAST(x.first_at, (SELECT s.first_lookup_at FROM public.analytics_lookup_sessions s WHERE s.session_id = x.session_id))
+                      AT TIME ZONE 'UTC')::pg_catalog.date END AS day
+          FROM (SELECT DISTINCT ev.session_id, ev.slug, ev.service_label = ev.slug AS service, f.first_at
                 FROM ev
                 JOIN (SELECT ev.session_id, pg_catalog.min(ev.created_at) AS first_at FROM ev
                       WHERE ev.session_id IS NOT NULL GROUP BY ev.session_id) f ON f.session_id = ev.session_id
@@ -146,20 +154,11 @@ BEGIN
                             WHERE j.day = t.day AND j.micro_slug <> '__unknown__'
                               AND NOT EXISTS (SELECT FROM public.micro_services ms WHERE ms.slug = j.micro_slug)) AS room
           FROM troubled t WHERE NOT t.kept) n
-  ), lev AS MATERIALIZED (
-    -- The events with their labels: the region's, the service's (a slug with no
-    -- service is __unknown__), the journeys' when the lookup failed or fell back.
-    SELECT ev.id, ev.bucket, ev.created_at, ev.region, r.label AS region_label, ev.session_id, ev.slug,
-           CASE WHEN EXISTS (SELECT FROM public.micro_services ms WHERE ms.slug = ev.slug) THEN ev.slug ELSE '__unknown__' END AS service_label,
-           tl.label AS troubled_label, ev.ok, ev.fb, ev.ms
-    FROM ev
-    JOIN region_label r ON r.bucket = ev.bucket AND r.region = ev.region
-    LEFT JOIN troubled_label tl ON tl.session_id = ev.session_id AND tl.slug = ev.slug AND (NOT ev.ok OR ev.fb)
   ), relabelled AS (
     INSERT INTO public.analytics_rollup_relabelled AS x (id, region, micro_slug)
     SELECT l.id, CASE WHEN l.region_label <> l.region THEN l.region_label END,
            CASE WHEN l.service_label IS DISTINCT FROM l.slug THEN l.service_label END
-    FROM lev l
+    FROM ev l
     WHERE l.region_label <> l.region OR l.service_label IS DISTINCT FROM l.slug
     ORDER BY l.id
     ON CONFLICT (id) DO UPDATE SET region = excluded.region, micro_slug = excluded.micro_slug
@@ -187,7 +186,7 @@ BEGIN
                             WHEN l.ms <= 75 THEN 5 WHEN l.ms <= 100 THEN 6 WHEN l.ms <= 250 THEN 7 WHEN l.ms <= 500 THEN 8
                             WHEN l.ms <= 1000 THEN 9 WHEN l.ms <= 2500 THEN 10 WHEN l.ms <= 5000 THEN 11
                             WHEN l.ms <= 10000 THEN 12 ELSE 13 END AS b
-                FROM lev l) v
+                FROM ev l) v
           GROUP BY 1, 2) g
     ORDER BY g.bucket, g.region
     ON CONFLICT (bucket, region) DO UPDATE SET
@@ -208,7 +207,7 @@ BEGIN
     INSERT INTO public.analytics_lookup_service_hourly AS h (bucket, micro_slug, lookups, successful, fallbacks, total_ms)
     SELECT l.bucket, l.service_label, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE l.ok),
            pg_catalog.count(*) FILTER (WHERE l.fb), pg_catalog.sum(l.ms)
-    FROM lev l
+    FROM ev l
     GROUP BY 1, 2
     ORDER BY 1, 2
     ON CONFLICT (bucket, micro_slug) DO UPDATE SET
@@ -223,8 +222,9 @@ BEGIN
            pg_catalog.count(*) FILTER (WHERE NOT l.ok),
            pg_catalog.count(*) FILTER (WHERE l.fb),
            -- Slugs that failed or fell back in the session, as labelled (distinct, at most 20).
-           COALESCE((pg_catalog.array_agg(DISTINCT l.troubled_label) FILTER (WHERE NOT l.ok OR l.fb))[1:20], '{}')
-    FROM lev l
+           COALESCE((pg_catalog.array_agg(DISTINCT tl.label) FILTER (WHERE NOT l.ok OR l.fb))[1:20], '{}')
+    FROM ev l
+    LEFT JOIN troubled_label tl ON tl.session_id = l.session_id AND tl.slug = l.slug AND (NOT l.ok OR l.fb)
     WHERE l.session_id IS NOT NULL
     GROUP BY l.session_id
     ORDER BY l.session_id

@@ -3,6 +3,9 @@ import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.
 import type { MixinConfig } from './mixin-config.ts';
 import { durationSeconds, formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
 
+/** The alert's job, as Prometheus fills it in each annotation (the `absent()` branches carry it too). */
+const JOB = '{{ $labels.job }}';
+
 interface AlertRule {
   alert: string;
   expr: string;
@@ -46,18 +49,18 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     annotations: { summary: text.summaries[alert], description, runbook_url: runbookUrl(config, alert) },
   });
   const absence: AlertRule[] = [
-    rule('UuidLookupMetricsTargetDown', `up{job="${config.lookupJob}"} == 0 or absent(up{job="${config.lookupJob}"})`, config.forDuration.absent, 'critical', text.lookupDown),
-    rule('UuidMigrationExporterDown', `up{job="${config.migrationJob}"} == 0 or absent(up{job="${config.migrationJob}"})`, config.forDuration.absent, 'critical', text.exporterDown),
+    rule('UuidLookupMetricsTargetDown', `up{job="${config.lookupJob}"} == 0 or absent(up{job="${config.lookupJob}"})`, config.forDuration.absent, 'critical', text.lookupDown(JOB)),
+    rule('UuidMigrationExporterDown', `up{job="${config.migrationJob}"} == 0 or absent(up{job="${config.migrationJob}"})`, config.forDuration.absent, 'critical', text.exporterDown(JOB)),
     rule(
       'UuidMigrationStatsAbsent',
       `up{job="${config.migrationJob}"} == 1 unless on() ${migrationMetricName('total_jobs')}{job="${config.migrationJob}"}`,
       config.forDuration.absent,
       'warning',
-      text.statsAbsent,
+      text.statsAbsent(JOB),
     ),
     // Every scrape for the whole period met a fold holding the lock (migration
     // 20261129000600): the rollups the SQL panels read are not being folded.
-    rule('UuidLookupRollupsFoldHeld', `uuid_lookup_rollups_fold_skipped{job="${config.migrationJob}"} == 1`, config.forDuration.absent, 'warning', text.foldHeld),
+    rule('UuidLookupRollupsFoldHeld', `uuid_lookup_rollups_fold_skipped{job="${config.migrationJob}"} == 1`, config.forDuration.absent, 'warning', text.foldHeld(JOB)),
     // A back-fill run (worker or one-off) held by the database's health for runHeldAfter
     // (migration 20261203000100; a pause asked by an operator is not this).
     rule(
@@ -90,7 +93,7 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       ),
     ]),
     ...whenJob(config.workerJob, [
-      rule('UuidMigrationWorkerDown', `up{job="${config.workerJob}"} == 0 or absent(up{job="${config.workerJob}"})`, config.forDuration.absent, 'warning', text.workerDown),
+      rule('UuidMigrationWorkerDown', `up{job="${config.workerJob}"} == 0 or absent(up{job="${config.workerJob}"})`, config.forDuration.absent, 'warning', text.workerDown(JOB)),
       // Never-attempted jobs (without a UUID, and neither skipped nor failed) remain,
       // the worker is up, and it processed none for stalledAfter.
       rule(
@@ -113,14 +116,17 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
   };
 }
 
-/** The absence and worker alerts' summaries and descriptions (the rule tests expect them too). */
+/** The absence and worker alerts' summaries and descriptions: each description a function of what Prometheus fills in (a template in the rules, the value in the rule tests). */
 export function alertDescriptions(config: MixinConfig) {
   return {
-    lookupDown: `Prometheus has no working target for job ${config.lookupJob} (the collector or the app's pull endpoint): lookup alerts are blind.`,
-    exporterDown: `Prometheus has no working target for job ${config.migrationJob}: migration progress and failures are not visible.`,
-    statsAbsent: 'get_uuid_migration_stats() fails for the exporter: the migrations are not applied, or its role lacks EXECUTE.',
-    foldHeld: `Every scrape of job ${config.migrationJob} for ${config.forDuration.absent} found the fold of the lookup rollups held by another transaction: the SQL panels miss the events stored since.`,
-    workerDown: `Prometheus has no working target for job ${config.workerJob}: new jobs are not back-filled on schedule.`,
+    lookupDown: (job: string) =>
+      `Prometheus has no working target for job ${job} (the collector or the app's pull endpoint): lookup alerts are blind.`,
+    exporterDown: (job: string) => `Prometheus has no working target for job ${job}: migration progress and failures are not visible.`,
+    statsAbsent: (job: string) =>
+      `get_uuid_migration_stats() gives job ${job} nothing: the migrations are not applied, or the exporter's role lacks EXECUTE.`,
+    foldHeld: (job: string) =>
+      `Every scrape of job ${job} for ${config.forDuration.absent} found the fold of the lookup rollups held by another transaction: the SQL panels miss the events stored since.`,
+    workerDown: (job: string) => `Prometheus has no working target for job ${job}: new jobs are not back-filled on schedule.`,
     refused: (points: number | string) =>
       `The collector (job ${config.collectorJob}) refused ${points} lookup points over ${config.window}: Prometheus's lookup figures are short of what the browsers did.`,
     runHeld: (held: string) =>

@@ -144,13 +144,13 @@ export function renderRuleTests(config: MixinConfig, rulesFile = '../rules/uuid-
   const absence = (severity: Severity, job: string, description: string): Expected[] => [{ severity, labels: { job }, description }];
   const rules = alertDescriptions(config);
   cases.push(
-    { name: `UuidLookupMetricsTargetDown: fires when Prometheus has no target for job ${config.lookupJob}`, series: migration(0.01), alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', config.lookupJob, rules.lookupDown) },
-    { name: 'UuidLookupMetricsTargetDown: fires when the target is down', series: { ...traffic(10), ...up(config.lookupJob, 0) }, alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', config.lookupJob, rules.lookupDown) },
+    { name: `UuidLookupMetricsTargetDown: fires when Prometheus has no target for job ${config.lookupJob}`, series: migration(0.01), alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', config.lookupJob, rules.lookupDown(config.lookupJob)) },
+    { name: 'UuidLookupMetricsTargetDown: fires when the target is down', series: { ...traffic(10), ...up(config.lookupJob, 0) }, alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', config.lookupJob, rules.lookupDown(config.lookupJob)) },
     { name: 'UuidLookupMetricsTargetDown: quiet while the target is up, even with no traffic', series: traffic(0), alertname: 'UuidLookupMetricsTargetDown', expect: [] },
-    { name: `UuidMigrationExporterDown: fires when job ${config.migrationJob} is down`, series: { ...migration(0.01), ...up(config.migrationJob, 0) }, alertname: 'UuidMigrationExporterDown', expect: absence('critical', config.migrationJob, rules.exporterDown) },
-    { name: 'UuidMigrationStatsAbsent: fires when the exporter is up but returns no statistics', series: up(config.migrationJob, 1), alertname: 'UuidMigrationStatsAbsent', expect: absence('warning', config.migrationJob, rules.statsAbsent) },
+    { name: `UuidMigrationExporterDown: fires when job ${config.migrationJob} is down`, series: { ...migration(0.01), ...up(config.migrationJob, 0) }, alertname: 'UuidMigrationExporterDown', expect: absence('critical', config.migrationJob, rules.exporterDown(config.migrationJob)) },
+    { name: 'UuidMigrationStatsAbsent: fires when the exporter is up but returns no statistics', series: up(config.migrationJob, 1), alertname: 'UuidMigrationStatsAbsent', expect: absence('warning', config.migrationJob, rules.statsAbsent(config.migrationJob)) },
     { name: 'UuidMigrationStatsAbsent: quiet when statistics arrive', series: migration(0.01), alertname: 'UuidMigrationStatsAbsent', expect: [] },
-    { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', config.migrationJob, rules.foldHeld) },
+    { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', config.migrationJob, rules.foldHeld(config.migrationJob)) },
     { name: 'UuidLookupRollupsFoldHeld: quiet while scrapes fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(0) }, alertname: 'UuidLookupRollupsFoldHeld', expect: [] },
   );
   const runs = (metric: string, state: string, seconds: number): Record<string, string> => ({
@@ -187,7 +187,7 @@ export function renderRuleTests(config: MixinConfig, rulesFile = '../rules/uuid-
       ...up(config.workerJob, 1),
     });
     cases.push(
-      { name: `UuidMigrationWorkerDown: fires when job ${config.workerJob} is down`, series: { ...migration(0.01), ...up(config.workerJob, 0) }, alertname: 'UuidMigrationWorkerDown', expect: absence('warning', config.workerJob, rules.workerDown) },
+      { name: `UuidMigrationWorkerDown: fires when job ${config.workerJob} is down`, series: { ...migration(0.01), ...up(config.workerJob, 0) }, alertname: 'UuidMigrationWorkerDown', expect: absence('warning', config.workerJob, rules.workerDown(config.workerJob)) },
       { name: 'UuidMigrationWorkerDown: quiet while it is up', series: { ...migration(0.01), ...up(config.workerJob, 1) }, alertname: 'UuidMigrationWorkerDown', expect: [] },
       { name: `UuidMigrationStalled: 40 jobs never attempted and none processed for ${config.stalledAfter}`, series: worker(40, 0), alertname: 'UuidMigrationStalled', expect: [{ severity: 'warning', labels: {}, description: rules.stalled(40) }] },
       { name: 'UuidMigrationStalled: quiet while the worker processes jobs', series: worker(40, 50), alertname: 'UuidMigrationStalled', expect: [] },

@@ -1,4 +1,4 @@
-import { PROMETHEUS_NAMES, recordingRuleNames } from '../contract/metrics.ts';
+import { LOOKUP_DURATION_BUCKETS_MS, PROMETHEUS_NAMES, recordingRuleNames } from '../contract/metrics.ts';
 import { migrationMetricName } from '../contract/migration.ts';
 import type { Severity, Threshold } from '../contract/thresholds.ts';
 import { MIN_LOOKUPS, thresholdFor, thresholds } from '../contract/thresholds.ts';
@@ -49,6 +49,22 @@ export interface MixinConfig {
   runbookUrl: string;
   /** Rule evaluation interval of the generated groups. */
   evaluationInterval: string;
+  /**
+   * Service level objectives beside the thresholds (src/mixin/slo-rules.ts): recording
+   * rules of the error ratios and budget, multiwindow multi-burn-rate alerts.
+   */
+  slo: {
+    /** false: no SLO rules, alerts or dashboard row. */
+    enabled: boolean;
+    /** The period the objectives and the error budget cover (Prometheus must keep this much: --storage.tsdb.retention.time). */
+    period: string;
+    /** % of lookups that must be faster than latencyMs. */
+    latencyObjective: number;
+    /** A bucket bound of the SDK's histogram (ms): 5, 10, 25, 50, 75, 100, 250, 500, 1000, 2500, 5000, 10000. */
+    latencyMs: number;
+    /** % of lookups that must not fail. */
+    availabilityObjective: number;
+  };
   /** Grafana: datasource uids (the dashboards' datasource variables default to them), folder, alerting. */
   grafana: {
     prometheusUid: string;
@@ -96,6 +112,7 @@ export const defaultMixinConfig: MixinConfig = Object.freeze({
   forDuration: { warning: '10m', critical: '5m', absent: '15m' },
   runbookUrl: DEFAULT_RUNBOOK_URL,
   evaluationInterval: '30s',
+  slo: { enabled: true, period: '30d', latencyObjective: 99, latencyMs: 100, availabilityObjective: 99 },
   grafana: {
     prometheusUid: 'prometheus',
     postgresUid: 'postgres',
@@ -154,6 +171,7 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
     ['runHeldAfter', config.runHeldAfter],
     ['runSilentAfter', config.runSilentAfter],
     ['evaluationInterval', config.evaluationInterval],
+    ['slo.period', config.slo.period],
     ...Object.entries(config.forDuration).map(([k, v]): [string, string] => [`forDuration.${k}`, v]),
   ];
   for (const [key, value] of durations) {
@@ -182,6 +200,15 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
       throw new MixinConfigError(`thresholds.${key}: a rate above 100% never fires (critical ${critical})`);
     }
   }
+  for (const key of ['latencyObjective', 'availabilityObjective'] as const) {
+    const objective = config.slo[key];
+    if (!(objective > 0 && objective < 100)) throw new MixinConfigError(`slo.${key} must be a percentage above 0 and below 100, got ${objective}`);
+  }
+  if (!LOOKUP_DURATION_BUCKETS_MS.includes(config.slo.latencyMs)) {
+    throw new MixinConfigError(`slo.latencyMs must be a bucket bound of the SDK's histogram (${LOOKUP_DURATION_BUCKETS_MS.join(', ')} ms), got ${config.slo.latencyMs}`);
+  }
+  // The longest burn-rate window is 3d: a shorter period leaves it without meaning.
+  if (durationSeconds(config.slo.period) < 3 * 86_400) throw new MixinConfigError(`slo.period must be at least 3d (the longest burn-rate window), got ${JSON.stringify(config.slo.period)}`);
   runbookUrl(config, 'check');
   for (const [key, value] of Object.entries(config.grafana)) {
     if (typeof value === 'string' && value.trim() === '') throw new MixinConfigError(`grafana.${key} must not be empty`);

@@ -2,6 +2,7 @@ import { COLLECTOR_DELTA_POINTS } from '../contract/metrics.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { durationSeconds, formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
+import { sloInterval, sloRules } from './slo-rules.ts';
 
 /** The alert's job, as Prometheus fills it in each annotation (the `absent()` branches carry it too). */
 const JOB = '{{ $labels.job }}';
@@ -14,7 +15,7 @@ interface AlertRule {
   annotations: Record<string, string>;
 }
 
-/** Prometheus rule groups: recording rules, then threshold and absence alerts. */
+/** Prometheus rule groups: recording rules, then threshold and absence alerts, then the SLOs' records and burn-rate alerts. */
 export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
   const alerts: AlertRule[] = [];
   for (const signal of signals(config)) {
@@ -112,6 +113,8 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     groups: [
       { name: 'uuid-lookup.records', interval: config.evaluationInterval, rules: recordingRules(config) },
       { name: 'uuid-lookup.alerts', interval: config.evaluationInterval, rules: [...alerts, ...absence] },
+      // Every minute at most: its windows are 5 minutes and longer.
+      ...(config.slo.enabled ? [{ name: 'uuid-lookup.slo', interval: sloInterval(config), rules: sloRules(config) }] : []),
     ],
   };
 }

@@ -44,6 +44,7 @@ describe('generated monitoring files', () => {
         'UuidLookupLatencyHigh', 'UuidLookupFailureRateHigh', 'UuidLookupFallbackRateHigh', 'UuidMigrationFailureRateHigh',
         'UuidLookupMetricsTargetDown', 'UuidMigrationExporterDown', 'UuidMigrationStatsAbsent', 'UuidLookupRollupsFoldHeld', 'UuidLookupMetricsRefused',
         'UuidMigrationWorkerDown', 'UuidMigrationStalled', 'UuidMigrationRunHeldLong', 'UuidMigrationRunSilent',
+        'UuidLookupLatencyBudgetBurn', 'UuidLookupAvailabilityBudgetBurn',
       ]),
     );
     for (const alert of alerts) {

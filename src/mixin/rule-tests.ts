@@ -224,13 +224,13 @@ export function renderRuleTests(config: MixinConfig, rulesFile = '../rules/uuid-
 /**
  * The SLOs' burn-rate alerts: an error ratio held steady, just under and just over
  * each alert's factor times the budget. A steady ratio is the same in every window
- * (each holds the 45 minutes of samples there are), so exactly the alerts whose
+ * (each holds the 20 minutes of samples there are), so exactly the alerts whose
  * limit it passes fire, once their `for` has passed. Quiet without traffic and on
  * too little to judge.
  */
 function sloRuleTests(config: MixinConfig): object[] {
   const stepSeconds = 60;
-  const evalMinutes = 45;
+  const evalMinutes = 20;
   const steps = evalMinutes + 10;
   const job = config.lookupJob;
   const sel = `job="${job}"`;

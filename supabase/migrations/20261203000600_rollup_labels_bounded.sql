@@ -39,11 +39,11 @@
 -- lookup, what the journeys need): it grows with the events, as the events do,
 -- not with combinations of labels.
 --
--- The functions are restated literally (not assembled by format()). Events folded
--- before this migration and whose slug has no service now are recorded as counted
--- under __unknown__, as they were; events folded while their service was missing
--- and whose service exists now cannot be told apart: doctor reports them, and
--- public.rebuild_lookup_analytics_rollups() recounts.
+-- The functions are restated literally (not assembled by format()), and run in
+-- UTC. Events folded before this migration whose slug has no service now are
+-- recorded as counted under __unknown__ (at the end); events folded while their
+-- service was missing and whose service exists now cannot be told apart: doctor
+-- reports them, and public.rebuild_lookup_analytics_rollups() recounts.
 
 CREATE TABLE IF NOT EXISTS public.analytics_rollup_limits (
   singleton            boolean PRIMARY KEY DEFAULT true CHECK (singleton),
@@ -54,7 +54,7 @@ COMMENT ON TABLE public.analytics_rollup_limits IS
   'Bounds of client-chosen labels in the lookup rollups: regions per hour (the rest as (other)), slugs that are no service per journey day (the rest as __unknown__). One row.';
 INSERT INTO public.analytics_rollup_limits (singleton) VALUES (true) ON CONFLICT DO NOTHING;
 ALTER TABLE public.analytics_rollup_limits ENABLE ROW LEVEL SECURITY;
-REVOKE ALL ON public.analytics_rollup_limits FROM PUBLIC, anon, authenticated;
+REVOKE ALL ON public.analytics_rollup_limits FROM PUBLIC, anon, authenticated, service_role;
 GRANT SELECT ON public.analytics_rollup_limits TO uuid_lookup_reader, uuid_migration_monitor;
 GRANT SELECT, UPDATE (regions_per_hour, other_slugs_per_day) ON public.analytics_rollup_limits TO service_role;
 DROP POLICY IF EXISTS analytics_rollup_limits_read ON public.analytics_rollup_limits;
@@ -91,6 +91,9 @@ SET enable_seqscan = off
 SET enable_bitmapscan = off
 SET enable_nestloop = off
 SET jit = off
+-- Hours are UTC hours whatever the session's time zone (date_trunc of a timestamptz
+-- follows TimeZone: a fold in UTC and a delete in Asia/Kolkata split an hour).
+SET TimeZone = 'UTC'
 AS $$
 DECLARE
   v_before public.analytics_lookup_sessions[];
@@ -300,11 +303,17 @@ SET enable_seqscan = off
 SET enable_bitmapscan = off
 SET enable_nestloop = off
 SET jit = off
+SET TimeZone = 'UTC'
 AS $$
 BEGIN
+  -- Under the fold lock, as every other writer of the rollups: a delete writes the
+  -- hourly rows after the fold of its own pending events wrote them, so without the
+  -- lock a second delete could hold one of them and wait for another (a deadlock).
+  PERFORM pg_catalog.pg_advisory_xact_lock(7301146911582731);
   WITH gone AS MATERIALIZED (
+    -- By key: an IN over the transition table would scan the whole index (merge join).
     DELETE FROM public.analytics_rollup_relabelled x
-    WHERE x.id IN (SELECT o.id FROM old_events o WHERE o.event_name = 'uuid_lookup')
+    WHERE x.id = ANY (ARRAY(SELECT o.id FROM old_events o WHERE o.event_name = 'uuid_lookup'))
     RETURNING x.id, x.region, x.micro_slug
   ), lev AS MATERIALIZED (
     SELECT pg_catalog.date_trunc('hour', e.created_at) AS bucket,
@@ -419,12 +428,22 @@ REVOKE EXECUTE ON FUNCTION public.rebuild_lookup_analytics_rollups(integer) FROM
 GRANT EXECUTE ON FUNCTION public.rebuild_lookup_analytics_rollups(integer) TO service_role;
 
 -- Events folded before this migration under __unknown__ (no service for their slug
--- now, none then either, as far as can be known): recorded so that their delete
--- subtracts them there.
-INSERT INTO public.analytics_rollup_relabelled (id, micro_slug)
-SELECT e.id, '__unknown__'
-FROM public.analytics_events e
-WHERE e.event_name = 'uuid_lookup'
-  AND NOT EXISTS (SELECT FROM public.micro_services ms WHERE ms.slug = e.event_properties ->> 'micro_slug')
-  AND NOT EXISTS (SELECT FROM public.analytics_rollup_pending p WHERE p.id = e.id)
-ON CONFLICT (id) DO NOTHING;
+-- now): recorded so that their delete subtracts them there. Under the fold lock, in
+-- one statement (supabase db push runs each statement in a transaction of its own):
+-- a fold by the old function still running when this starts is waited for, and its
+-- events are seen. An event whose service was renamed or deleted since it was
+-- counted is recorded as __unknown__ though it was counted under its slug: doctor
+-- finds the difference per (hour, slug), and SELECT rebuild_lookup_analytics_rollups()
+-- recounts.
+DO $relabel_folded$
+BEGIN
+  PERFORM pg_catalog.pg_advisory_xact_lock(7301146911582731);
+  INSERT INTO public.analytics_rollup_relabelled (id, micro_slug)
+  SELECT e.id, '__unknown__'
+  FROM public.analytics_events e
+  WHERE e.event_name = 'uuid_lookup'
+    AND NOT EXISTS (SELECT FROM public.micro_services ms WHERE ms.slug = e.event_properties ->> 'micro_slug')
+    AND NOT EXISTS (SELECT FROM public.analytics_rollup_pending p WHERE p.id = e.id)
+  ON CONFLICT (id) DO NOTHING;
+END
+$relabel_folded$;

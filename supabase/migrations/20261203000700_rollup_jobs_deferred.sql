@@ -24,12 +24,12 @@
 --   folding them: the AFTER DELETE trigger runs analytics_session_on_job() on
 --   the deleted rows, as the job insert did (a job folded before or after its
 --   session's events counts the same: 20261129000300).
--- * So only fold-lock holders write the sessions and the journeys. A retention
---   delete that meets pending events of its own now takes the fold lock before it
---   locks them; one that meets none (old events) takes no lock and writes only
---   the hourly figures. Every rollup statement writes its rows in key order
---   (20261203000600), so two writers of the same table wait for each other and
---   never deadlock.
+-- * So only fold-lock holders write the rollups: the folds, the rebuild, and
+--   retention deletes (20261203000600's delete function takes the lock; one that
+--   meets pending events of its own takes it before it locks them). Every rollup
+--   statement also writes its rows in key order.
+-- * A job's session id counts only when a session can have it (1 to 128
+--   characters, the events' rule): a longer one would not fit the sessions' key.
 -- * The rebuild drops the pending jobs with the pending events (it replays every
 --   job). TRUNCATE of analytics_events folds them first, as it folds the events.
 -- After this migration the same soak ran with no error of any kind.
@@ -66,8 +66,12 @@ BEGIN
   INSERT INTO public.analytics_rollup_pending_jobs (session_id, created_at)
   SELECT n.session_id, n.created_at
   FROM new_jobs n
-  -- A job's time the journeys cannot use marks no session submitted (20261203000400).
-  WHERE n.session_id IS NOT NULL AND public.analytics_job_time_usable(n.created_at);
+  -- A job's time the journeys cannot use marks no session submitted (20261203000400);
+  -- nor does a session id no session can have (the events' rule: 1 to 128
+  -- characters). jobs.session_id is the app's column, of any length: a longer one
+  -- would not fit the sessions' key, and would stop every fold.
+  WHERE n.session_id IS NOT NULL AND pg_catalog.char_length(n.session_id) BETWEEN 1 AND 128
+    AND public.analytics_job_time_usable(n.created_at);
   RETURN NULL;
 END
 $$;
@@ -77,7 +81,7 @@ CREATE TRIGGER analytics_session_job
   REFERENCING NEW TABLE AS new_jobs
   FOR EACH STATEMENT EXECUTE FUNCTION public.analytics_session_job_defer();
 
--- As 20261203000400, the sessions written in key order.
+-- As 20261203000400, the sessions written in key order, session ids of 1 to 128 characters only.
 CREATE OR REPLACE FUNCTION public.analytics_session_on_job()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -100,7 +104,9 @@ BEGIN
       (session_id, first_lookup_at, last_lookup_at, lookups, failures, fallbacks, troubled_slugs, submitted_at)
     SELECT n.session_id, NULL, NULL, 0, 0, 0, '{}', pg_catalog.min(n.created_at)
     FROM new_jobs n
-    WHERE n.session_id IS NOT NULL AND public.analytics_job_time_usable(n.created_at)
+    -- The rebuild's replay reads every job: a session id no session can have is skipped here too.
+    WHERE n.session_id IS NOT NULL AND pg_catalog.char_length(n.session_id) BETWEEN 1 AND 128
+      AND public.analytics_job_time_usable(n.created_at)
     GROUP BY n.session_id
     ORDER BY n.session_id
     ON CONFLICT (session_id) DO UPDATE SET
@@ -235,6 +241,8 @@ BEGIN
     RAISE EXCEPTION 'rebuild_lookup_analytics_rollups() cannot run with session_replication_role = replica'
       USING ERRCODE = '25000', HINT = 'RESET session_replication_role first.';
   END IF;
+  -- The fold lock first, as every writer of the rollups; then the writers of events and jobs wait.
+  PERFORM pg_catalog.pg_advisory_xact_lock(7301146911582731);
   LOCK TABLE public.analytics_events, public.jobs IN SHARE ROW EXCLUSIVE MODE;
   TRUNCATE public.analytics_rollup_pending, public.analytics_rollup_pending_jobs;
   DELETE FROM public.analytics_rollup_relabelled;

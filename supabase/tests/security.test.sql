@@ -3,7 +3,7 @@
 -- Run with pg_prove against a database prepared with Supabase's default
 -- privileges and our migrations (npm run test:pgtap does both).
 BEGIN;
-SELECT plan(77);
+SELECT plan(78);
 
 -- Fixtures, as the owner.
 INSERT INTO public.micro_services (id, slug, name)
@@ -196,6 +196,7 @@ SELECT lives_ok($$SELECT public.fold_lookup_analytics_rollups()$$, 'service_role
 SELECT throws_ok($$DELETE FROM public.analytics_rollup_relabelled$$, '42501', NULL,
   'service_role cannot drop the labels the rollups counted events under (deletes would subtract elsewhere)');
 SELECT lives_ok($$UPDATE public.analytics_rollup_limits SET regions_per_hour = 300$$, 'service_role sets the rollups'' label bounds');
+SELECT throws_ok($$DELETE FROM public.analytics_rollup_limits$$, '42501', NULL, 'service_role cannot remove the rollups'' label bounds');
 RESET ROLE;
 SELECT is((SELECT relrowsecurity FROM pg_class WHERE oid = 'public.analytics_rollup_pending'::regclass), true,
   'row level security is on for the pending lookup events');

@@ -132,6 +132,35 @@ export function describeRollupLabels(label: string, factory: TestDatabaseFactory
       expect(await check('lookup rollups agree with the events')).toMatchObject({ ok: true });
     });
 
+    it('leaves a job whose session id no session can have out of the journeys: the insert, every fold and the rebuild go on', async () => {
+      // 12,800 characters of hashes (incompressible): too long for the sessions' key; the app's column takes it.
+      await t.db.exec("INSERT INTO jobs (micro_id, session_id) SELECT 'tiling', string_agg(md5(g::text), '') FROM generate_series(1, 400) g");
+      await t.db.exec(lookups(3, { slug: "'tiling'", session: "'s-ok'" }));
+      await t.db.exec("INSERT INTO jobs (micro_id, session_id) VALUES ('tiling', 's-ok')");
+      await foldLookupRollups(t.db);
+      const submitted = async () =>
+        (await t.db.query<{ session_id: string; submitted: boolean }>('SELECT session_id, submitted_at IS NOT NULL AS submitted FROM analytics_lookup_sessions')).rows;
+      expect(await submitted()).toEqual([{ session_id: 's-ok', submitted: true }]);
+      await t.db.exec('SELECT rebuild_lookup_analytics_rollups()');
+      expect(await submitted()).toEqual([{ session_id: 's-ok', submitted: true }]);
+    });
+
+    it('counts hours in UTC whatever the time zone of the session that folds or deletes', async () => {
+      await t.db.exec(lookups(120, { slug: "'tiling'", region: "'DE'" })); // 100 or more: folded at once, here in UTC
+      await t.db.exec("SET TimeZone = 'Asia/Kolkata'");
+      try {
+        await t.db.exec(lookups(120, { slug: "'tiling'", region: "'DE'" }));
+        await t.db.exec('DELETE FROM analytics_events');
+      } finally {
+        await t.db.exec('RESET TimeZone');
+      }
+      const rows = await t.db.query<{ minute: number; lookups: string }>(
+        "SELECT extract(minute FROM bucket AT TIME ZONE 'UTC')::int AS minute, lookups::text FROM analytics_lookup_hourly",
+      );
+      expect(rows.rows.every((r) => r.minute === 0 && r.lookups === '0'), JSON.stringify(rows.rows)).toBe(true);
+      expect(await check('lookup rollups agree with the events')).toMatchObject({ ok: true });
+    });
+
     it("bounds the journeys' troubled slugs per day: services and other_slugs_per_day others (200), the rest as __unknown__, through submissions", async () => {
       await t.db.exec("INSERT INTO micro_services (slug) VALUES ('wall-painting')");
       // 250 sessions, each failing on a slug of its own, and on wall-painting.

@@ -274,7 +274,7 @@ async function rollupChecks(db: Queryable): Promise<DoctorCheck[]> {
     events: string; pending: string; by_region: string; by_service: string; regions: string; slugs: string; example: string | null; other: string; other_hours: string; limit: string;
   }>(
     `WITH labelled AS MATERIALIZED (
-       SELECT date_trunc('hour', e.created_at) AS bucket, COALESCE(x.region, e.region, '') AS region,
+       SELECT date_trunc('hour', e.created_at, 'UTC') AS bucket, COALESCE(x.region, e.region, '') AS region,
               COALESCE(x.micro_slug, e.event_properties ->> 'micro_slug') AS slug
        FROM public.analytics_events e
        LEFT JOIN public.analytics_rollup_relabelled x ON x.id = e.id

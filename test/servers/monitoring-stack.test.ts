@@ -50,7 +50,7 @@ describe('configuration checks with the real tools', () => {
     const result = run(toolBinary('promtool'), ['test', 'rules', repo('prometheus/tests/uuid-lookup.test.yml')]);
     expect(result.status, result.output).toBe(0);
     expect(result.output).toContain('SUCCESS');
-  });
+  }, 180_000);
 
   it('uuid-lookup mixin render: a configuration with other jobs, limits and durations renders rules whose promtool tests pass', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-mixin-'));
@@ -91,7 +91,8 @@ describe('configuration checks with the real tools', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  });
+    // Two promtool runs of a test file with the SLO cases: about 30 s each here, more on a busy machine.
+  }, 300_000);
 
   it('amtool accepts alertmanager.yml', () => {
     const result = run(toolBinary('amtool'), ['check-config', repo('prometheus/alertmanager.yml')]);
@@ -293,6 +294,12 @@ describe('the stack on loopback', () => {
     ]);
     const empty: string[] = [];
     await waitFor('recording rules to have data', async () => ((await query('uuid_migration:failure_ratio')).data.result.length > 0 ? true : undefined));
+    // The SLO group runs each minute: its budget rules read the ratios it recorded in its first run.
+    await waitFor(
+      'the SLO group to have run',
+      async () => ((await query('job:uuid_lookup_availability_slo_errors:ratio_rate30d')).data.result.length > 0 ? true : undefined),
+      90_000,
+    );
     for (const [expr, where] of exprs) {
       const result = await query(expr);
       expect(result.status, `${where}: ${expr}: ${result.error ?? ''}`).toBe('success');
@@ -300,7 +307,7 @@ describe('the stack on loopback', () => {
     }
     expect(empty).toEqual([]);
     expect(exprs.size).toBeGreaterThan(40);
-  });
+  }, 210_000);
 
   it('keeps job and instance on the per-target recording rules, and job on the alerts', async () => {
     const perTarget = await query('job_instance:uuid_lookups:rate5m');

@@ -1,4 +1,4 @@
-import { LOOKUP_DURATION_BUCKETS_MS, PROMETHEUS_NAMES } from '../contract/metrics.ts';
+import { PROMETHEUS_NAMES } from '../contract/metrics.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { durationSeconds, runbookUrl } from './mixin-config.ts';
 
@@ -81,9 +81,6 @@ export function burnFactor(config: MixinConfig, alert: { long: string; budgetSha
 export function latencyBucketLabel(config: MixinConfig): string {
   return String(config.slo.latencyMs / 1000);
 }
-
-/** The bucket bounds a latency SLO can count on: the SDK's (ms). */
-export const SLO_LATENCY_BOUNDS_MS: readonly number[] = LOOKUP_DURATION_BUCKETS_MS;
 
 interface Rule {
   record?: string;

@@ -14,7 +14,7 @@
 --
 -- Now:
 -- * A job insert copies what the journeys read (the session and the job's time,
---   when the journeys can use it) into analytics_rollup_pending_jobs and returns,
+--   for jobs with a session) into analytics_rollup_pending_jobs and returns,
 --   as event inserts copy their lookups into analytics_rollup_pending. It writes
 --   no shared row: it cannot wait for a fold, deadlock with one, or fail at any
 --   isolation level because of one.
@@ -66,12 +66,10 @@ BEGIN
   INSERT INTO public.analytics_rollup_pending_jobs (session_id, created_at)
   SELECT n.session_id, n.created_at
   FROM new_jobs n
-  -- A job's time the journeys cannot use marks no session submitted (20261203000400);
-  -- nor does a session id no session can have (the events' rule: 1 to 128
-  -- characters). jobs.session_id is the app's column, of any length: a longer one
-  -- would not fit the sessions' key, and would stop every fold.
-  WHERE n.session_id IS NOT NULL AND pg_catalog.char_length(n.session_id) BETWEEN 1 AND 128
-    AND public.analytics_job_time_usable(n.created_at);
+  -- Which jobs count is decided once, by analytics_session_on_job() when they are
+  -- folded (and when the rebuild replays them): a usable time, a session id a
+  -- session can have.
+  WHERE n.session_id IS NOT NULL;
   RETURN NULL;
 END
 $$;
@@ -104,7 +102,10 @@ BEGIN
       (session_id, first_lookup_at, last_lookup_at, lookups, failures, fallbacks, troubled_slugs, submitted_at)
     SELECT n.session_id, NULL, NULL, 0, 0, 0, '{}', pg_catalog.min(n.created_at)
     FROM new_jobs n
-    -- The rebuild's replay reads every job: a session id no session can have is skipped here too.
+    -- A job's time the journeys cannot use marks no session submitted (20261203000400);
+    -- nor does a session id no session can have (the events' rule: 1 to 128
+    -- characters). jobs.session_id is the app's column, of any length: a longer one
+    -- would not fit the sessions' key, and would stop every fold.
     WHERE n.session_id IS NOT NULL AND pg_catalog.char_length(n.session_id) BETWEEN 1 AND 128
       AND public.analytics_job_time_usable(n.created_at)
     GROUP BY n.session_id

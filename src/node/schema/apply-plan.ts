@@ -167,6 +167,10 @@ export async function planMigrations(db: Database, options: { files?: MigrationF
       await tx.exec(HISTORY_DDL);
       const done = new Set((await tx.query<{ version: string }>('SELECT version FROM supabase_migrations.schema_migrations')).rows.map((r) => r.version));
       const pending = files.filter((f) => !done.has(f.version));
+      if (pending.length === 0) {
+        plan = { pending: [], newTables: [], changes: [], lockouts: [] };
+        throw new Error('nothing to apply: rolled back');
+      }
       for (const file of pending) await tx.exec(file.sql);
       const after = await readCatalog(tx);
       const newTables = [...after.tables.keys()].filter((t) => !before.tables.has(t)).sort().map((t) => `public.${t}`);

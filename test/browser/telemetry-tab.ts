@@ -19,7 +19,7 @@ const telemetry = createBrowserTelemetry({
   serviceName: 'booking-wizard',
   otlpUrl: params.get('otlp') ?? '/otel/v1/metrics',
   exportIntervalMillis: Number(params.get('interval') ?? 30_000),
-  onExportError: (error) => ((window as unknown as { exportErrors: string[] }).exportErrors ??= []).push(error.message),
+  onExportError: (error) => ((window as unknown as { exportErrors: string[] }).exportErrors ??= []).push(error.cause instanceof Error ? `${error.message} (${error.cause.name}: ${error.cause.message})` : error.message),
 });
 metrics.setGlobalMeterProvider(telemetry.meterProvider);
 installPageHideFlush({ logger: uuidLookupLogger, telemetry });

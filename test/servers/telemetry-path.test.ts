@@ -99,8 +99,19 @@ describe.each([
   it('holds every lookup once: the counter, the histogram count and sum, and every bucket, per slug, outcome and fallback', async () => {
     expect(run.lookups).toBeGreaterThan(500);
     expect(run.closedEarly).toBe(Math.ceil(plan.tabs / 3)); // their last lookups went with the page-hide export
-    expect(run.exportErrors).toEqual([]);
-    expect(run.exportRequests.failed).toEqual([]);
+    // No export may fail, with one exception: on a swamped machine (50 renderers on two
+    // cores), a tab's answer can be later than the exporter's timeout (10 s), which aborts
+    // the request. The tab cannot know whether the collector took it; the counts below
+    // must then say that it did. Any other error, and more than one export in 50
+    // aborted, is a failure here.
+    const aborted = run.exportErrors.filter((e) => e.includes('(AbortError:'));
+    expect({
+      errors: run.exportErrors.filter((e) => !aborted.includes(e)),
+      failed: run.exportRequests.failed.filter((f) => !f.endsWith('net::ERR_ABORTED')),
+      slowestMillis: run.exportRequests.slowestMillis,
+    }).toEqual({ errors: [], failed: [], slowestMillis: run.exportRequests.slowestMillis });
+    expect(aborted.length).toBeLessThanOrEqual(run.exportRequests.finished / 50);
+    if (aborted.length > 0) console.warn(`${aborted.length} export(s) timed out in the tabs; the slowest answered one took ${Math.round(run.exportRequests.slowestMillis)} ms`);
     const counts = new Map([...run.truth].map(([k, t]) => [k, t.count]));
     // Exports, scrapes and rule evaluations every second or two: wait until the counter agrees, or show how it differs.
     let last: string[] = [];

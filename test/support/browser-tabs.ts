@@ -111,8 +111,8 @@ export interface TabsRun {
   exportErrors: string[];
   /** Tabs closed early (the page-hide flush delivered their last lookups) and tabs closed after an export. */
   closedEarly: number;
-  /** The export requests as the browser saw them end: answered, or failed (and why). */
-  exportRequests: { finished: number; failed: string[] };
+  /** The export requests as the browser saw them end: answered, or failed (and why); the slowest answer's time. */
+  exportRequests: { finished: number; failed: string[]; slowestMillis: number };
 }
 
 /**
@@ -131,7 +131,7 @@ export async function runTabs(origin: string, otlpUrl: string, plan: TabsPlan): 
   const exportErrors: string[] = [];
   let lookups = 0;
   let closedEarly = 0;
-  const exports = { finished: 0, failed: [] as string[] };
+  const exports = { finished: 0, failed: [] as string[], slowestMillis: 0 };
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   try {
     const runTab = async (tab: number): Promise<void> => {
@@ -141,6 +141,8 @@ export async function runTabs(origin: string, otlpUrl: string, plan: TabsPlan): 
       context.on('requestfinished', (request) => {
         if (request.url() !== otlpUrl || request.method() !== 'POST') return;
         exports.finished += 1;
+        const timing = request.timing();
+        exports.slowestMillis = Math.max(exports.slowestMillis, timing.responseEnd);
         // The answer's status; a tab closed by then has no answer to read (it finished all the same).
         request.response().then(
           (response) => {

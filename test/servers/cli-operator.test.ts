@@ -1,13 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDatabase } from '../support/test-databases.ts';
 import { serverTestDatabase } from '../support/test-databases.ts';
 import type { CliExit } from '../support/processes.ts';
 import { freePort, runCliProcess } from '../support/processes.ts';
+import { asPostgres, clusterDirectory } from '../support/pg-cluster.ts';
 
 // What an operator meets from a shell: the CLI as its own process against real
 // servers, with the environment they happen to have.
@@ -16,27 +16,19 @@ const main = path.resolve('src/cli/main.ts');
 
 const cli = (args: string[], env: Record<string, string> = {}): Promise<CliExit> => runCliProcess(args, { env });
 
-// The server binaries of the cluster the machine runs (Debian: /usr/lib/postgresql/<version>/bin).
-const PG_BIN = `/usr/lib/postgresql/${readdirSync('/usr/lib/postgresql').sort().at(-1) ?? '15'}/bin`;
-
 describe('the CLI against a server that wants a password', () => {
   let dir: string;
   let port: number;
   beforeAll(async () => {
     // A cluster of its own with SCRAM authentication (the machine's own trusts everyone).
-    dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-scram-'));
+    dir = clusterDirectory('uuid-lookup-scram-');
     port = await freePort();
     writeFileSync(path.join(dir, 'pw'), 'a-long-test-password\n');
-    const asPostgres = (command: string, args: string[]) => {
-      const run = spawnSync('runuser', ['-u', 'postgres', '--', command, ...args], { encoding: 'utf8' });
-      expect(run.status, run.stderr).toBe(0);
-    };
-    spawnSync('chown', ['-R', 'postgres', dir]);
-    asPostgres(`${PG_BIN}/initdb`, ['-D', path.join(dir, 'data'), '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${path.join(dir, 'pw')}`]);
-    asPostgres(`${PG_BIN}/pg_ctl`, ['-D', path.join(dir, 'data'), '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']);
+    asPostgres('initdb', ['-D', path.join(dir, 'data'), '-U', 'postgres', '--auth=scram-sha-256', `--pwfile=${path.join(dir, 'pw')}`]);
+    asPostgres('pg_ctl', ['-D', path.join(dir, 'data'), '-w', '-l', path.join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']);
   }, 60_000);
   afterAll(() => {
-    spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', path.join(dir, 'data'), '-m', 'immediate', 'stop']);
+    asPostgres('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'immediate', 'stop']);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -10,6 +10,7 @@ import { requestRun } from '../../src/node/migration/migration-runs.ts';
 import type { MigrationHold, RunJobUuidMigrationOptions, UuidMigrationRunResult } from '../../src/node/migration/run-job-uuid-migration.ts';
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import { runCliProcess, waitFor } from '../support/processes.ts';
+import { startStandby } from '../support/pg-cluster.ts';
 import type { RunningPrometheus } from '../support/stack.ts';
 import { parsePrometheusText } from '../support/prometheus-text.ts';
 import { promQuery, startPostgresExporter, startPrometheus } from '../support/stack.ts';
@@ -133,6 +134,40 @@ describe('back-fill pacing on PostgreSQL', () => {
     expect(result.processed).toBe(JOBS);
     expect(result.heldMillis.wal_rate).toBeGreaterThan(0);
     expect(await migrated()).toBe((JOBS * 20) / 25);
+  });
+
+  it("holds while a replica's replay lag is over its limit, and goes on when it catches up", async () => {
+    // A real hot standby of this cluster, streaming; its replay paused, as a replica busy
+    // with a long query (or a slow disk) falls behind while the back-fill writes.
+    const standby = await startStandby();
+    const replica = new pg.Client({ connectionString: standby.url });
+    try {
+      await waitFor('the standby streaming', async () => {
+        const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_replication WHERE state = 'streaming'");
+        return (rows[0]?.n ?? 0) > 0 ? true : undefined;
+      });
+      await replica.connect();
+      await replica.query('SELECT pg_wal_replay_pause()');
+      // The app writes; the replica receives it and does not replay it: its lag grows.
+      await db.query("UPDATE micro_services SET name = 'renamed' WHERE slug = 'service-1'");
+      await waitFor('the replay lag over 1 s', async () => {
+        const { rows } = await db.query<{ lag: number | null }>('SELECT max(extract(epoch FROM replay_lag))::float8 AS lag FROM pg_stat_replication');
+        return (rows[0]?.lag ?? 0) > 1 ? true : undefined;
+      });
+      const run = startRun({ pacing: { health: { maxReplicationLagSeconds: 1 } } });
+      await expectHeld(run, 'replication_lag');
+      expect(run.holds.find((h) => h.reason === 'replication_lag')?.detail).toMatch(/^a replica's replay lag is \d+\.\d s \(limit 1 s\)$/);
+      await replica.query('SELECT pg_wal_replay_resume()');
+      await expectFinished(run, 'replication_lag');
+      // The replica replayed the back-fill: it holds the same migrated jobs.
+      await waitFor('the replica to replay the run', async () => {
+        const { rows } = await db.query<{ behind: boolean }>('SELECT bool_or(replay_lsn < pg_current_wal_lsn()) AS behind FROM pg_stat_replication');
+        return rows[0]?.behind === false ? true : undefined;
+      });
+    } finally {
+      await replica.end().catch(() => {});
+      standby.stop();
+    }
   });
 
   it('holds while Prometheus has an alert firing, and goes on when it resolves', async () => {

@@ -74,14 +74,33 @@ describe('installing the package', () => {
     expect(help.stdout).toContain('Usage: uuid-lookup');
   }, 240_000);
 
-  it("runs the README's Phase 6 commands as written, in the clone", async () => {
-    const readme = readFileSync(path.join(clone, 'README.md'), 'utf8');
-    const block = /## Phase 6[^\n]*\n+```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  it("runs the Phase 6 commands of docs/analytics.md as written, in the clone", async () => {
+    const doc = readFileSync(path.join(clone, 'docs/analytics.md'), 'utf8');
+    const block = /^# Phase 6[^\n]*\n+```sh\n([\s\S]*?)```/m.exec(doc)?.[1] ?? '';
     const commands = block.split('\n').map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean);
     expect(commands).toHaveLength(3);
     const database = await serverTestDatabase();
     try {
       for (const command of commands) {
+        const result = run('sh', ['-c', command], clone, { DATABASE_URL: database.url ?? '' });
+        expect(result.status, `${command}\n${result.stderr}`).toBe(0);
+      }
+    } finally {
+      await database.dispose();
+    }
+  }, 120_000);
+
+  it("runs the README's CLI commands in their order, in the clone: each exits 0 on a new database", async () => {
+    const readme = readFileSync(path.join(clone, 'README.md'), 'utf8');
+    const block = /^## The CLI, in the order you run it\n[\s\S]*?```sh\n([\s\S]*?)```/m.exec(readme)?.[1] ?? '';
+    const commands = block.split('\n').map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean);
+    expect(commands[0]).toBe('npx uuid-lookup db apply');
+    // The worker runs until stopped: the worker's own tests start and stop it.
+    const once = commands.filter((c) => c !== 'npx uuid-lookup worker');
+    expect(once.length).toBe(commands.length - 1);
+    const database = await serverTestDatabase({ migrate: false });
+    try {
+      for (const command of once) {
         const result = run('sh', ['-c', command], clone, { DATABASE_URL: database.url ?? '' });
         expect(result.status, `${command}\n${result.stderr}`).toBe(0);
       }

@@ -36,7 +36,7 @@ export function registerDbCommands(program: Command): void {
           printPlan(plan, options.json, process.stderr);
           throw new CliError(
             `db apply would take away ${plan.lockouts.length} right(s) the app's clients have (listed above); nothing was applied. ` +
-              'What to do about each: README, "An existing project"; to apply anyway, run again with --allow-lockout',
+              'What to do about each: docs/database.md, "An existing project"; to apply anyway, run again with --allow-lockout',
           );
         }
         const result = await applyMigrations(database);

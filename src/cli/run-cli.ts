@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo-command.ts';
 import { registerMigrateCommand } from './commands/migrate-command.ts';
 import { registerMixinCommands } from './commands/mixin-command.ts';
 import { registerReportCommands } from './commands/report-command.ts';
+import { registerDoctorCommand } from './commands/doctor-command.ts';
 import { registerServicesCommands } from './commands/services-command.ts';
 import { registerStatsCommand } from './commands/stats-command.ts';
 import { registerTrafficCommand } from './commands/traffic-command.ts';
@@ -37,6 +38,7 @@ function buildProgram(): Command {
   registerMigrateCommand(program);
   registerStatsCommand(program);
   registerReportCommands(program);
+  registerDoctorCommand(program);
   registerServicesCommands(program);
   registerWorkerCommand(program);
   registerTrafficCommand(program);

@@ -82,46 +82,21 @@ const unref = (timer: unknown): void => {
  * ```
  */
 export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): AnalyticsBatcher {
-  const batchSize = Math.floor(positive('maxExportBatchSize', options.maxExportBatchSize, 10));
-  const delayMillis = positive('scheduledDelayMillis', options.scheduledDelayMillis, 5000);
-  const maxQueueSize = Math.floor(positive('maxQueueSize', options.maxQueueSize, 1000));
-  if (batchSize > maxQueueSize) {
-    throw new RangeError(`uuid-lookup: maxExportBatchSize (${batchSize}) must not exceed maxQueueSize (${maxQueueSize})`);
-  }
-  const retryPolicy = createRetryPolicy({
-    initialDelayMillis: positive('initialRetryDelayMillis', options.initialRetryDelayMillis, 500),
-    maxDelayMillis: positive('maxRetryDelayMillis', options.maxRetryDelayMillis, 30_000),
-    random: options.random ?? Math.random,
-  });
+  const { batchSize, delayMillis, maxQueueSize, retryPolicy } = batcherSettings(options);
   const onDrop = options.onDrop ?? (() => {});
   const onRetry = options.onRetry ?? (() => {});
 
   let sink = options.sink;
   const queue = createEventQueue(maxQueueSize);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let timerDue = 0;
   let backoffUntil = 0;
   let inFlight: Promise<FlushResult> | undefined;
   let closed = false;
   let shutdownPromise: Promise<void> | undefined;
   let batchQueued = false;
 
-  // One timer; a sooner need (a retry after a short backoff) moves it earlier.
+  const timer = createFlushTimer(delayMillis, () => void flush());
   const schedule = (inMillis: number): void => {
-    if (closed) return;
-    // An armed timer is never due later than one flush interval from now.
-    if (timer !== undefined && inMillis >= delayMillis) return;
-    const due = Date.now() + inMillis;
-    if (timer !== undefined) {
-      if (timerDue <= due) return;
-      clearTimeout(timer);
-    }
-    timerDue = due;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void flush();
-    }, inMillis);
-    unref(timer);
+    if (!closed) timer.schedule(inMillis);
   };
 
   // all = false: only full batches (a batch filled up); true: everything (interval, flush, shutdown).
@@ -147,10 +122,7 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
 
   const run = (all: boolean): Promise<FlushResult> => {
     if (inFlight !== undefined) return all ? inFlight.then(() => run(true)) : inFlight;
-    if (all && timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
+    if (all) timer.cancel();
     inFlight = pump(all).finally(() => {
       inFlight = undefined;
       if (queue.size > 0 && sink !== undefined) schedule(Math.max(delayMillis, backoffUntil - Date.now()));
@@ -185,27 +157,7 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
     },
     flush,
     flushOnPageHide(): void {
-      if (sink?.writeOnPageHide === undefined) return;
-      const fresh = queue.takeNotHandedOff();
-      if (fresh.length === 0) return;
-      try {
-        const landed = sink.writeOnPageHide(fresh.map(toAnalyticsRow));
-        // The page lived on and the sink knows what landed: those rows are
-        // delivered; the others may go by the page-hide path again next time.
-        void landed?.then(
-          (rows) => {
-            const ids = new Set(rows.map((row) => row.id));
-            const delivered: UuidLookupEvent[] = [];
-            const undelivered: UuidLookupEvent[] = [];
-            for (const event of fresh) (ids.has(eventId(event)) ? delivered : undelivered).push(event);
-            queue.remove(delivered);
-            queue.releaseHandedOff(undelivered);
-          },
-          () => queue.releaseHandedOff(fresh),
-        );
-      } catch {
-        // Best effort: the rows stay queued for the normal path.
-      }
+      if (sink !== undefined) handOffOnPageHide(sink, queue);
     },
     shutdown(shutdownOptions: { timeoutMillis?: number } = {}): Promise<void> {
       if (shutdownPromise !== undefined) return shutdownPromise;
@@ -224,8 +176,7 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
           }
         }
         closed = true;
-        if (timer !== undefined) clearTimeout(timer);
-        timer = undefined;
+        timer.cancel();
         const abandoned = queue.clear();
         if (abandoned > 0) onDrop('shutdown', abandoned);
       })();
@@ -237,6 +188,78 @@ export function createAnalyticsBatcher(options: AnalyticsBatcherOptions = {}): A
     },
     get size(): number {
       return queue.size;
+    },
+  };
+}
+
+/** The options checked (a RangeError names the bad one), with their defaults. */
+function batcherSettings(options: AnalyticsBatcherOptions) {
+  const batchSize = Math.floor(positive('maxExportBatchSize', options.maxExportBatchSize, 10));
+  const delayMillis = positive('scheduledDelayMillis', options.scheduledDelayMillis, 5000);
+  const maxQueueSize = Math.floor(positive('maxQueueSize', options.maxQueueSize, 1000));
+  if (batchSize > maxQueueSize) {
+    throw new RangeError(`uuid-lookup: maxExportBatchSize (${batchSize}) must not exceed maxQueueSize (${maxQueueSize})`);
+  }
+  const retryPolicy = createRetryPolicy({
+    initialDelayMillis: positive('initialRetryDelayMillis', options.initialRetryDelayMillis, 500),
+    maxDelayMillis: positive('maxRetryDelayMillis', options.maxRetryDelayMillis, 30_000),
+    random: options.random ?? Math.random,
+  });
+  return { batchSize, delayMillis, maxQueueSize, retryPolicy };
+}
+
+/**
+ * Hands the queued rows not handed over before to the sink's page-hide path. They
+ * stay queued: if the page lives on and the sink knows what landed, those rows are
+ * delivered, and the others may go by the page-hide path again next time.
+ */
+function handOffOnPageHide(sink: AnalyticsSink, queue: ReturnType<typeof createEventQueue>): void {
+  if (sink.writeOnPageHide === undefined) return;
+  const fresh = queue.takeNotHandedOff();
+  if (fresh.length === 0) return;
+  try {
+    const landed = sink.writeOnPageHide(fresh.map(toAnalyticsRow));
+    void landed?.then(
+      (rows) => {
+        const ids = new Set(rows.map((row) => row.id));
+        const delivered: UuidLookupEvent[] = [];
+        const undelivered: UuidLookupEvent[] = [];
+        for (const event of fresh) (ids.has(eventId(event)) ? delivered : undelivered).push(event);
+        queue.remove(delivered);
+        queue.releaseHandedOff(undelivered);
+      },
+      () => queue.releaseHandedOff(fresh),
+    );
+  } catch {
+    // Best effort: the rows stay queued for the normal path.
+  }
+}
+
+/**
+ * The queue's one timer: armed at most one flush interval ahead; a sooner need (a
+ * retry after a short backoff) moves it earlier, a later one leaves it.
+ */
+function createFlushTimer(delayMillis: number, fire: () => void): { schedule(inMillis: number): void; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timerDue = 0;
+  return {
+    schedule(inMillis) {
+      if (timer !== undefined && inMillis >= delayMillis) return;
+      const due = Date.now() + inMillis;
+      if (timer !== undefined) {
+        if (timerDue <= due) return;
+        clearTimeout(timer);
+      }
+      timerDue = due;
+      timer = setTimeout(() => {
+        timer = undefined;
+        fire();
+      }, inMillis);
+      unref(timer);
+    },
+    cancel() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
     },
   };
 }

@@ -63,28 +63,10 @@ export function createSlugResolver(options: SlugResolverOptions): SlugResolver {
   const now = options.now ?? Date.now;
   const { source, logger } = options;
   const fallbackFor = fallbackLookup(options.fallback);
-  const cache = new Map<string, Entry>();
+  const cache = createSlugCache({ ttl, negativeTtl, maxSize, now });
   const inFlight = new Map<string, Promise<string | null>>();
   let hits = 0;
   let misses = 0;
-
-  const remember = (slug: string, uuid: string | null): void => {
-    const lifetime = uuid === null ? negativeTtl : ttl;
-    if (lifetime === 0 || maxSize === 0) return;
-    cache.delete(slug);
-    cache.set(slug, { uuid, expires: now() + lifetime });
-    if (cache.size > maxSize) cache.delete(cache.keys().next().value as string);
-  };
-
-  const cached = (slug: string): Entry | undefined => {
-    const entry = cache.get(slug);
-    if (entry === undefined) return undefined;
-    if (entry.expires <= now()) {
-      cache.delete(slug);
-      return undefined;
-    }
-    return entry;
-  };
 
   // One query for all given slugs; each is logged with the query's time.
   const query = async (slugs: string[]): Promise<Map<string, string | null>> => {
@@ -103,7 +85,7 @@ export function createSlugResolver(options: SlugResolverOptions): SlugResolver {
       const uuid = found?.get(slug);
       if (uuid !== undefined) {
         logger.logSuccess(slug, uuid, elapsed, false);
-        remember(slug, uuid);
+        cache.remember(slug, uuid);
         result.set(slug, uuid);
         continue;
       }
@@ -119,7 +101,7 @@ export function createSlugResolver(options: SlugResolverOptions): SlugResolver {
         continue;
       }
       logger.logFailure(slug, elapsed, 'Service not found');
-      remember(slug, null);
+      cache.remember(slug, null);
       result.set(slug, null);
     }
     // Every slug is logged first; then the lookup error reaches the caller.
@@ -132,7 +114,7 @@ export function createSlugResolver(options: SlugResolverOptions): SlugResolver {
     const waiting: Promise<void>[] = [];
     const toQuery: string[] = [];
     for (const slug of new Set(input)) {
-      const entry = cached(slug);
+      const entry = cache.fresh(slug);
       if (entry !== undefined) {
         hits += 1;
         result.set(slug, entry.uuid);
@@ -163,8 +145,8 @@ export function createSlugResolver(options: SlugResolverOptions): SlugResolver {
   return {
     resolve(slug: string): Promise<string | null> {
       // The hit path stays synchronous up to one resolved promise: no async frame, no query.
-      const entry = cache.get(slug);
-      if (entry !== undefined && entry.expires > now()) {
+      const entry = cache.peekFresh(slug);
+      if (entry !== undefined) {
         hits += 1;
         return Promise.resolve(entry.uuid);
       }
@@ -178,16 +160,55 @@ export function createSlugResolver(options: SlugResolverOptions): SlugResolver {
       }
       if (source.lookupAll === undefined) return;
       const all = await source.lookupAll();
-      for (const [slug, uuid] of all) remember(slug, uuid);
+      for (const [slug, uuid] of all) cache.remember(slug, uuid);
     },
     peek(slug: string): string | null | undefined {
-      return cached(slug)?.uuid;
+      return cache.fresh(slug)?.uuid;
     },
     clear(): void {
       cache.clear();
     },
     stats() {
       return { hits, misses, size: cache.size };
+    },
+  };
+}
+
+/**
+ * The resolver's cache: found slugs for `ttl`, unknown ones for `negativeTtl`,
+ * at most `maxSize` entries (the oldest written goes first).
+ */
+function createSlugCache(limits: { ttl: number; negativeTtl: number; maxSize: number; now: () => number }) {
+  const { ttl, negativeTtl, maxSize, now } = limits;
+  const entries = new Map<string, Entry>();
+  return {
+    remember(slug: string, uuid: string | null): void {
+      const lifetime = uuid === null ? negativeTtl : ttl;
+      if (lifetime === 0 || maxSize === 0) return;
+      entries.delete(slug);
+      entries.set(slug, { uuid, expires: now() + lifetime });
+      if (entries.size > maxSize) entries.delete(entries.keys().next().value as string);
+    },
+    /** The entry while it is fresh; an expired one is dropped. */
+    fresh(slug: string): Entry | undefined {
+      const entry = entries.get(slug);
+      if (entry === undefined) return undefined;
+      if (entry.expires <= now()) {
+        entries.delete(slug);
+        return undefined;
+      }
+      return entry;
+    },
+    /** The entry while it is fresh, without dropping an expired one: the resolver's synchronous hit path. */
+    peekFresh(slug: string): Entry | undefined {
+      const entry = entries.get(slug);
+      return entry !== undefined && entry.expires > now() ? entry : undefined;
+    },
+    clear(): void {
+      entries.clear();
+    },
+    get size(): number {
+      return entries.size;
     },
   };
 }

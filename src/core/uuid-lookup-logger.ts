@@ -1,6 +1,6 @@
 import type { Meter } from '@opentelemetry/api';
 import type { DropReason } from '../contract/metrics.ts';
-import type { AnalyticsBatcher } from './analytics-batcher.ts';
+import type { AnalyticsBatcher, AnalyticsBatcherOptions } from './analytics-batcher.ts';
 import { createAnalyticsBatcher } from './analytics-batcher.ts';
 import type { AnalyticsSink } from './analytics-sink.ts';
 import type { UuidLookupEvent } from './lookup-event.ts';
@@ -8,6 +8,7 @@ import { createLookupInstruments } from './logging/lookup-instruments.ts';
 import type { UUIDLookupMetrics } from './logging/lookup-stats.ts';
 import { createLookupStats } from './logging/lookup-stats.ts';
 import { createRecentEvents } from './logging/recent-events.ts';
+import type { SanitizedLookup } from './sanitize-lookup.ts';
 import { isRegionCode, LIMITS, sanitizeLookup } from './sanitize-lookup.ts';
 
 export type { UUIDLookupMetrics } from './logging/lookup-stats.ts';
@@ -85,14 +86,8 @@ const NOOP_CONSOLE: Pick<Console, 'debug' | 'warn'> = { debug: () => {}, warn: (
  * ```
  */
 export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): UuidLookupLogger {
-  const recentSize = options.recentEventsSize ?? 50;
-  if (!Number.isInteger(recentSize) || recentSize < 0) {
-    throw new RangeError(`uuid-lookup: recentEventsSize must be a whole number >= 0, got ${String(recentSize)}`);
-  }
-  const maxSlugLabels = options.maxSlugLabels ?? 500;
-  if (!Number.isInteger(maxSlugLabels) || maxSlugLabels < 0) {
-    throw new RangeError(`uuid-lookup: maxSlugLabels must be a whole number >= 0, got ${String(maxSlugLabels)}`);
-  }
+  const recentSize = wholeNumber('recentEventsSize', options.recentEventsSize, 50);
+  const maxSlugLabels = wholeNumber('maxSlugLabels', options.maxSlugLabels, 500);
   // Decided once here, not per call: a disabled console costs nothing, not even
   // the formatting of its message.
   const log = options.consoleLogging === true ? console : options.consoleLogging || NOOP_CONSOLE;
@@ -108,44 +103,10 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
   const stats = createLookupStats();
   const recent = createRecentEvents(recentSize);
 
-  const dropped: Record<DropReason, number> = {
-    invalid_slug: 0,
-    invalid_duration: 0,
-    invalid_uuid: 0,
-    queue_full: 0,
-    rejected: 0,
-    shutdown: 0,
-  };
-  // One step of recording that failed (a throwing meter, the app's context()): said once
-  // per kind of step, and the other steps go on. Recording never throws into the host app.
-  // (Inline try/catch at each step, not a wrapper taking a closure: no allocation per lookup.)
-  const failedSteps = new Set<string>();
-  const stepFailed = (step: string, error: unknown): void => {
-    if (failedSteps.has(step)) return;
-    failedSteps.add(step);
-    try {
-      log.warn(`[uuid-lookup] ${step} failed (said once; the lookup is kept): ${error instanceof Error ? error.message : String(error)}`);
-    } catch {
-      // nothing left to do
-    }
-  };
-  const countDrop = (reason: DropReason, count: number, error?: Error): void => {
-    dropped[reason] += count;
-    try {
-      instruments.recordDrop(reason, count);
-    } catch (failure) {
-      stepFailed('recording a drop in the metrics', failure);
-    }
-    log.warn(`[uuid-lookup] dropped ${count} event(s): ${reason}${error ? ` (${error.message})` : ''}`);
-  };
+  const { countDrop, stepFailed, droppedCounts } = createFailureAccounting(log, instruments);
 
   const batcher: AnalyticsBatcher = createAnalyticsBatcher({
-    sink: options.sink,
-    ...(options.maxExportBatchSize === undefined ? {} : { maxExportBatchSize: options.maxExportBatchSize }),
-    ...(options.scheduledDelayMillis === undefined ? {} : { scheduledDelayMillis: options.scheduledDelayMillis }),
-    ...(options.maxQueueSize === undefined ? {} : { maxQueueSize: options.maxQueueSize }),
-    ...(options.initialRetryDelayMillis === undefined ? {} : { initialRetryDelayMillis: options.initialRetryDelayMillis }),
-    ...(options.maxRetryDelayMillis === undefined ? {} : { maxRetryDelayMillis: options.maxRetryDelayMillis }),
+    ...queueOptions(options),
     onDrop: countDrop,
     onRetry: (error, delay) => log.warn(`[uuid-lookup] analytics write failed, retrying in ${Math.round(delay)} ms: ${error.message}`),
   });
@@ -165,21 +126,10 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
         return;
       }
       const fallbackUsed = fallbackInput === true;
-      const event: UuidLookupEvent = {
-        microSlug: checked.slug,
-        microUuid: checked.uuid,
-        lookupTimeMs: checked.lookupTimeMs,
-        success,
-        fallbackUsed,
-        createdAtMillis: Date.now(),
-      };
-      if (checked.uuidRaw !== undefined) event.microUuidRaw = checked.uuidRaw;
-      if (checked.errorMessage !== undefined) event.errorMessage = checked.errorMessage;
+      const event = eventOf(checked, success, fallbackUsed);
       if (context !== undefined) {
         try {
-          const ctx = context();
-          if (typeof ctx.sessionId === 'string' && ctx.sessionId !== '') event.sessionId = ctx.sessionId.slice(0, LIMITS.sessionIdLength);
-          if (isRegionCode(ctx.region)) event.region = ctx.region;
+          addContext(event, context());
         } catch (error) {
           stepFailed('the context() callback', error);
         }
@@ -198,13 +148,7 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
       } catch (error) {
         stepFailed('recording the lookup in the metrics', error);
       }
-      if (debugEnabled) {
-        log.debug(
-          `[uuid-lookup] ${success ? 'success' : 'failure'} ${checked.slug} ${checked.lookupTimeMs.toFixed(1)} ms${fallbackUsed ? ' (fallback)' : ''}${
-            checked.uuidRaw === undefined ? '' : ` (not a UUID: ${JSON.stringify(checked.uuidRaw)})`
-          }`,
-        );
-      }
+      if (debugEnabled) log.debug(describeLookup(event));
     } catch (error) {
       // Recording never throws into the host app.
       try {
@@ -236,8 +180,88 @@ export function createUuidLookupLogger(options: UuidLookupLoggerOptions = {}): U
     setSink(sink: AnalyticsSink): void {
       batcher.setSink(sink);
     },
-    getDroppedCounts() {
-      return { ...dropped };
-    },
+    getDroppedCounts: droppedCounts,
   };
+}
+
+function wholeNumber(name: string, value: number | undefined, fallback: number): number {
+  const n = value ?? fallback;
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`uuid-lookup: ${name} must be a whole number >= 0, got ${String(n)}`);
+  return n;
+}
+
+/** The queue's options the logger passes on, those given only. */
+function queueOptions(options: UuidLookupLoggerOptions): Omit<AnalyticsBatcherOptions, 'onDrop' | 'onRetry'> {
+  return {
+    sink: options.sink,
+    ...(options.maxExportBatchSize === undefined ? {} : { maxExportBatchSize: options.maxExportBatchSize }),
+    ...(options.scheduledDelayMillis === undefined ? {} : { scheduledDelayMillis: options.scheduledDelayMillis }),
+    ...(options.maxQueueSize === undefined ? {} : { maxQueueSize: options.maxQueueSize }),
+    ...(options.initialRetryDelayMillis === undefined ? {} : { initialRetryDelayMillis: options.initialRetryDelayMillis }),
+    ...(options.maxRetryDelayMillis === undefined ? {} : { maxRetryDelayMillis: options.maxRetryDelayMillis }),
+  };
+}
+
+/** The analytics event of a lookup that passed the checks. */
+function eventOf(checked: Extract<SanitizedLookup, { ok: true }>, success: boolean, fallbackUsed: boolean): UuidLookupEvent {
+  const event: UuidLookupEvent = {
+    microSlug: checked.slug,
+    microUuid: checked.uuid,
+    lookupTimeMs: checked.lookupTimeMs,
+    success,
+    fallbackUsed,
+    createdAtMillis: Date.now(),
+  };
+  if (checked.uuidRaw !== undefined) event.microUuidRaw = checked.uuidRaw;
+  if (checked.errorMessage !== undefined) event.errorMessage = checked.errorMessage;
+  return event;
+}
+
+/** The app's session and region, where they are well-formed. */
+function addContext(event: UuidLookupEvent, ctx: ReturnType<NonNullable<UuidLookupLoggerOptions['context']>>): void {
+  if (typeof ctx.sessionId === 'string' && ctx.sessionId !== '') event.sessionId = ctx.sessionId.slice(0, LIMITS.sessionIdLength);
+  if (isRegionCode(ctx.region)) event.region = ctx.region;
+}
+
+function describeLookup(event: UuidLookupEvent): string {
+  const fallback = event.fallbackUsed ? ' (fallback)' : '';
+  const raw = event.microUuidRaw === undefined ? '' : ` (not a UUID: ${JSON.stringify(event.microUuidRaw)})`;
+  return `[uuid-lookup] ${event.success ? 'success' : 'failure'} ${event.microSlug} ${event.lookupTimeMs.toFixed(1)} ms${fallback}${raw}`;
+}
+
+/**
+ * What the logger drops, counted and said; and a step of recording that failed (a
+ * throwing meter, the app's context()), said once per kind of step while the other
+ * steps go on. Recording never throws into the host app. (Inline try/catch at each
+ * step, not a wrapper taking a closure: no allocation per lookup.)
+ */
+function createFailureAccounting(log: Pick<Console, 'debug' | 'warn'>, instruments: ReturnType<typeof createLookupInstruments>) {
+  const dropped: Record<DropReason, number> = {
+    invalid_slug: 0,
+    invalid_duration: 0,
+    invalid_uuid: 0,
+    queue_full: 0,
+    rejected: 0,
+    shutdown: 0,
+  };
+  const failedSteps = new Set<string>();
+  const stepFailed = (step: string, error: unknown): void => {
+    if (failedSteps.has(step)) return;
+    failedSteps.add(step);
+    try {
+      log.warn(`[uuid-lookup] ${step} failed (said once; the lookup is kept): ${error instanceof Error ? error.message : String(error)}`);
+    } catch {
+      // nothing left to do
+    }
+  };
+  const countDrop = (reason: DropReason, count: number, error?: Error): void => {
+    dropped[reason] += count;
+    try {
+      instruments.recordDrop(reason, count);
+    } catch (failure) {
+      stepFailed('recording a drop in the metrics', failure);
+    }
+    log.warn(`[uuid-lookup] dropped ${count} event(s): ${reason}${error ? ` (${error.message})` : ''}`);
+  };
+  return { countDrop, stepFailed, droppedCounts: (): Readonly<Record<DropReason, number>> => ({ ...dropped }) };
 }

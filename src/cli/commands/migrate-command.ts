@@ -91,84 +91,91 @@ export function registerMigrateCommand(program: Command): void {
       .option('--dry-run', 'show what a run would do, by slug; write nothing')
       .passThroughOptions(),
   );
-  pacingOptions(migrate, DEFAULT_HOLD_QUERY).action(async (options: MigrateOptions, command: Command) => {
-    const pacing = pacingFrom(options, command);
-    await withDatabase(options, async (database) => {
-      const mode: MigrationMode = options.retry === true ? 'retry' : options.mode;
-      if (options.dryRun === true) {
-        const preview = await previewJobUuidMigration(database, { mode });
-        if (options.json === true) printRecord({ dry_run: true, slugs: preview }, true);
-        else printTable(preview.length === 0 ? [] : preview);
-        return;
-      }
-      if (database.kind === 'pglite' && options.concurrency > 1) {
-        process.stderr.write(`note: the embedded database runs one batch at a time: --concurrency ${options.concurrency} runs as 1\n`);
-      }
-      const total = await countMigrationCandidates(database, { mode });
-      // Said before the progress bar is drawn: the id that pause, resume, cancel and rollback take.
-      const runId = crypto.randomUUID();
-      if (options.json !== true) process.stderr.write(`run ${runId} (uuid-lookup migrate pause|resume|cancel ${runId})\n`);
-      const progress = createProgress(total, { json: options.json, label: mode === 'retry' ? 'retrying' : 'migrating' });
-      const controller = new AbortController();
-      let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
-      const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
-        if (stoppedBy === undefined) {
-          stoppedBy = signal;
-          process.stderr.write('\nstopping after the current batch (Ctrl-C again to abandon it; it rolls back whole)\n');
-          controller.abort();
-        } else {
-          process.exit(STOPPED_EXIT[signal]);
-        }
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        const result = await runJobUuidMigration(database, {
-          runId,
-          batchSize: options.batchSize,
-          concurrency: options.concurrency,
-          mode,
-          signal: controller.signal,
-          pacing,
-          startedBy: describeStarter('migrate'),
-          onBatch: (batch) => progress.advance(batch.processed),
-          onHold: (hold) => {
-            if (options.json === true) process.stderr.write(`${JSON.stringify({ event: hold.ended ? 'resumed' : 'held', run_id: runId, ...hold })}\n`);
-            else progress.note(describeHold(hold));
-          },
-        });
-        progress.stop();
-        printRecord(
-          {
-            run_id: result.runId,
-            mode,
-            processed: result.processed,
-            succeeded: result.succeeded,
-            skipped: result.skipped,
-            failed: result.failed,
-            batches: result.batches,
-            target_batch_ms: pacing.targetBatchMillis ?? null,
-            duration_ms: Math.round(result.durationMs),
-            slowest_batch_ms: Math.round(result.slowestBatchMs),
-            stopped_early: result.aborted,
-            cancelled: result.cancelled,
-            held_seconds:
-              options.json === true
-                ? Object.fromEntries(Object.entries(result.heldMillis).map(([reason, ms]) => [reason, Math.round(ms / 100) / 10]))
-                : Object.entries(result.heldMillis).map(([reason, ms]) => `${reason} ${(ms / 1000).toFixed(1)} s`).join(', ') || 'none',
-          },
-          options.json,
-        );
-        // Stopped before it was done: a script's `migrate && next` must not go on.
-        if (result.aborted && stoppedBy !== undefined) throw new ExitStatus(STOPPED_EXIT[stoppedBy]);
-      } finally {
-        progress.stop();
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-    });
-  });
+  pacingOptions(migrate, DEFAULT_HOLD_QUERY).action(migrateAction);
+  registerRunCommands(migrate);
+}
 
+/** `migrate`: a run, or with --dry-run what one would do. */
+async function migrateAction(options: MigrateOptions, command: Command): Promise<void> {
+  const pacing = pacingFrom(options, command);
+  await withDatabase(options, async (database) => {
+    const mode: MigrationMode = options.retry === true ? 'retry' : options.mode;
+    if (options.dryRun === true) {
+      const preview = await previewJobUuidMigration(database, { mode });
+      if (options.json === true) printRecord({ dry_run: true, slugs: preview }, true);
+      else printTable(preview.length === 0 ? [] : preview);
+      return;
+    }
+    if (database.kind === 'pglite' && options.concurrency > 1) {
+      process.stderr.write(`note: the embedded database runs one batch at a time: --concurrency ${options.concurrency} runs as 1\n`);
+    }
+    const total = await countMigrationCandidates(database, { mode });
+    // Said before the progress bar is drawn: the id that pause, resume, cancel and rollback take.
+    const runId = crypto.randomUUID();
+    if (options.json !== true) process.stderr.write(`run ${runId} (uuid-lookup migrate pause|resume|cancel ${runId})\n`);
+    const progress = createProgress(total, { json: options.json, label: mode === 'retry' ? 'retrying' : 'migrating' });
+    const controller = new AbortController();
+    let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+      if (stoppedBy === undefined) {
+        stoppedBy = signal;
+        process.stderr.write('\nstopping after the current batch (Ctrl-C again to abandon it; it rolls back whole)\n');
+        controller.abort();
+      } else {
+        process.exit(STOPPED_EXIT[signal]);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const result = await runJobUuidMigration(database, {
+        runId,
+        batchSize: options.batchSize,
+        concurrency: options.concurrency,
+        mode,
+        signal: controller.signal,
+        pacing,
+        startedBy: describeStarter('migrate'),
+        onBatch: (batch) => progress.advance(batch.processed),
+        onHold: (hold) => {
+          if (options.json === true) process.stderr.write(`${JSON.stringify({ event: hold.ended ? 'resumed' : 'held', run_id: runId, ...hold })}\n`);
+          else progress.note(describeHold(hold));
+        },
+      });
+      progress.stop();
+      printRecord(
+        {
+          run_id: result.runId,
+          mode,
+          processed: result.processed,
+          succeeded: result.succeeded,
+          skipped: result.skipped,
+          failed: result.failed,
+          batches: result.batches,
+          target_batch_ms: pacing.targetBatchMillis ?? null,
+          duration_ms: Math.round(result.durationMs),
+          slowest_batch_ms: Math.round(result.slowestBatchMs),
+          stopped_early: result.aborted,
+          cancelled: result.cancelled,
+          held_seconds:
+            options.json === true
+              ? Object.fromEntries(Object.entries(result.heldMillis).map(([reason, ms]) => [reason, Math.round(ms / 100) / 10]))
+              : Object.entries(result.heldMillis).map(([reason, ms]) => `${reason} ${(ms / 1000).toFixed(1)} s`).join(', ') || 'none',
+        },
+        options.json,
+      );
+      // Stopped before it was done: a script's `migrate && next` must not go on.
+      if (result.aborted && stoppedBy !== undefined) throw new ExitStatus(STOPPED_EXIT[stoppedBy]);
+    } finally {
+      progress.stop();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
+}
+
+/** `migrate runs`, `pause`, `resume`, `cancel` and `rollback`: the runs, and what an operator asks of one. */
+function registerRunCommands(migrate: Command): void {
   databaseOptions(migrate.command('runs').description('the runs, newest first: state, real start and finish, jobs, holds')).action(
     async (options: DatabaseCommandOptions) => {
       await withDatabase(options, async (database) => {

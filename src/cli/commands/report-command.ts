@@ -2,12 +2,11 @@ import type { Command } from 'commander';
 import { Argument, Option } from 'commander';
 import { MIN_LOOKUPS } from '../../contract/thresholds.ts';
 import { checkExitCode, checkThresholds } from '../../node/reports/check-thresholds.ts';
-import { runDoctor } from '../../node/reports/doctor.ts';
 import { foldLookupRollups, lookupJourneys, lookupPatterns, lookupRegions } from '../../node/reports/lookup-analytics.ts';
 import type { ReportName } from '../../node/reports/run-report.ts';
 import { DEFAULT_EVENT_WINDOW_MINUTES, formatWindow, READS_ROLLUPS, reportNames, runReport } from '../../node/reports/run-report.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
-import { CliError, ExitStatus, withDatabase } from '../cli-context.ts';
+import { ExitStatus, withDatabase } from '../cli-context.ts';
 import { databaseOptions, duration, integerBetween } from '../cli-options.ts';
 import { InvalidArgumentError } from 'commander';
 import { printRecord, printTable, printThresholdChecks } from '../output.ts';
@@ -126,21 +125,4 @@ export function registerReportCommands(program: Command): void {
     });
     if (code !== 0) throw new ExitStatus(code);
   });
-
-  databaseOptions(program.command('doctor').description("the spec's troubleshooting as checks: indexes, statistics, RLS, roles, grants, counters and rollups against the tables")).action(
-    async (options: DatabaseCommandOptions) => {
-      const failed = await withDatabase(options, async (database) => {
-        const checks = await runDoctor(database, { embedded: database.kind === 'pglite' });
-        if (options.json === true) printRecord({ checks }, true);
-        else {
-          for (const check of checks) {
-            process.stdout.write(`${check.ok ? 'ok  ' : 'FAIL'}  ${check.name}: ${check.detail}\n`);
-            if (!check.ok && check.fix) process.stdout.write(`      fix: ${check.fix}\n`);
-          }
-        }
-        return checks.filter((c) => !c.ok).length;
-      });
-      if (failed > 0) throw new CliError(`${failed} check(s) failed`, 1);
-    },
-  );
 }

@@ -61,3 +61,44 @@ export function createBatchSizer(sizing: BatchSizing): BatchSizer {
     },
   };
 }
+
+/**
+ * The size of a run's next batch: aimed at a target time ({@link createBatchSizer})
+ * when one is given; otherwise the size asked for, halved after a statement
+ * timeout and doubled back after five batches that went through.
+ */
+export interface BatchSizePolicy {
+  /** The size the next batch asks for. */
+  readonly size: number;
+  /** The batch hit the statement timeout: the next size (smaller). */
+  timedOut(): number;
+  /** A batch that asked for `asked` jobs committed `processed` of them in `millis`: the next size. */
+  committed(asked: number, processed: number, millis: number): number;
+}
+
+export function createBatchSizePolicy(batchSize: number, targetMillis: number | undefined): BatchSizePolicy {
+  const sizer = targetMillis === undefined ? undefined : createBatchSizer({ targetMillis });
+  let size = batchSize;
+  let successesSinceShrink = 0;
+  return {
+    get size() {
+      return size;
+    },
+    timedOut() {
+      size = sizer === undefined ? Math.max(1, Math.floor(size / 2)) : sizer.timedOut(size);
+      successesSinceShrink = 0;
+      return size;
+    },
+    committed(asked, processed, millis) {
+      if (sizer !== undefined) {
+        // A short last batch (fewer jobs left than asked) says nothing of the time per job asked for.
+        if (processed === asked) size = sizer.record(asked, millis).size;
+      } else if (size < batchSize && ++successesSinceShrink >= 5) {
+        // Grow back towards the asked size once smaller batches go through.
+        size = Math.min(batchSize, size * 2);
+        successesSinceShrink = 0;
+      }
+      return size;
+    },
+  };
+}

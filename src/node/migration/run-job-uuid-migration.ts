@@ -2,11 +2,11 @@ import type { MigrationMode } from '../../contract/migration.ts';
 import { MIGRATION_MODES, MIGRATION_SHARDS } from '../../contract/migration.ts';
 import type { Database } from '../db/database.ts';
 import { DatabaseError } from '../db/database.ts';
-import type { HoldReason, MigrationHealthLimits, Unhealthy } from './migration-health.ts';
+import type { HealthCheck, HoldReason, MigrationHealthLimits, Unhealthy } from './migration-health.ts';
 import { createHealthCheck } from './migration-health.ts';
-import { createBatchSizer } from './batch-sizer.ts';
+import { createBatchSizePolicy } from './batch-sizer.ts';
 import { compactMigrationCounters } from './migration-stats.ts';
-import type { RunRequest } from './migration-runs.ts';
+import type { RunProgress, RunRequest } from './migration-runs.ts';
 import { beginRun, describeStarter, endRun, reportRunProgress } from './migration-runs.ts';
 
 /** One batch's outcome, as `migrate_job_uuids_batch()` reports it. */
@@ -130,28 +130,8 @@ export async function runJobUuidMigration(
   db: Database,
   options: RunJobUuidMigrationOptions = {},
 ): Promise<UuidMigrationRunResult> {
-  const batchSize = options.batchSize ?? 5000;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
-    throw new RangeError(`uuid-lookup: batchSize must be an integer from 1 to 100000, got ${String(batchSize)}`);
-  }
-  const concurrency = db.kind === 'pglite' ? 1 : (options.concurrency ?? 1);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MIGRATION_SHARDS) {
-    throw new RangeError(`uuid-lookup: concurrency must be an integer from 1 to ${MIGRATION_SHARDS}, got ${String(options.concurrency)}`);
-  }
-  const mode = options.mode ?? 'all';
-  if (!MIGRATION_MODES.includes(mode)) {
-    throw new RangeError(`uuid-lookup: mode must be one of ${MIGRATION_MODES.join(', ')}, got ${String(mode)}`);
-  }
-  const runId = options.runId ?? crypto.randomUUID();
-  const pacing = options.pacing ?? {};
-  const health = pacing.health === false ? undefined : createHealthCheck(pacing.health);
-  const holdCheckMillis = millisOption('holdCheckMillis', pacing.holdCheckMillis, 10_000, 1);
-  const batchDelayMillis = millisOption('batchDelayMillis', pacing.batchDelayMillis, 0, 0);
-  const niceRatio = pacing.niceRatio ?? 0;
-  if (typeof niceRatio !== 'number' || !Number.isFinite(niceRatio) || niceRatio < 0 || niceRatio > 100) {
-    throw new RangeError(`uuid-lookup: niceRatio must be a number from 0 to 100, got ${String(pacing.niceRatio)}`);
-  }
-  const targetBatchMillis = pacing.targetBatchMillis === undefined ? undefined : millisOption('targetBatchMillis', pacing.targetBatchMillis, 0, 10);
+  const settings = runSettings(db, options);
+  const { runId, mode, batchSize } = settings;
   const started = performance.now();
   const result: UuidMigrationRunResult = {
     runId,
@@ -167,83 +147,22 @@ export async function runJobUuidMigration(
     heldMillis: {},
   };
   let workerFailed = false;
-  // What an operator asks of the run (the runs table), as the last heartbeat read it.
-  let requested: RunRequest = 'run';
-  const stopped = (): boolean => {
-    if (options.signal?.aborted === true) result.aborted = true;
-    else if (requested === 'cancel') result.cancelled = true;
-    return result.aborted || result.cancelled;
-  };
-  /**
-   * Before each batch: go on (true), or stop (false: aborted or cancelled). Holds
-   * while an operator paused the run or the database's health is poor, looking
-   * again every holdCheckMillis, with a heartbeat each time.
-   */
-  const gate = async (): Promise<boolean> => {
-    let hold: (Unhealthy | { reason: 'paused'; detail: string }) & { since: number; counted: number } | undefined;
-    const account = (now: number): { reason: HoldReason; seconds: number } | undefined => {
-      if (hold === undefined) return undefined;
-      const millis = now - hold.counted;
-      hold.counted = now;
-      result.heldMillis[hold.reason] = (result.heldMillis[hold.reason] ?? 0) + millis;
-      return { reason: hold.reason, seconds: millis / 1000 };
-    };
-    const announceEnd = (now: number): void => {
-      if (hold !== undefined) options.onHold?.({ reason: hold.reason, detail: hold.detail, ended: true, heldMillis: now - hold.since });
-    };
-    const release = async (): Promise<void> => {
-      if (hold === undefined) return;
-      const now = performance.now();
-      const heldSeconds = account(now);
-      announceEnd(now);
-      hold = undefined;
-      requested = await reportRunProgress(db, runId, { state: 'running', ...(heldSeconds === undefined ? {} : { heldSeconds }) });
-    };
-    for (;;) {
-      if (workerFailed || stopped()) {
-        await release();
-        return false;
-      }
-      const why =
-        requested === 'pause'
-          ? { reason: 'paused' as const, detail: `paused by an operator (uuid-lookup migrate resume ${runId})` }
-          : await health?.check(db);
-      if (why === undefined) {
-        await release();
-        return true;
-      }
-      const now = performance.now();
-      const heldSeconds = account(now);
-      if (hold === undefined || hold.reason !== why.reason) {
-        announceEnd(now);
-        hold = { ...why, since: now, counted: now };
-        options.onHold?.({ reason: why.reason, detail: why.detail, ended: false, heldMillis: 0 });
-      }
-      requested = await reportRunProgress(db, runId, {
-        state: why.reason === 'paused' ? 'paused' : 'held',
-        hold: why,
-        ...(heldSeconds === undefined ? {} : { heldSeconds }),
-      });
-      if (requested !== 'pause' && why.reason === 'paused') continue; // resumed: look at the health at once
-      await sleep(holdCheckMillis, options.signal);
-    }
-  };
+  const gate = createRunGate(db, settings, options, result, () => workerFailed);
   // Runs batches until the shard (or, unsharded, the whole table) has no work left.
   const drain = async (shard: number | null): Promise<void> => {
     let after: string | null = null;
-    let size = batchSize;
+    const sizes = createBatchSizePolicy(batchSize, settings.targetBatchMillis);
     let transientRetries = 0;
-    let successesSinceShrink = 0;
-    const sizer = targetBatchMillis === undefined ? undefined : createBatchSizer({ targetMillis: targetBatchMillis });
     for (;;) {
-      if (!(await gate())) return;
+      if (!(await gate.pass())) return;
       const batchStarted = performance.now();
+      const asked = sizes.size;
       let row: BatchRow | undefined;
       try {
         row = await db.transaction(async (tx) => {
           const { rows } = await tx.query<BatchRow>(
             'SELECT * FROM public.migrate_job_uuids_batch($1::integer, $2::uuid, $3::text, $4::uuid, $5::integer)',
-            [size, after, mode, runId, shard],
+            [asked, after, mode, runId, shard],
           );
           return rows[0];
         });
@@ -251,30 +170,20 @@ export async function runJobUuidMigration(
         // The batch rolled back whole. A timeout shrinks the batch; a deadlock or
         // serialization failure is tried again; anything else ends the run.
         const code = error instanceof DatabaseError ? error.code : undefined;
-        if (code === '57014' && size > 1) {
-          size = sizer === undefined ? Math.max(1, Math.floor(size / 2)) : sizer.timedOut(size);
-          successesSinceShrink = 0;
-          options.onRetry?.({ reason: 'statement_timeout', batchSize: size });
+        if (code === '57014' && asked > 1) {
+          options.onRetry?.({ reason: 'statement_timeout', batchSize: sizes.timedOut() });
           continue;
         }
         if ((code === '40001' || code === '40P01') && transientRetries < MAX_TRANSIENT_RETRIES) {
           transientRetries += 1;
-          options.onRetry?.({ reason: code === '40001' ? 'serialization_failure' : 'deadlock', batchSize: size });
+          options.onRetry?.({ reason: code === '40001' ? 'serialization_failure' : 'deadlock', batchSize: asked });
           continue;
         }
         throw error;
       }
       transientRetries = 0;
       const durationMs = performance.now() - batchStarted;
-      const asked = size;
-      if (sizer !== undefined) {
-        // A short last batch (fewer jobs left than asked) says nothing of the time per job asked for.
-        if (row !== undefined && row.processed === asked) size = sizer.record(asked, durationMs).size;
-      } else if (size < batchSize && ++successesSinceShrink >= 5) {
-        // Grow back towards the asked size once smaller batches go through.
-        size = Math.min(batchSize, size * 2);
-        successesSinceShrink = 0;
-      }
+      const nextBatchSize = sizes.committed(asked, row?.processed ?? 0, durationMs);
       if (row === undefined || row.processed === 0) return;
       const batch: UuidMigrationBatch = {
         processed: row.processed,
@@ -284,7 +193,7 @@ export async function runJobUuidMigration(
         lastJobId: row.last_job_id,
         durationMs,
         batchSize: asked,
-        nextBatchSize: size,
+        nextBatchSize,
       };
       result.batches += 1;
       result.processed += batch.processed;
@@ -293,19 +202,19 @@ export async function runJobUuidMigration(
       result.failed += batch.failed;
       result.slowestBatchMs = Math.max(result.slowestBatchMs, batch.durationMs);
       after = batch.lastJobId;
-      requested = await reportRunProgress(db, runId, { state: 'running', batches: 1, jobs: batch.processed, batchSize: asked, batchMillis: durationMs });
+      await gate.progress({ state: 'running', batches: 1, jobs: batch.processed, batchSize: asked, batchMillis: durationMs });
       await options.onBatch?.(batch);
       // PGlite answers in-process: without a turn of the event loop between
       // batches, a Ctrl-C (its signal handler) would wait for the whole run.
       await new Promise((resolve) => setImmediate(resolve));
-      const pause = batchDelayMillis + niceRatio * durationMs;
+      const pause = settings.batchDelayMillis + settings.niceRatio * durationMs;
       if (pause > 0) await sleep(pause, options.signal);
     }
   };
 
   await beginRun(db, { runId, mode, startedBy: options.startedBy ?? describeStarter('migrate'), batchSize });
   try {
-    if (concurrency === 1) {
+    if (settings.concurrency === 1) {
       await drain(null);
     } else {
       const shards = Array.from({ length: MIGRATION_SHARDS }, (_, shard) => shard);
@@ -317,7 +226,7 @@ export async function runJobUuidMigration(
           throw error;
         }
       };
-      const failures = await Promise.allSettled(Array.from({ length: concurrency }, worker));
+      const failures = await Promise.allSettled(Array.from({ length: settings.concurrency }, worker));
       const failed = failures.find((f): f is PromiseRejectedResult => f.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
     }
@@ -332,6 +241,129 @@ export async function runJobUuidMigration(
   await compactMigrationCounters(db).catch(() => null);
   result.durationMs = performance.now() - started;
   return result;
+}
+
+/** A run's options, checked (a RangeError names the bad one), with their defaults. */
+interface RunSettings {
+  runId: string;
+  mode: MigrationMode;
+  batchSize: number;
+  concurrency: number;
+  health: HealthCheck | undefined;
+  holdCheckMillis: number;
+  batchDelayMillis: number;
+  niceRatio: number;
+  targetBatchMillis: number | undefined;
+}
+
+function runSettings(db: Database, options: RunJobUuidMigrationOptions): RunSettings {
+  const batchSize = options.batchSize ?? 5000;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) {
+    throw new RangeError(`uuid-lookup: batchSize must be an integer from 1 to 100000, got ${String(batchSize)}`);
+  }
+  const concurrency = db.kind === 'pglite' ? 1 : (options.concurrency ?? 1);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MIGRATION_SHARDS) {
+    throw new RangeError(`uuid-lookup: concurrency must be an integer from 1 to ${MIGRATION_SHARDS}, got ${String(options.concurrency)}`);
+  }
+  const mode = options.mode ?? 'all';
+  if (!MIGRATION_MODES.includes(mode)) {
+    throw new RangeError(`uuid-lookup: mode must be one of ${MIGRATION_MODES.join(', ')}, got ${String(mode)}`);
+  }
+  const pacing = options.pacing ?? {};
+  const niceRatio = pacing.niceRatio ?? 0;
+  if (typeof niceRatio !== 'number' || !Number.isFinite(niceRatio) || niceRatio < 0 || niceRatio > 100) {
+    throw new RangeError(`uuid-lookup: niceRatio must be a number from 0 to 100, got ${String(pacing.niceRatio)}`);
+  }
+  return {
+    runId: options.runId ?? crypto.randomUUID(),
+    mode,
+    batchSize,
+    concurrency,
+    health: pacing.health === false ? undefined : createHealthCheck(pacing.health),
+    holdCheckMillis: millisOption('holdCheckMillis', pacing.holdCheckMillis, 10_000, 1),
+    batchDelayMillis: millisOption('batchDelayMillis', pacing.batchDelayMillis, 0, 0),
+    niceRatio,
+    targetBatchMillis: pacing.targetBatchMillis === undefined ? undefined : millisOption('targetBatchMillis', pacing.targetBatchMillis, 0, 10),
+  };
+}
+
+/** Before each batch, whether the run goes on; and the run's progress, which brings back what an operator asked. */
+interface RunGate {
+  /** Go on (true), or stop (false: aborted, cancelled, or another worker of the run failed). */
+  pass(): Promise<boolean>;
+  progress(update: RunProgress): Promise<void>;
+}
+
+/**
+ * Holds while an operator paused the run or the database's health is poor,
+ * looking again every holdCheckMillis, with a heartbeat each time; counts the
+ * time held by reason in `result.heldMillis`.
+ */
+function createRunGate(
+  db: Database,
+  settings: RunSettings,
+  options: RunJobUuidMigrationOptions,
+  result: UuidMigrationRunResult,
+  workerFailed: () => boolean,
+): RunGate {
+  // What an operator asks of the run (the runs table), as the last heartbeat read it.
+  let requested: RunRequest = 'run';
+  const progress = async (update: RunProgress): Promise<void> => {
+    requested = await reportRunProgress(db, settings.runId, update);
+  };
+  const stopped = (): boolean => {
+    if (options.signal?.aborted === true) result.aborted = true;
+    else if (requested === 'cancel') result.cancelled = true;
+    return result.aborted || result.cancelled;
+  };
+  let hold: (Unhealthy | { reason: 'paused'; detail: string }) & { since: number; counted: number } | undefined;
+  const account = (now: number): { reason: HoldReason; seconds: number } | undefined => {
+    if (hold === undefined) return undefined;
+    const millis = now - hold.counted;
+    hold.counted = now;
+    result.heldMillis[hold.reason] = (result.heldMillis[hold.reason] ?? 0) + millis;
+    return { reason: hold.reason, seconds: millis / 1000 };
+  };
+  const announceEnd = (now: number): void => {
+    if (hold !== undefined) options.onHold?.({ reason: hold.reason, detail: hold.detail, ended: true, heldMillis: now - hold.since });
+  };
+  const release = async (): Promise<void> => {
+    if (hold === undefined) return;
+    const now = performance.now();
+    const heldSeconds = account(now);
+    announceEnd(now);
+    hold = undefined;
+    await progress({ state: 'running', ...(heldSeconds === undefined ? {} : { heldSeconds }) });
+  };
+  return {
+    progress,
+    async pass() {
+      for (;;) {
+        if (workerFailed() || stopped()) {
+          await release();
+          return false;
+        }
+        const why =
+          requested === 'pause'
+            ? { reason: 'paused' as const, detail: `paused by an operator (uuid-lookup migrate resume ${settings.runId})` }
+            : await settings.health?.check(db);
+        if (why === undefined) {
+          await release();
+          return true;
+        }
+        const now = performance.now();
+        const heldSeconds = account(now);
+        if (hold === undefined || hold.reason !== why.reason) {
+          announceEnd(now);
+          hold = { ...why, since: now, counted: now };
+          options.onHold?.({ reason: why.reason, detail: why.detail, ended: false, heldMillis: 0 });
+        }
+        await progress({ state: why.reason === 'paused' ? 'paused' : 'held', hold: why, ...(heldSeconds === undefined ? {} : { heldSeconds }) });
+        if (requested !== 'pause' && why.reason === 'paused') continue; // resumed: look at the health at once
+        await sleep(settings.holdCheckMillis, options.signal);
+      }
+    },
+  };
 }
 
 /** Resolves after `millis`, or at once when `signal` aborts. */

@@ -58,31 +58,7 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
     if (!Number.isFinite(value) || value < 100) throw new RangeError(`uuid-lookup: ${name} must be at least 100, got ${value}`);
   }
   const log = options.log ?? ((line) => process.stdout.write(`${JSON.stringify(line)}\n`));
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  const runs = new Counter({
-    name: WORKER_METRIC_NAMES.runs,
-    help: 'Migration runs of the worker, by kind (new jobs or retries) and result.',
-    labelNames: ['kind', 'result'] as const,
-    registers: [registry],
-  });
-  const jobs = new Counter({
-    name: WORKER_METRIC_NAMES.jobs,
-    help: 'Jobs processed by the worker, by outcome.',
-    labelNames: ['status'] as const,
-    registers: [registry],
-  });
-  const batchSeconds = new Histogram({
-    name: WORKER_METRIC_NAMES.batchDuration,
-    help: 'Time of one migration batch (one transaction).',
-    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
-  const lastSuccess = new Gauge({
-    name: WORKER_METRIC_NAMES.lastSuccess,
-    help: 'When a run last finished without error (Unix time).',
-    registers: [registry],
-  });
+  const { registry, runs, jobs, batchSeconds, lastSuccess } = createWorkerMetrics();
   // Jobs without a UUID and the runs' holds are the Postgres exporter's (uuid_migration_*,
   // uuid_migration_runs_*): they count every runner, not only this one.
 
@@ -176,32 +152,9 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
     },
     async start(): Promise<void> {
       if (options.metricsPort !== undefined) {
-        server = http.createServer((req, res) => {
-          if (req.url !== '/metrics') {
-            res.writeHead(404).end();
-            return;
-          }
-          registry.metrics().then(
-            (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
-            (error: unknown) => res.writeHead(500).end(String(error)),
-          );
-        });
-        const host = options.metricsHost ?? '127.0.0.1';
-        const listening = server;
-        await new Promise<void>((resolve, reject) => {
-          listening.once('error', (error: NodeJS.ErrnoException) => {
-            reject(
-              new Error(
-                error.code === 'EADDRINUSE'
-                  ? `uuid-lookup: the metrics port ${host}:${options.metricsPort} is in use: pick another with --metrics-port`
-                  : `uuid-lookup: cannot serve metrics on ${host}:${options.metricsPort}: ${error.message}`,
-              ),
-            );
-          });
-          listening.listen(options.metricsPort, host, resolve);
-        });
-        const { address, port } = server.address() as AddressInfo;
-        metricsUrl = `http://${address.includes(':') ? `[${address}]` : address}:${port}/metrics`;
+        const served = await serveMetrics(registry, options.metricsPort, options.metricsHost ?? '127.0.0.1');
+        server = served.server;
+        metricsUrl = served.url;
       }
       schedule('new', intervalMillis);
       schedule('retry', retryIntervalMillis);
@@ -214,4 +167,62 @@ export function createMigrationWorker(options: MigrationWorkerOptions): Migratio
       await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     },
   };
+}
+
+/** The worker's own series, in a registry of its own with the process's default metrics. */
+function createWorkerMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const runs = new Counter({
+    name: WORKER_METRIC_NAMES.runs,
+    help: 'Migration runs of the worker, by kind (new jobs or retries) and result.',
+    labelNames: ['kind', 'result'] as const,
+    registers: [registry],
+  });
+  const jobs = new Counter({
+    name: WORKER_METRIC_NAMES.jobs,
+    help: 'Jobs processed by the worker, by outcome.',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const batchSeconds = new Histogram({
+    name: WORKER_METRIC_NAMES.batchDuration,
+    help: 'Time of one migration batch (one transaction).',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const lastSuccess = new Gauge({
+    name: WORKER_METRIC_NAMES.lastSuccess,
+    help: 'When a run last finished without error (Unix time).',
+    registers: [registry],
+  });
+  return { registry, runs, jobs, batchSeconds, lastSuccess };
+}
+
+/** Serves `registry` on http://host:port/metrics; a port in use is one clear error. */
+async function serveMetrics(registry: Registry, port: number, host: string): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+      (error: unknown) => res.writeHead(500).end(String(error)),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new Error(
+          error.code === 'EADDRINUSE'
+            ? `uuid-lookup: the metrics port ${host}:${port} is in use: pick another with --metrics-port`
+            : `uuid-lookup: cannot serve metrics on ${host}:${port}: ${error.message}`,
+        ),
+      );
+    });
+    server.listen(port, host, resolve);
+  });
+  const { address, port: bound } = server.address() as AddressInfo;
+  return { server, url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}/metrics` };
 }

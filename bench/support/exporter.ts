@@ -13,7 +13,6 @@ import { toolBinary } from '../../test/support/tools.ts';
  */
 export async function exporterScrapeMs(db: Database, url: string): Promise<{ median_ms: number; uuid_migration_total_jobs: number } | { skipped: string }> {
   const role = `bench_exporter_${Math.random().toString(36).slice(2, 8)}`;
-  await createLogin(db, role, 'uuid_migration_monitor', 'not-used-under-trust-auth');
   const port = await freePort();
   const target = new URL(url);
   const dir = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-bench-'));
@@ -26,6 +25,7 @@ export async function exporterScrapeMs(db: Database, url: string): Promise<{ med
   } catch (error) {
     return { skipped: (error as Error).message };
   }
+  await createLogin(db, role, 'uuid_migration_monitor', 'not-used-under-trust-auth');
   const exporter = spawn(
     binary,
     [
@@ -57,6 +57,9 @@ export async function exporterScrapeMs(db: Database, url: string): Promise<{ med
     return { median_ms: Number((times[2] ?? 0).toFixed(1)), uuid_migration_total_jobs: Number(total) };
   } finally {
     exporter.kill('SIGTERM');
+    await new Promise((resolve) => (exporter.exitCode === null ? exporter.once('exit', resolve) : resolve(undefined)));
+    // The login belongs to the cluster: it goes with the benchmark.
+    await db.exec(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -30,3 +30,27 @@ export interface AnalyticsSink {
    */
   writeOnPageHide?(rows: readonly AnalyticsEventRow[]): void | Promise<readonly AnalyticsEventRow[]>;
 }
+
+// What retrying cannot fix: the row itself is refused (a constraint, a type, the
+// RLS policy). Branch on codes, never on message text (postgrest-js errors keep
+// Postgres's SQLSTATE in `code`).
+// 23505 is not among them: the table's only unique index is its primary key, so
+// it means an id already stored (a retried batch that had landed), and the batch
+// is in `conflict` (20261128001500_duplicate_events_refused.sql).
+/** SQLSTATE unique_violation: on analytics_events, an id already stored. */
+export const DUPLICATE_ID_CODE = '23505';
+
+/** True for SQLSTATEs that refuse the row itself: data exceptions (22), integrity (23, but 23505), privileges (42501). */
+export const isRefusedRowCode = (code: string): boolean =>
+  code.startsWith('22') || (code.startsWith('23') && code !== DUPLICATE_ID_CODE) || code === '42501';
+
+/**
+ * What a write that failed with SQLSTATE `code` means for the queue: an id
+ * already stored is a `conflict`, a refused row is `rejected`, anything else
+ * (or no code) is `retryable`. Both sinks classify with it.
+ */
+export function classifySqlState(code: string | undefined, failure: Error): SinkResult {
+  if (code === DUPLICATE_ID_CODE) return { status: 'conflict', error: failure };
+  if (code !== undefined && isRefusedRowCode(code)) return { status: 'rejected', error: failure };
+  return { status: 'retryable', error: failure };
+}

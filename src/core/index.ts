@@ -36,13 +36,8 @@ export type {
 } from './supabase-client.ts';
 export { submitJob } from './submit-job.ts';
 export type { SupabaseAnalyticsSinkOptions } from './supabase-analytics-sink.ts';
-export {
-  classifyPostgrestResult,
-  createSupabaseAnalyticsSink,
-  isRefusedRowCode,
-  KEEPALIVE_BODY_BUDGET,
-  withKeepalive,
-} from './supabase-analytics-sink.ts';
+export { classifyPostgrestResult, createSupabaseAnalyticsSink, KEEPALIVE_BODY_BUDGET, withKeepalive } from './supabase-analytics-sink.ts';
+export { isRefusedRowCode } from './analytics-sink.ts';
 export type { Severity, Threshold, ThresholdState } from '../contract/thresholds.ts';
 export { thresholdFor, thresholds, thresholdState } from '../contract/thresholds.ts';
 export type { LookupContext, UUIDLookupMetrics, UuidLookupLogger, UuidLookupLoggerOptions } from './uuid-lookup-logger.ts';

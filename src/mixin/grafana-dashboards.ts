@@ -46,6 +46,7 @@ import { lookupPerformanceRollupSql, slowLookupsSql, specQueries } from '../cont
 import type { SpecQueryName } from '../contract/spec-queries.ts';
 import type { MixinConfig, ThresholdKey } from './mixin-config.ts';
 import { thresholdOf } from './mixin-config.ts';
+import { BURN_RATE_ALERTS, SLO_WINDOWS, sloBudgetRecord, sloErrorRatioRecord, slos } from './slo-rules.ts';
 
 /**
  * The dashboards, built with Grafana's typed builders (grafana-foundation-sdk).
@@ -407,6 +408,7 @@ export function lookupDashboard(config: MixinConfig): Dashboard {
     { sql: slowLookupsSql('$__timeFilter(created_at)'), unit: 'ms' },
   );
   alertPanels(p, 31);
+  sloRow(config, p, 38);
   return dashboard(config, {
     uid: 'uuid-lookup-performance',
     title: 'UUID lookups',
@@ -414,6 +416,53 @@ export function lookupDashboard(config: MixinConfig): Dashboard {
     jobMetric: lookups,
     jobs: [config.lookupJob],
     panels: p,
+  });
+}
+
+/** The titles of the SLO row's panels, per SLO: what the linter's exclusions name (test/unit/monitoring/dashboard-lint.test.ts). */
+export function sloPanelTitles(config: MixinConfig): string[] {
+  return [
+    ...slos(config).flatMap((slo) => [`${SLO_TITLES[slo.key]} SLO: error budget left`, `${SLO_TITLES[slo.key]} SLO: burn rate per window`]),
+    ...(slos(config).length === 0 ? [] : ['SLO burn-rate alerts firing']),
+  ];
+}
+
+const SLO_TITLES = { latency: 'Latency', availability: 'Availability' } as const;
+
+/**
+ * The SLOs (src/mixin/slo-rules.ts), per job as their recording rules are: the
+ * budget left over the period, each window's burn rate (its error ratio over the
+ * budget's, 1: spending exactly the budget), with the alerts' factors drawn, and
+ * which burn-rate alerts fire, by window. Without instance: an SLO is the job's.
+ */
+function sloRow(config: MixinConfig, p: Panels, y: number): void {
+  const objectives = slos(config);
+  if (objectives.length === 0) return;
+  const job = 'job=~"$job"';
+  p.row('SLOs (per job)', y);
+  objectives.forEach((slo, i) => {
+    p.stat(
+      `${SLO_TITLES[slo.key]} SLO: error budget left`,
+      `Share of the ${config.slo.period} error budget of the ${SLO_TITLES[slo.key].toLowerCase()} SLO (${slo.objective * 100} % of ${slo.good}) not spent yet: 100 % untouched, 0 spent, below 0 overspent. The lowest of the selected jobs.`,
+      { x: i * 6, y: y + 1, w: 6, h: 5 },
+      { expr: `min(${sloBudgetRecord(slo.key)}{${job}})`, unit: 'percentunit' },
+    );
+  });
+  p.promTable(
+    'SLO burn-rate alerts firing',
+    'The burn-rate alerts firing now, by job, SLO and window: critical when the budget burns fast (1h and 5m, 6h and 30m), warning when it burns steadily (1d and 2h, 3d and 6h).',
+    { x: 12, y: y + 1, w: 12, h: 5 },
+    [{ expr: `max by (job, alertname, severity, burn_window) (ALERTS{${job},alertstate="firing",alertname=~"${objectives.map((o) => o.alert).join('|')}"})`, legend: 'firing', unit: 'none' }],
+  );
+  objectives.forEach((slo, i) => {
+    const budget = Number((1 - slo.objective).toPrecision(6));
+    const factors = [...new Set(BURN_RATE_ALERTS.map((a) => a.long))].join(', ');
+    p.timeseries(
+      `${SLO_TITLES[slo.key]} SLO: burn rate per window`,
+      `Each window's error ratio over the budget's (${budget}): 1 spends exactly the ${config.slo.period} budget. The alerts fire when a long window (${factors}) and its short one both pass their factor. Per job.`,
+      { x: i * 12, y: y + 6, w: 12, h: 8 },
+      { unit: 'none', exprs: SLO_WINDOWS.map((w) => ({ expr: `max by (job) (${sloErrorRatioRecord(slo.key, w)}{${job}}) / ${budget}`, legend: `{{job}} ${w}` })) },
+    );
   });
 }
 

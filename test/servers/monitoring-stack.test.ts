@@ -23,7 +23,7 @@ import type { RunningCollector, RunningPrometheus } from '../support/stack.ts';
 import { repo, startAlertmanager, startCollector, startPostgresExporter, startPrometheus, writeImmediateRules } from '../support/stack.ts';
 import { toolBinary } from '../support/tools.ts';
 import type { TestDatabase } from '../support/test-databases.ts';
-import { serverTestDatabase } from '../support/test-databases.ts';
+import { dropServerRoles, serverTestDatabase } from '../support/test-databases.ts';
 import type { MigrationWorker } from '../../src/node/worker/migration-worker.ts';
 import { createMigrationWorker } from '../../src/node/worker/migration-worker.ts';
 
@@ -114,6 +114,8 @@ describe('the stack on loopback', () => {
   let prometheus: RunningPrometheus | undefined;
   let collector: RunningCollector;
 
+  let exporterRole: string | undefined;
+
   beforeAll(async () => {
     // PostgreSQL: our migrations, sample data, a migration run where 20 % of jobs fail.
     t = await serverTestDatabase();
@@ -126,7 +128,7 @@ describe('the stack on loopback', () => {
       CREATE TRIGGER reject_poison BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION reject_poison();
     `);
     await runJobUuidMigration(t.db, { batchSize: 100 });
-    const exporterRole = `uuid_exporter_${Math.random().toString(36).slice(2, 10)}`;
+    exporterRole = `uuid_exporter_${Math.random().toString(36).slice(2, 10)}`;
     await createLogin(t.db, exporterRole, 'uuid_migration_monitor', 'not-used-under-trust-auth');
     await createLogin(t.db, `${exporterRole}_gf`, 'uuid_lookup_reader', 'not-used-under-trust-auth');
 
@@ -184,6 +186,7 @@ describe('the stack on loopback', () => {
     await Promise.all([...processes, ...(prometheus ? [prometheus.process] : [])].map((p) => p.stop()));
     await webhook?.close();
     await t?.dispose();
+    if (exporterRole !== undefined) await dropServerRoles(exporterRole, `${exporterRole}_gf`);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -290,7 +293,7 @@ describe('the stack on loopback', () => {
     // not with this run's failure ratio and latency, their recording rules have data either way) must only evaluate.
     const quiet = new Set([
       'UuidMigrationStalled', 'UuidLookupRollupsFoldHeld', 'UuidLookupMetricsRefused', 'UuidMigrationRunHeldLong', 'UuidMigrationRunSilent',
-      'UuidLookupLatencyBudgetBurn', 'UuidLookupAvailabilityBudgetBurn',
+      'UuidLookupLatencyBudgetBurn', 'UuidLookupAvailabilityBudgetBurn', 'UUID lookups / SLO burn-rate alerts firing',
     ]);
     const empty: string[] = [];
     await waitFor('recording rules to have data', async () => ((await query('uuid_migration:failure_ratio')).data.result.length > 0 ? true : undefined));

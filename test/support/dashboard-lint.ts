@@ -168,8 +168,24 @@ function promTargetFindings(d: LintedDashboard, p: Panel, t: Target, where: stri
   return findings;
 }
 
-/** Every rule on one dashboard. */
-export function lintDashboard(d: LintedDashboard): Finding[] {
+/**
+ * A finding the dashboards accept on purpose, as dashboard-linter's `.lint` file
+ * lists them: a rule, a dashboard, a panel, and why.
+ */
+export interface LintExclusion {
+  rule: string;
+  dashboard: string;
+  panel: string;
+  reason: string;
+}
+
+/** Every rule on one dashboard, but the findings `exclusions` accept. */
+export function lintDashboard(d: LintedDashboard, exclusions: LintExclusion[] = []): Finding[] {
+  const excluded = new Set(exclusions.map((e) => `${e.rule}|${e.dashboard} / ${e.panel}`));
+  return allFindings(d).filter((f) => !excluded.has(`${f.rule}|${f.where}`));
+}
+
+function allFindings(d: LintedDashboard): Finding[] {
   const findings: Finding[] = [];
   const name = d.uid ?? d.title ?? 'dashboard';
   const add = (rule: string, where: string, message: string) => findings.push({ rule, where, message });

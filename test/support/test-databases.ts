@@ -93,3 +93,14 @@ export const serverTestDatabase: TestDatabaseFactory = async (options = {}) => {
     },
   };
 };
+
+/** Drops login roles a test created (roles belong to the cluster, not to the test's database). */
+export async function dropServerRoles(...names: string[]): Promise<void> {
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    for (const name of names) await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await admin.end();
+  }
+}

@@ -1,5 +1,5 @@
 import type { AnalyticsSink, SinkResult } from '../../core/analytics-sink.ts';
-import { classifySqlState } from '../../core/supabase-analytics-sink.ts';
+import { classifySqlState } from '../../core/analytics-sink.ts';
 import type { Queryable } from '../db/database.ts';
 import { toDatabaseError } from '../db/database.ts';
 

@@ -11,7 +11,7 @@
  */
 export type { MixinConfig, MixinConfigInput, ThresholdKey, ThresholdLimits } from './mixin-config.ts';
 export { DEFAULT_RUNBOOK_URL, defaultMixinConfig, MixinConfigError, resolveMixinConfig } from './mixin-config.ts';
-export { renderMonitoringFiles } from './render-monitoring-files.ts';
+export { renderMixinJson, renderMonitoringFiles, renderOperatorManifests } from './render-monitoring-files.ts';
 export { prometheusRules } from './prometheus-rules.ts';
 export { renderRuleTests } from './rule-tests.ts';
 export { analyticsDashboard, lookupDashboard, migrationDashboard } from './grafana-dashboards.ts';

@@ -84,6 +84,33 @@ export interface MixinConfig {
     criticalWebhookUrl: string;
     warningWebhookUrl: string;
   };
+  /**
+   * `mixin render --format operator`: what a prometheus-operator user applies (a
+   * PrometheusRule, ServiceMonitors, one ConfigMap per dashboard for Grafana's sidecar).
+   * The label maps replace the defaults whole.
+   */
+  operator: {
+    /** Namespace of every object. */
+    namespace: string;
+    /** Labels the Prometheus's ruleSelector selects: kube-prometheus-stack `release: <release>`, kube-prometheus `prometheus: k8s, role: alert-rules`. */
+    ruleLabels: Record<string, string>;
+    /** Labels the Prometheus's serviceMonitorSelector selects. */
+    serviceMonitorLabels: Record<string, string>;
+    /** The Grafana sidecar's label on dashboard ConfigMaps (its `sidecar.dashboards.label`). */
+    dashboardLabels: Record<string, string>;
+    /** The annotation the sidecar takes the folder from (`sidecar.dashboards.folderAnnotation`), set to grafana.folder; '' for none. */
+    dashboardFolderAnnotation: string;
+    /** The Services the ServiceMonitors select, by label, and their ports by name. */
+    collectorSelector: Record<string, string>;
+    /** The collector's Prometheus exporter (8889): the lookups, scraped as lookupJob. */
+    collectorMetricsPort: string;
+    /** The collector's own metrics (8888), scraped as collectorJob. */
+    collectorTelemetryPort: string;
+    exporterSelector: Record<string, string>;
+    exporterPort: string;
+    workerSelector: Record<string, string>;
+    workerPort: string;
+  };
 }
 
 /**
@@ -123,7 +150,24 @@ export const defaultMixinConfig: MixinConfig = Object.freeze({
     criticalWebhookUrl: '$UUID_LOOKUP_CRITICAL_WEBHOOK_URL',
     warningWebhookUrl: '$UUID_LOOKUP_WARNING_WEBHOOK_URL',
   },
+  operator: {
+    namespace: 'monitoring',
+    ruleLabels: { release: 'kube-prometheus-stack' },
+    serviceMonitorLabels: { release: 'kube-prometheus-stack' },
+    dashboardLabels: { grafana_dashboard: '1' },
+    dashboardFolderAnnotation: 'grafana_folder',
+    collectorSelector: { 'app.kubernetes.io/name': 'otel-collector' },
+    collectorMetricsPort: 'prometheus',
+    collectorTelemetryPort: 'metrics',
+    exporterSelector: { 'app.kubernetes.io/name': 'prometheus-postgres-exporter' },
+    exporterPort: 'http',
+    workerSelector: { 'app.kubernetes.io/name': 'uuid-lookup-worker' },
+    workerPort: 'metrics',
+  },
 });
+
+/** Keys whose value is a map of the user's own keys (Kubernetes labels): given, it replaces the default whole. */
+const FREE_MAPS = new Set(['operator.ruleLabels', 'operator.serviceMonitorLabels', 'operator.dashboardLabels', 'operator.collectorSelector', 'operator.exporterSelector', 'operator.workerSelector']);
 
 /** A configuration as a user writes it: any part may be left out. */
 export type MixinConfigInput = {
@@ -150,11 +194,26 @@ function merge(path: string, base: Record<string, unknown>, input: unknown): Rec
     const where = path ? `${path}.${key}` : key;
     if (!(key in base)) throw new MixinConfigError(`unknown key ${where} (known: ${Object.keys(base).join(', ')})`);
     const known = base[key];
-    if (isPlainObject(known)) result[key] = merge(where, known, value);
+    if (FREE_MAPS.has(where)) result[key] = labelMap(where, value);
+    else if (isPlainObject(known)) result[key] = merge(where, known, value);
     else if (typeof value !== typeof known) throw new MixinConfigError(`${where} must be a ${typeof known}, got ${JSON.stringify(value)}`);
     else result[key] = value;
   }
   return result;
+}
+
+// Kubernetes label syntax: an optional DNS subdomain prefix and a name of at most 63
+// characters; values of at most 63 characters, possibly empty.
+const LABEL_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+function labelMap(where: string, value: unknown): Record<string, string> {
+  if (!isPlainObject(value)) throw new MixinConfigError(`${where} must be a map of Kubernetes labels, got ${JSON.stringify(value)}`);
+  for (const [name, v] of Object.entries(value)) {
+    if (!LABEL_NAME.test(name) || name.length > 317) throw new MixinConfigError(`${where}: ${JSON.stringify(name)} is not a Kubernetes label name`);
+    if (typeof v !== 'string' || !LABEL_VALUE.test(v)) throw new MixinConfigError(`${where}.${name} must be a Kubernetes label value (at most 63 letters, digits, '-', '_', '.'), got ${JSON.stringify(v)}`);
+  }
+  return { ...(value as Record<string, string>) };
 }
 
 /**
@@ -213,7 +272,25 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
   for (const [key, value] of Object.entries(config.grafana)) {
     if (typeof value === 'string' && value.trim() === '') throw new MixinConfigError(`grafana.${key} must not be empty`);
   }
+  checkOperator(config.operator);
   return config;
+}
+
+// A DNS-1123 label (namespaces, port names are IANA_SVC_NAME: at most 15, a letter among them).
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/;
+
+function checkOperator(operator: MixinConfig['operator']): void {
+  if (!DNS_LABEL.test(operator.namespace)) throw new MixinConfigError(`operator.namespace must be a Kubernetes namespace name, got ${JSON.stringify(operator.namespace)}`);
+  for (const key of ['collectorMetricsPort', 'collectorTelemetryPort', 'exporterPort', 'workerPort'] as const) {
+    if (!PORT_NAME.test(operator[key])) throw new MixinConfigError(`operator.${key} must be a Service port name (IANA_SVC_NAME), got ${JSON.stringify(operator[key])}`);
+  }
+  for (const key of ['collectorSelector', 'exporterSelector', 'workerSelector'] as const) {
+    if (Object.keys(operator[key]).length === 0) throw new MixinConfigError(`operator.${key} must hold at least one label: an empty selector selects every Service`);
+  }
+  if (operator.dashboardFolderAnnotation !== '' && !LABEL_NAME.test(operator.dashboardFolderAnnotation)) {
+    throw new MixinConfigError(`operator.dashboardFolderAnnotation must be an annotation name or '', got ${JSON.stringify(operator.dashboardFolderAnnotation)}`);
+  }
 }
 
 /** Seconds of a Prometheus duration (`1h30m`). */

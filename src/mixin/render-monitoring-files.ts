@@ -5,6 +5,7 @@ import type { MixinConfig } from './mixin-config.ts';
 import { defaultMixinConfig } from './mixin-config.ts';
 import { prometheusRules } from './prometheus-rules.ts';
 import { renderRuleTests } from './rule-tests.ts';
+import { renderOperatorFiles } from './operator-manifests.ts';
 
 /** What every rendered YAML file says first: how a later render knows a file as its own. */
 export const GENERATED_MARK = "uuid-lookup-observability's monitoring mixin";
@@ -52,4 +53,29 @@ export function renderMonitoringFiles(config: MixinConfig = defaultMixinConfig):
     files.set(GRAFANA_ALERTING_FILES.notifications, yaml(grafanaNotifications(config)));
   }
   return files;
+}
+
+/**
+ * The Kubernetes objects for prometheus-operator and Grafana's dashboard sidecar, by
+ * file name: `prometheus-rule.yaml`, `service-monitors.yaml`, `dashboards/<uid>.yaml`.
+ */
+export function renderOperatorManifests(config: MixinConfig = defaultMixinConfig): Map<string, string> {
+  return renderOperatorFiles(config, HEADER);
+}
+
+/**
+ * The mixin as monitoring-mixins' JSON: `prometheusAlerts` (the groups that hold
+ * alerts), `prometheusRules` (the groups of recording rules only) and
+ * `grafanaDashboards` by file name, for jsonnet users (kube-prometheus's
+ * `addMixin({ name: 'uuid-lookup', mixin: import 'mixin.json' })`).
+ */
+export function renderMixinJson(config: MixinConfig = defaultMixinConfig): string {
+  const { groups } = prometheusRules(config) as { groups: { name: string; rules: { alert?: string }[] }[] };
+  const alerting = (g: { rules: { alert?: string }[] }) => g.rules.some((r) => r.alert !== undefined);
+  const mixin = {
+    prometheusAlerts: { groups: groups.filter(alerting) },
+    prometheusRules: { groups: groups.filter((g) => !alerting(g)) },
+    grafanaDashboards: Object.fromEntries([lookupDashboard(config), migrationDashboard(config), analyticsDashboard(config)].map((d) => [`${d.uid ?? 'dashboard'}.json`, d])),
+  };
+  return `${JSON.stringify(mixin, null, 2)}\n`;
 }

@@ -91,4 +91,22 @@ describe('uuid-lookup mixin', () => {
       expect(readFileSync(path.join(out, name), 'utf8')).toBe(readFileSync(path.join(repo, name), 'utf8'));
     }
   });
+
+  it('renders the prometheus-operator objects with --format operator, with the labels asked for, and refuses a bad label', async () => {
+    const out = path.join(dir, 'k8s');
+    const config = file('k8s.yml', 'lookupJob: booking-web\noperator:\n  namespace: observability\n  ruleLabels: { prometheus: k8s, role: alert-rules }\n');
+    const result = await runCliProcess(['mixin', 'render', '--format', 'operator', '--config', config, '--out', out]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['dashboards', 'prometheus-rule.yaml', 'service-monitors.yaml']);
+    const rule = parse(readFileSync(path.join(out, 'prometheus-rule.yaml'), 'utf8')) as { kind: string; metadata: { namespace: string; labels: Record<string, string> }; spec: { groups: { rules: { expr: string }[] }[] } };
+    expect(rule.kind).toBe('PrometheusRule');
+    expect(rule.metadata.namespace).toBe('observability');
+    expect(rule.metadata.labels).toMatchObject({ prometheus: 'k8s', role: 'alert-rules' });
+    expect(rule.spec.groups.flatMap((g) => g.rules).some((r) => r.expr.includes('job="booking-web"'))).toBe(true);
+    const bad = await runCliProcess(['mixin', 'render', '--format', 'operator', '--config', file('k8s-bad.yml', 'operator: { ruleLabels: { release: "two words" } }\n'), '--out', path.join(dir, 'k8s-bad')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/operator\.ruleLabels\.release must be a Kubernetes label value/);
+    const format = await runCliProcess(['mixin', 'render', '--format', 'helm', '--out', path.join(dir, 'k8s-bad')]);
+    expect(format.code).toBe(2);
+  });
 });

@@ -1,10 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import { parse, parseDocument } from 'yaml';
 import type { MixinConfig } from '../../mixin/mixin-config.ts';
 import { defaultMixinConfig, MixinConfigError, resolveMixinConfig } from '../../mixin/mixin-config.ts';
-import { GENERATED_MARK, GRAFANA_ALERTING_FILES, renderMonitoringFiles } from '../../mixin/render-monitoring-files.ts';
+import { GENERATED_MARK, GRAFANA_ALERTING_FILES, renderMixinJson, renderMonitoringFiles, renderOperatorManifests } from '../../mixin/render-monitoring-files.ts';
 import { CliError } from '../cli-context.ts';
 
 /**
@@ -64,7 +65,7 @@ async function readConfig(file: string | undefined): Promise<unknown> {
   }
 }
 
-async function render(options: { config?: string; out: string }): Promise<void> {
+async function render(options: { config?: string; out: string; format: 'files' | 'operator' | 'jsonnet' }): Promise<void> {
   let config;
   try {
     config = resolveMixinConfig(await readConfig(options.config));
@@ -72,18 +73,21 @@ async function render(options: { config?: string; out: string }): Promise<void> 
     if (error instanceof MixinConfigError) throw new CliError(`mixin: ${options.config ?? 'configuration'}: ${error.message}`);
     throw error;
   }
+  if (options.format === 'operator') {
+    await writeAll(options.out, renderOperatorManifests(config));
+    return;
+  }
+  if (options.format === 'jsonnet') {
+    await writeAll(options.out, new Map([['mixin.json', renderMixinJson(config)]]));
+    return;
+  }
   const files = renderMonitoringFiles(config);
   const stack = new Map<string, string>();
   for (const file of STACK_FILES) {
     const text = await readFile(new URL(file, PACKAGE_ROOT), 'utf8');
     stack.set(file, file === 'prometheus/prometheus.yml' ? withConfiguredJobs(text, config) : text);
   }
-  for (const [file, content] of [...files, ...stack]) {
-    const target = path.join(options.out, file);
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, content);
-    process.stdout.write(`wrote ${target}\n`);
-  }
+  await writeAll(options.out, new Map([...files, ...stack]));
   for (const file of OPTIONAL_FILES.filter((f) => !files.has(f))) {
     const target = path.join(options.out, file);
     const existing = await readFile(target, 'utf8').catch(() => undefined);
@@ -91,6 +95,15 @@ async function render(options: { config?: string; out: string }): Promise<void> 
       await rm(target);
       process.stdout.write(`removed ${target} (no longer rendered by this configuration)\n`);
     }
+  }
+}
+
+async function writeAll(out: string, files: Map<string, string>): Promise<void> {
+  for (const [file, content] of files) {
+    const target = path.join(out, file);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, content);
+    process.stdout.write(`wrote ${target}\n`);
   }
 }
 
@@ -103,6 +116,14 @@ export function registerMixinCommands(program: Command): void {
     .description('render every monitoring file for a configuration (JSON or YAML; keys left out keep their defaults: see `mixin config`), with the collector, Prometheus, Alertmanager and exporter files they need')
     .option('--config <file>', 'the configuration file; none: the defaults')
     .requiredOption('--out <dir>', 'folder to write prometheus/, grafana/ and otel-collector/ under (created; files of the same name are replaced)')
+    .addOption(
+      new Option(
+        '--format <format>',
+        "files: the stack's files; operator: a PrometheusRule, ServiceMonitors and dashboard ConfigMaps for prometheus-operator and Grafana's sidecar (see the configuration's operator keys); jsonnet: mixin.json (prometheusAlerts, prometheusRules, grafanaDashboards) for jsonnet's mixin tooling",
+      )
+        .choices(['files', 'operator', 'jsonnet'])
+        .default('files'),
+    )
     .action(render);
   mixin
     .command('config')

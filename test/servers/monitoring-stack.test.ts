@@ -52,6 +52,12 @@ describe('configuration checks with the real tools', () => {
     expect(result.output).toContain('SUCCESS');
   }, 180_000);
 
+  it("promtool test rules, written by hand: the spec's four thresholds at literal values and annotations", () => {
+    const result = run(toolBinary('promtool'), ['test', 'rules', repo('test/promtool/spec-thresholds.test.yml')]);
+    expect(result.status, result.output).toBe(0);
+    expect(result.output).toContain('SUCCESS');
+  });
+
   it('uuid-lookup mixin render: a configuration with other jobs, limits and durations renders rules whose promtool tests pass', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-mixin-'));
     try {

@@ -41,18 +41,22 @@ function rule(config: MixinConfig, signal: ReturnType<typeof signals>[number], s
     .noDataState('OK')
     .execErrState('Error')
     .forDuration(config.forDuration[severity])
-    .labels({ severity })
+    .labels({ severity, ...config.alerts[signal.alert]?.labels })
     .annotations({
       summary: signal.summary,
       description: `Above the ${severity} limit of ${formatLimit(signal.threshold, severity)}.`,
       runbook_url: runbookUrl(config, signal.alert),
+      ...(config.alerts[signal.alert]?.dashboardUrl === undefined ? {} : { dashboard_url: config.alerts[signal.alert]?.dashboardUrl ?? '' }),
     })
     .build();
 }
 
 /** The rule file (grafana/provisioning/alerting/uuid-lookup-alerts.yml): one group in the configured folder. */
 export function grafanaAlertRules(config: MixinConfig): unknown {
-  const rules = signals(config).flatMap((signal) => (['warning', 'critical'] as const).map((severity) => rule(config, signal, severity)));
+  // The threshold alerts, but those the configuration turned off; with its labels and dashboard link.
+  const rules = signals(config)
+    .filter((signal) => config.alerts[signal.alert]?.enabled !== false)
+    .flatMap((signal) => (['warning', 'critical'] as const).map((severity) => rule(config, signal, severity)));
   return {
     apiVersion: 1,
     groups: [

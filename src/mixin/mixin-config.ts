@@ -85,6 +85,13 @@ export interface MixinConfig {
     warningWebhookUrl: string;
   };
   /**
+   * Per alert, by name: turn it off (`enabled: false`), set the severity of an alert that
+   * has one, add labels (routing, team), or link a dashboard (`dashboardUrl`, the
+   * `dashboard_url` annotation). The rules, their promtool tests and Grafana-managed
+   * alerting follow.
+   */
+  alerts: Record<string, AlertCustomisation>;
+  /**
    * `mixin render --format operator`: what a prometheus-operator user applies (a
    * PrometheusRule, ServiceMonitors, one ConfigMap per dashboard for Grafana's sidecar).
    * The label maps replace the defaults whole.
@@ -112,6 +119,36 @@ export interface MixinConfig {
     workerPort: string;
   };
 }
+
+/** What the configuration may change of one alert. */
+export interface AlertCustomisation {
+  enabled?: boolean;
+  severity?: 'warning' | 'critical';
+  labels?: Record<string, string>;
+  dashboardUrl?: string;
+}
+
+/**
+ * Every alert the mixin renders (with a worker, a collector and the SLOs): what
+ * `alerts` may name. The threshold and burn-rate alerts fire at two severities.
+ */
+export const ALERT_NAMES = Object.freeze({
+  UuidLookupLatencyHigh: 'two',
+  UuidLookupFailureRateHigh: 'two',
+  UuidLookupFallbackRateHigh: 'two',
+  UuidMigrationFailureRateHigh: 'two',
+  UuidLookupMetricsTargetDown: 'one',
+  UuidMigrationExporterDown: 'one',
+  UuidMigrationStatsAbsent: 'one',
+  UuidLookupRollupsFoldHeld: 'one',
+  UuidMigrationRunHeldLong: 'one',
+  UuidMigrationRunSilent: 'one',
+  UuidLookupMetricsRefused: 'one',
+  UuidMigrationWorkerDown: 'one',
+  UuidMigrationStalled: 'one',
+  UuidLookupLatencyBudgetBurn: 'two',
+  UuidLookupAvailabilityBudgetBurn: 'two',
+} as const satisfies Record<string, 'one' | 'two'>);
 
 /**
  * The runbook in the project's repository (package.json `repository`), on the
@@ -150,6 +187,7 @@ export const defaultMixinConfig: MixinConfig = Object.freeze({
     criticalWebhookUrl: '$UUID_LOOKUP_CRITICAL_WEBHOOK_URL',
     warningWebhookUrl: '$UUID_LOOKUP_WARNING_WEBHOOK_URL',
   },
+  alerts: {},
   operator: {
     namespace: 'monitoring',
     ruleLabels: { release: 'kube-prometheus-stack' },
@@ -194,7 +232,8 @@ function merge(path: string, base: Record<string, unknown>, input: unknown): Rec
     const where = path ? `${path}.${key}` : key;
     if (!(key in base)) throw new MixinConfigError(`unknown key ${where} (known: ${Object.keys(base).join(', ')})`);
     const known = base[key];
-    if (FREE_MAPS.has(where)) result[key] = labelMap(where, value);
+    if (where === 'alerts') result[key] = alertCustomisations(value);
+    else if (FREE_MAPS.has(where)) result[key] = labelMap(where, value);
     else if (isPlainObject(known)) result[key] = merge(where, known, value);
     else if (typeof value !== typeof known) throw new MixinConfigError(`${where} must be a ${typeof known}, got ${JSON.stringify(value)}`);
     else result[key] = value;
@@ -214,6 +253,42 @@ function labelMap(where: string, value: unknown): Record<string, string> {
     if (typeof v !== 'string' || !LABEL_VALUE.test(v)) throw new MixinConfigError(`${where}.${name} must be a Kubernetes label value (at most 63 letters, digits, '-', '_', '.'), got ${JSON.stringify(v)}`);
   }
   return { ...(value as Record<string, string>) };
+}
+
+function alertCustomisations(value: unknown): Record<string, AlertCustomisation> {
+  if (!isPlainObject(value)) throw new MixinConfigError(`alerts must be a map from alert names to their changes, got ${JSON.stringify(value)}`);
+  const result: Record<string, AlertCustomisation> = {};
+  for (const [alert, change] of Object.entries(value)) {
+    const where = `alerts.${alert}`;
+    const severities = (ALERT_NAMES as Record<string, 'one' | 'two'>)[alert];
+    if (severities === undefined) throw new MixinConfigError(`unknown alert ${where} (known: ${Object.keys(ALERT_NAMES).join(', ')})`);
+    if (!isPlainObject(change)) throw new MixinConfigError(`${where} must be an object (enabled, severity, labels, dashboardUrl)`);
+    const known = ['enabled', 'severity', 'labels', 'dashboardUrl'];
+    for (const key of Object.keys(change)) if (!known.includes(key)) throw new MixinConfigError(`unknown key ${where}.${key} (known: ${known.join(', ')})`);
+    const c = change as Record<string, unknown>;
+    if (c.enabled !== undefined && typeof c.enabled !== 'boolean') throw new MixinConfigError(`${where}.enabled must be true or false`);
+    if (c.severity !== undefined) {
+      if (c.severity !== 'warning' && c.severity !== 'critical') throw new MixinConfigError(`${where}.severity must be warning or critical, got ${JSON.stringify(c.severity)}`);
+      if (severities === 'two') throw new MixinConfigError(`${where}.severity: ${alert} fires at both severities, each at its own limit; change the limits instead`);
+    }
+    if (c.labels !== undefined && !isPlainObject(c.labels)) throw new MixinConfigError(`${where}.labels must be a map of label names to values`);
+    const labels = c.labels === undefined ? undefined : { ...(c.labels as Record<string, unknown>) };
+    for (const [name, v] of Object.entries(labels ?? {})) {
+      if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name) || name.startsWith('__')) throw new MixinConfigError(`${where}.labels: ${JSON.stringify(name)} is not a Prometheus label name`);
+      if (['severity', 'alertname', 'job'].includes(name)) throw new MixinConfigError(`${where}.labels.${name}: the mixin sets ${name} itself${name === 'severity' ? ' (use severity)' : ''}`);
+      if (typeof v !== 'string' || v === '' || v.includes('\n')) throw new MixinConfigError(`${where}.labels.${name} must be a one-line, non-empty string, got ${JSON.stringify(v)}`);
+    }
+    if (c.dashboardUrl !== undefined && (typeof c.dashboardUrl !== 'string' || !/^https?:\/\/\S+$/.test(c.dashboardUrl))) {
+      throw new MixinConfigError(`${where}.dashboardUrl must be an absolute http(s) URL, got ${JSON.stringify(c.dashboardUrl)}`);
+    }
+    result[alert] = {
+      ...(c.enabled === undefined ? {} : { enabled: c.enabled as boolean }),
+      ...(c.severity === undefined ? {} : { severity: c.severity as 'warning' | 'critical' }),
+      ...(labels === undefined ? {} : { labels: labels as Record<string, string> }),
+      ...(c.dashboardUrl === undefined ? {} : { dashboardUrl: c.dashboardUrl as string }),
+    };
+  }
+  return result;
 }
 
 /**

@@ -109,14 +109,28 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       ),
     ]),
   ];
-  return {
-    groups: [
-      { name: 'uuid-lookup.records', interval: config.evaluationInterval, rules: recordingRules(config) },
-      { name: 'uuid-lookup.alerts', interval: config.evaluationInterval, rules: [...alerts, ...absence] },
-      // Every minute at most: its windows are 5 minutes and longer.
-      ...(config.slo.enabled ? [{ name: 'uuid-lookup.slo', interval: sloInterval(config), rules: sloRules(config) }] : []),
-    ],
-  };
+  const groups = [
+    { name: 'uuid-lookup.records', interval: config.evaluationInterval, rules: recordingRules(config) },
+    { name: 'uuid-lookup.alerts', interval: config.evaluationInterval, rules: [...alerts, ...absence] },
+    // Every minute at most: its windows are 5 minutes and longer.
+    ...(config.slo.enabled ? [{ name: 'uuid-lookup.slo', interval: sloInterval(config), rules: sloRules(config) as unknown[] }] : []),
+  ];
+  return { groups: groups.map((g) => ({ ...g, rules: g.rules.flatMap((r) => customisedRule(config, r)) })) };
+}
+
+/** A rule as the configuration's `alerts` changes it: gone when turned off; its severity, labels and dashboard link. */
+function customisedRule(config: MixinConfig, rule: unknown): unknown[] {
+  const alert = rule as Partial<AlertRule>;
+  const change = alert.alert === undefined ? undefined : config.alerts[alert.alert];
+  if (change === undefined) return [rule];
+  if (change.enabled === false) return [];
+  return [
+    {
+      ...alert,
+      labels: { ...alert.labels, ...(change.severity === undefined ? {} : { severity: change.severity }), ...change.labels },
+      annotations: { ...alert.annotations, ...(change.dashboardUrl === undefined ? {} : { dashboard_url: change.dashboardUrl }) },
+    },
+  ];
 }
 
 /** The absence and worker alerts' summaries and descriptions: each description a function of what Prometheus fills in (a template in the rules, the value in the rule tests). */

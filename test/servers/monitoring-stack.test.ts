@@ -75,6 +75,11 @@ describe('configuration checks with the real tools', () => {
           forDuration: { warning: '20m', critical: '2m' },
           runbookUrl: 'https://wiki.example.com/ops/uuid-lookup',
           grafana: { folder: 'Bookings', prometheusUid: 'prom-main' },
+          alerts: {
+            UuidMigrationStalled: { enabled: false },
+            UuidLookupMetricsTargetDown: { severity: 'warning', labels: { team: 'bookings' }, dashboardUrl: 'https://grafana.example.com/d/uuid-lookup-performance' },
+            UuidLookupLatencyHigh: { labels: { team: 'bookings' } },
+          },
         }),
       );
       const rendered = await runCliProcess(['mixin', 'render', '--config', config, '--out', path.join(out, 'files')]);
@@ -89,6 +94,10 @@ describe('configuration checks with the real tools', () => {
       const tests = run(toolBinary('promtool'), ['test', 'rules', testsFile]);
       expect(tests.status, tests.output).toBe(0);
       expect(readFileSync(testsFile, 'utf8')).toContain('above the critical limit of 250 ms');
+      // The alerts as configured: one gone, one a warning with a team and a dashboard link, one with a team.
+      expect(rules).not.toContain('UuidMigrationStalled');
+      expect(rules).toContain('dashboard_url: https://grafana.example.com/d/uuid-lookup-performance');
+      expect(readFileSync(testsFile, 'utf8')).toContain('team: bookings');
       // The same tests against the default rules fail: they test the configuration, not any rules.
       writeFileSync(rulesFile, readFileSync(repo('prometheus/rules/uuid-lookup.rules.yml'), 'utf8'));
       const mismatched = run(toolBinary('promtool'), ['test', 'rules', testsFile]);

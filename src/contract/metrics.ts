@@ -105,12 +105,13 @@ export function recordingRuleNames(window: string) {
     instanceFallbacksRate: `job_instance:uuid_lookup_fallbacks:rate${window}`,
     instanceDurationSumRate: `job_instance:uuid_lookup_duration_seconds_sum:rate${window}`,
     instanceDurationCountRate: `job_instance:uuid_lookup_duration_seconds_count:rate${window}`,
-    // Per job: the alerts' values and traffic guard.
-    lookupsIncrease: `uuid_lookup:lookups:increase${window}`,
-    durationAvg: `uuid_lookup:duration_seconds:avg${window}`,
-    failureRatio: `uuid_lookup:failure_ratio:rate${window}`,
-    fallbackRatio: `uuid_lookup:fallback_ratio:rate${window}`,
-    migrationAttempted: 'uuid_migration:attempted',
-    migrationFailureRatio: 'uuid_migration:failure_ratio',
+    // Per job: the alerts' values and traffic guard (level:metric:operations, as
+    // Prometheus's naming practice for recording rules has it).
+    lookupsIncrease: `job:uuid_lookups:increase${window}`,
+    durationAvg: `job:uuid_lookup_duration_seconds:mean${window}`,
+    failureRatio: `job:uuid_lookup_failures:ratio_rate${window}`,
+    fallbackRatio: `job:uuid_lookup_fallbacks:ratio_rate${window}`,
+    migrationAttempted: 'job:uuid_migration_attempted_jobs:sum',
+    migrationFailureRatio: 'job:uuid_migration_failed_jobs:ratio',
   } as const;
 }

@@ -311,7 +311,7 @@ describe('the stack on loopback', () => {
       'UuidLookupLatencyBudgetBurn', 'UuidLookupAvailabilityBudgetBurn', 'UUID lookups / SLO burn-rate alerts firing',
     ]);
     const empty: string[] = [];
-    await waitFor('recording rules to have data', async () => ((await query('uuid_migration:failure_ratio')).data.result.length > 0 ? true : undefined));
+    await waitFor('recording rules to have data', async () => ((await query('job:uuid_migration_failed_jobs:ratio')).data.result.length > 0 ? true : undefined));
     // The SLO group runs each minute: its budget rules read the ratios it recorded in its first run.
     await waitFor(
       'the SLO group to have run',
@@ -368,7 +368,7 @@ describe('the stack on loopback', () => {
     const before = Date.now() / 1000;
     // Fresh evaluations after the restart, not the state restored from before it.
     await waitFor('a recording rule evaluated after the restart', async () => {
-      const { data } = (await (await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('uuid_lookup:failure_ratio:rate5m')}`)).json()) as {
+      const { data } = (await (await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent('job:uuid_lookup_failures:ratio_rate5m')}`)).json()) as {
         data: { result: { value: [number, string] }[] };
       };
       const sample = data.result[0]?.value;

@@ -57,6 +57,15 @@ async function main(): Promise<void> {
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
+  // Ctrl-C in the middle: the scratch database goes too.
+  const interrupted = (): void => {
+    void admin
+      .query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      .catch(() => undefined)
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const db = createPgDatabase({ url: url.toString() });
     await db.exec(readFileSync(path.join(root, 'test/support/supabase-defaults.sql'), 'utf8'));

@@ -61,6 +61,19 @@ function expectWorkingInstall(app: string, options: { migrations: boolean }): vo
   expect(JSON.parse(entries.stdout)).toEqual({ total: 1, browser: 'function', node: 'function', mixin: true });
 }
 
+/** Runs each command with sh in the clone against a new database of its own; each must exit 0. */
+async function runInClone(commands: string[], options: { migrate: boolean }): Promise<void> {
+  const database = await serverTestDatabase(options);
+  try {
+    for (const command of commands) {
+      const result = run('sh', ['-c', command], clone, { DATABASE_URL: database.url ?? '' });
+      expect(result.status, `${command}\n${result.stderr}`).toBe(0);
+    }
+  } finally {
+    await database.dispose();
+  }
+}
+
 describe('installing the package', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -79,15 +92,7 @@ describe('installing the package', () => {
     const block = /^# Phase 6[^\n]*\n+```sh\n([\s\S]*?)```/m.exec(doc)?.[1] ?? '';
     const commands = block.split('\n').map((line) => line.replace(/#.*$/, '').trim()).filter(Boolean);
     expect(commands).toHaveLength(3);
-    const database = await serverTestDatabase();
-    try {
-      for (const command of commands) {
-        const result = run('sh', ['-c', command], clone, { DATABASE_URL: database.url ?? '' });
-        expect(result.status, `${command}\n${result.stderr}`).toBe(0);
-      }
-    } finally {
-      await database.dispose();
-    }
+    await runInClone(commands, { migrate: true });
   }, 120_000);
 
   it("runs the README's CLI commands in their order, in the clone: each exits 0 on a new database", async () => {
@@ -98,15 +103,7 @@ describe('installing the package', () => {
     // The worker runs until stopped: the worker's own tests start and stop it.
     const once = commands.filter((c) => c !== 'npx uuid-lookup worker');
     expect(once.length).toBe(commands.length - 1);
-    const database = await serverTestDatabase({ migrate: false });
-    try {
-      for (const command of once) {
-        const result = run('sh', ['-c', command], clone, { DATABASE_URL: database.url ?? '' });
-        expect(result.status, `${command}\n${result.stderr}`).toBe(0);
-      }
-    } finally {
-      await database.dispose();
-    }
+    await runInClone(once, { migrate: false });
   }, 120_000);
 
   it('from the tarball of npm pack: a working bin and entry points, without the optional supabase-js', () => {

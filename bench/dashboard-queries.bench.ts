@@ -4,9 +4,13 @@
 // removes), over SIZES analytics_events rows (default 1,000,000 and 5,000,000)
 // spanning 30 days, on the real server. Prints JSON: each query's
 // median time at each size, its growth from the smallest to the largest size,
-// and the slow-lookups query with and without its index.
+// and the slow-lookups query with and without its index. With JOBS (e.g.
+// 1000000,10000000): the migration dashboard's progress and missing-services panels
+// at that many jobs (10 % of them with slugs no service has, migrated), against the
+// spec's queries verbatim, in the same run.
 import { readdirSync, readFileSync } from 'node:fs';
-import { specQueries } from '../src/contract/spec-queries.ts';
+import { dashboardForms, specQueries } from '../src/contract/spec-queries.ts';
+import { runJobUuidMigration } from '../src/node/migration/run-job-uuid-migration.ts';
 import { expandSqlMacros } from '../test/support/grafana-macros.ts';
 import { dropServerDatabasesOnInterrupt, serverTestDatabase } from '../test/support/test-databases.ts';
 import { loadLookupEvents, medianMillis } from './support/lookup-events.ts';
@@ -60,6 +64,31 @@ for (const events of sizes) {
   }
 }
 
+const jobSizes = (process.env.JOBS ?? '').split(',').filter(Boolean).map(Number);
+const migrationPanels: Record<number, unknown> = {};
+for (const jobs of jobSizes) {
+  const t = await serverTestDatabase();
+  try {
+    const loadStart = performance.now();
+    // 200 services; one job in ten names one of 100 slugs no service has.
+    await t.db.exec(`
+      INSERT INTO micro_services (slug) SELECT 'service-' || g FROM generate_series(1, 200) g;
+      INSERT INTO jobs (micro_id)
+      SELECT CASE WHEN g % 10 = 0 THEN 'missing-' || (g % 1000 / 10) ELSE 'service-' || (g % 200 + 1) END FROM generate_series(1, ${jobs}) g;`);
+    await runJobUuidMigration(t.db, { batchSize: 25_000, concurrency: 2, pacing: { health: false } });
+    await t.db.query('VACUUM ANALYZE');
+    const loadSeconds = Number(((performance.now() - loadStart) / 1000).toFixed(1));
+    const panel = async (name: 'migrationProgress' | 'missingServices') => ({
+      spec_verbatim_ms: await medianMillis(t.db, specQueries[name].sql, runs),
+      dashboard_ms: await medianMillis(t.db, dashboardForms[name], runs),
+    });
+    migrationPanels[jobs] = { load_and_migrate_seconds: loadSeconds, migration_progress: await panel('migrationProgress'), missing_services: await panel('missingServices') };
+    process.stderr.write(`${jobs} jobs loaded and migrated in ${loadSeconds} s, measured\n`);
+  } finally {
+    await t.dispose();
+  }
+}
+
 const smallest = sizes[0] ?? 0;
 const largest = sizes[sizes.length - 1] ?? 0;
 const queries = Object.entries(figures).map(([name, bySize]) => ({
@@ -80,6 +109,7 @@ process.stdout.write(
       slowest_panel_ms_at_largest: Math.max(...queries.filter((q) => panelNames.has(q.query)).map((q) => q.median_ms[largest] ?? 0)),
       largest_panel_growth: Math.max(...queries.filter((q) => panelNames.has(q.query)).map((q) => q.growth)),
       by_size: extra,
+      ...(jobSizes.length === 0 ? {} : { migration_panels_by_jobs: migrationPanels }),
       targets: { panel_ms_max: 100, panel_growth_max: 1.5 },
     },
     null,

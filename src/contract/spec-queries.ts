@@ -89,6 +89,34 @@ WHERE micro_uuid IS NULL
 export type SpecQueryName = keyof typeof specQueries;
 
 /**
+ * Two of the spec's migration queries in the form the dashboard runs them at
+ * scale: the same rows (test/db/migration-log.suite.ts holds them equal), read
+ * from the counters, and by a loose index scan of idx_jobs_without_micro_uuid_slug
+ * (one probe per distinct slug), instead of every row of the log or every job
+ * without a UUID.
+ */
+export const dashboardForms = {
+  migrationProgress: `SELECT
+  v.migration_status,
+  v.count,
+  ROUND(v.count * 100.0 / SUM(v.count) OVER (), 2) as percentage
+FROM get_uuid_migration_stats() s,
+  LATERAL (VALUES ('success', s.successful_migrations), ('failed', s.failed_migrations), ('skipped', s.skipped_migrations)) v(migration_status, count)
+WHERE v.count > 0`,
+  missingServices: `WITH RECURSIVE slugs(micro_id) AS (
+  (SELECT micro_id FROM jobs WHERE micro_uuid IS NULL AND micro_id IS NOT NULL ORDER BY micro_id LIMIT 1)
+  UNION ALL
+  SELECT (SELECT j.micro_id FROM jobs j WHERE j.micro_uuid IS NULL AND j.micro_id > slugs.micro_id ORDER BY j.micro_id LIMIT 1)
+  FROM slugs WHERE slugs.micro_id IS NOT NULL
+)
+SELECT micro_id FROM slugs
+WHERE micro_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM micro_services WHERE slug = slugs.micro_id)
+UNION ALL
+SELECT NULL WHERE EXISTS (SELECT 1 FROM jobs WHERE micro_uuid IS NULL AND micro_id IS NULL)`,
+} as const satisfies Partial<Record<SpecQueryName, string>>;
+
+/**
  * The per-service figures from the hourly rollup from `from` (an SQL
  * timestamptz expression, counted from the start of its hour) up to `to`
  * (exclusive; none: up to now).

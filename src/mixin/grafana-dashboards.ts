@@ -42,7 +42,7 @@ import { analyticsTitles, costliestServicesSql, journeyComparisonSql, patternsSq
 import type { SqlWindow } from '../contract/analytics-queries.ts';
 import { PROMETHEUS_NAMES, recordingRuleNames } from '../contract/metrics.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
-import { lookupPerformanceRollupSql, slowLookupsSql, specQueries } from '../contract/spec-queries.ts';
+import { dashboardForms, lookupPerformanceRollupSql, slowLookupsSql, specQueries } from '../contract/spec-queries.ts';
 import type { SpecQueryName } from '../contract/spec-queries.ts';
 import type { MixinConfig, ThresholdKey } from './mixin-config.ts';
 import { thresholdOf } from './mixin-config.ts';
@@ -473,11 +473,24 @@ function alertPanels(p: Panels, y: number): void {
 }
 
 /** The migration statistics' SQL panels: state, not bounded in time. */
-const MIGRATION_TABLES: { query: SpecQueryName; place: Place; unit: string; units?: Record<string, string>; description: string }[] = [
+const MIGRATION_TABLES: { query: SpecQueryName; place: Place; unit: string; units?: Record<string, string>; description: string; form?: string }[] = [
   { query: 'migrationStats', place: { x: 0, y: 13, w: 24, h: 4 }, unit: 'short', units: { completion_percentage: 'percent' }, description: 'get_uuid_migration_stats(): counts of jobs with and without a UUID and of migration outcomes, exact, from counters.' },
-  { query: 'migrationProgress', place: { x: 0, y: 17, w: 8, h: 8 }, unit: 'short', units: { percentage: 'percent' }, description: "The spec's progress query: the current outcome of every job the migration attempted, by status." },
+  {
+    query: 'migrationProgress',
+    place: { x: 0, y: 17, w: 8, h: 8 },
+    unit: 'short',
+    units: { percentage: 'percent' },
+    description: "The spec's progress query: the current outcome of every job the migration attempted, by status; read from the counters (the same rows, at any number of jobs).",
+    form: dashboardForms.migrationProgress,
+  },
   { query: 'failuresByError', place: { x: 8, y: 17, w: 8, h: 8 }, unit: 'short', description: "The spec's failures by error message, with the slugs they affect." },
-  { query: 'missingServices', place: { x: 16, y: 17, w: 8, h: 8 }, unit: 'none', description: 'Job slugs without a UUID that no micro_service has: map them with `uuid-lookup services map`.' },
+  {
+    query: 'missingServices',
+    place: { x: 16, y: 17, w: 8, h: 8 },
+    unit: 'none',
+    description: 'Job slugs without a UUID that no micro_service has: map them with `uuid-lookup services map`. The spec\'s query, as one index probe per distinct slug (the same rows).',
+    form: dashboardForms.missingServices,
+  },
   { query: 'failedJobs', place: { x: 0, y: 25, w: 12, h: 8 }, unit: 'short', description: "The spec's failed jobs by error message, with their ids (retry with `uuid-lookup migrate --mode retry`)." },
   { query: 'reviewFailures', place: { x: 12, y: 25, w: 12, h: 8 }, unit: 'none', description: 'The latest 100 failed and skipped jobs, as the spec reviews them.' },
 ];
@@ -512,7 +525,8 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
   });
   for (const t of MIGRATION_TABLES) {
     const q = specQueries[t.query];
-    p.sqlTable(q.title, `${t.description}\n\n${q.sql}`, t.place, { sql: q.sql, unit: t.unit, units: t.units });
+    // The spec's query in the description; the panel runs it, or its form that reads the same rows at scale.
+    p.sqlTable(q.title, `${t.description}\n\n${q.sql}`, t.place, { sql: t.form ?? q.sql, unit: t.unit, units: t.units });
   }
   alertPanels(p, 33);
   workerRow(config, p, 40);

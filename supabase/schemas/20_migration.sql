@@ -522,6 +522,8 @@ ALTER TABLE ONLY public.uuid_migration_runs
 
 CREATE INDEX idx_jobs_without_micro_uuid ON public.jobs USING btree (id) WHERE (micro_uuid IS NULL);
 
+CREATE INDEX idx_jobs_without_micro_uuid_slug ON public.jobs USING btree (micro_id) WHERE (micro_uuid IS NULL);
+
 CREATE INDEX idx_uuid_migration_log_history_job ON public.uuid_migration_log_history USING btree (job_id);
 
 CREATE INDEX idx_uuid_migration_log_status ON public.uuid_migration_log USING btree (migration_status);

@@ -7,6 +7,7 @@ import type { UuidMigrationStats } from '../../src/node/migration/migration-stat
 import { compactMigrationCounters, getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import { findDuplicateIndexes, runDoctor } from '../../src/node/reports/doctor.ts';
+import { dashboardForms, specQueries } from '../../src/contract/spec-queries.ts';
 import type { TestDatabase, TestDatabaseFactory } from '../support/test-databases.ts';
 
 // The spec's monitoring queries over uuid_migration_log, verbatim ("Migration
@@ -101,6 +102,14 @@ async function fullCounts(db: Database): Promise<UuidMigrationStats> {
   };
 }
 
+/** The dashboard's forms of the spec's progress and missing-services queries give the spec's rows, in any order. */
+async function expectDashboardForms(db: Database, step: string): Promise<void> {
+  const rows = async (sql: string) => (await db.query<Record<string, unknown>>(sql)).rows.map((r) => JSON.stringify(r)).sort();
+  for (const name of ['migrationProgress', 'missingServices'] as const) {
+    expect(await rows(dashboardForms[name]), `${name}, ${step}`).toEqual(await rows(specQueries[name].sql));
+  }
+}
+
 async function seedJobs(db: Database, slugs: string[]): Promise<void> {
   await db.query('INSERT INTO jobs (micro_id) SELECT unnest($1::text[])', [slugs]);
 }
@@ -134,6 +143,7 @@ export function describeMigrationLog(label: string, factory: TestDatabaseFactory
         const stats = await getUuidMigrationStats(db);
         expect(stats, step).toEqual(await fullCounts(db));
         expectAgreement(await specView(db), stats);
+        await expectDashboardForms(db, step);
       };
 
       const first = await runJobUuidMigration(db, { batchSize: 8 });
@@ -176,6 +186,20 @@ export function describeMigrationLog(label: string, factory: TestDatabaseFactory
       const runs = await listMigrationRuns(db);
       expect(runs.map((run) => run.jobs).sort((a, b) => a - b)).toEqual([1, 16, 16, 56, 58]);
       expect(runs.find((run) => run.run_id === retry.runId)).toMatchObject({ jobs: 16, succeeded: 16, rolled_back: 16 });
+    });
+
+    it("gives the dashboard's forms of the spec's queries the spec's rows: no run yet, slugs without a job, NULL slugs, duplicates", async () => {
+      await expectDashboardForms(db, 'an empty database');
+      await db.query("INSERT INTO micro_services (slug) VALUES ('a'), ('b')");
+      await seedJobs(db, ['a', 'zeta', 'zeta', 'alpha', 'Zeta', 'b']);
+      await db.query('INSERT INTO jobs (micro_id) VALUES (NULL), (NULL)');
+      await expectDashboardForms(db, 'before any run');
+      const missing = await db.query<{ micro_id: string | null }>(dashboardForms.missingServices);
+      expect(missing.rows.map((r) => String(r.micro_id)).sort()).toEqual(['Zeta', 'alpha', 'null', 'zeta']);
+      await runJobUuidMigration(db, { batchSize: 2 });
+      await expectDashboardForms(db, 'after a run');
+      await db.query("INSERT INTO micro_services (slug) VALUES ('zeta')");
+      await expectDashboardForms(db, 'after a service was added');
     });
 
     it('keeps the stats exact, from counters, whatever the application does to jobs', async () => {

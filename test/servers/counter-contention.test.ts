@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
 import type { TestDatabase } from '../support/test-databases.ts';
 import { serverTestDatabase } from '../support/test-databases.ts';
+import { waitFor } from '../support/processes.ts';
 
 // The counters behind get_uuid_migration_stats() are kept by triggers on jobs and
 // the log, inside the app's own transactions. The app must never wait or fail
@@ -85,7 +86,12 @@ describe('the migration counters never make the app wait or fail', () => {
     await b.query("UPDATE jobs SET title = 'b' WHERE id = $1", [x]);
     // Waits for b: an ordinary row lock.
     const aWaits = a.query("UPDATE jobs SET title = 'a' WHERE id = $1", [x]).then(() => 'updated', (error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor('a to wait for the row b holds', async () => {
+      const { rows } = await t.db.query<{ waiting: boolean }>("SELECT wait_event_type = 'Lock' AS waiting FROM pg_stat_activity WHERE pid = $1", [
+        (a as unknown as { processID: number }).processID,
+      ]);
+      return rows[0]?.waiting === true ? true : undefined;
+    });
     await b.query(newJob); // old slots: waits for a's counter row, a waits for b: 40P01
     await b.query("UPDATE jobs SET title = 'b' WHERE id = $1", [y]);
     await b.query('COMMIT');

@@ -85,12 +85,15 @@ describe('back-fill pacing on PostgreSQL', () => {
     if (holder === undefined || waiter === undefined) throw new Error('a server database has connect()');
     let release: () => void = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
+    let held: () => void = () => {};
+    const holds = new Promise<void>((resolve) => (held = resolve));
     // The app: one transaction holds a row, another waits for it.
     const holding = holder.transaction(async (tx) => {
       await tx.query("UPDATE jobs SET title = 'edited' WHERE id = (SELECT id FROM jobs ORDER BY id LIMIT 1)");
+      held();
       await released;
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await holds;
     const waiting = waiter.query("UPDATE jobs SET title = 'edited again' WHERE id = (SELECT id FROM jobs ORDER BY id LIMIT 1)");
     await waitFor('the app waiting for the row', async () => {
       const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'");

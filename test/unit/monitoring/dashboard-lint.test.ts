@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyticsDashboard, lookupDashboard, migrationDashboard, sloPanelTitles } from '../../../src/mixin/grafana-dashboards.ts';
 import { defaultMixinConfig, resolveMixinConfig } from '../../../src/mixin/mixin-config.ts';
-import { specQueries } from '../../../src/contract/spec-queries.ts';
+import { dashboardForms, specQueries } from '../../../src/contract/spec-queries.ts';
 import type { LintedDashboard, LintExclusion } from '../../support/dashboard-lint.ts';
 import { lintDashboard } from '../../support/dashboard-lint.ts';
 
@@ -100,10 +100,13 @@ describe('SQL panels', () => {
     for (const t of sqlTargets.filter((x) => !/\banalytics_/.test(x.sql))) expect(t.sql, t.where).not.toMatch(/INTERVAL '\d+ days'|\$__time/);
   });
 
-  it("run the spec's log queries verbatim on the migration dashboard, the ones test/db/migration-log.suite.ts holds to the stats after retries and rollbacks", () => {
+  it("run the spec's log queries on the migration dashboard, verbatim or in the form test/db/migration-log.suite.ts holds to them, with the spec's text in the description", () => {
     const migration = sqlTargets.filter((t) => t.where.startsWith('uuid-migration-progress')).map((t) => t.sql);
-    for (const name of ['migrationStats', 'migrationProgress', 'failuresByError', 'failedJobs', 'reviewFailures', 'missingServices'] as const) {
-      expect(migration, name).toContain(specQueries[name].sql);
+    for (const name of ['migrationStats', 'failuresByError', 'failedJobs', 'reviewFailures'] as const) expect(migration, name).toContain(specQueries[name].sql);
+    for (const name of ['migrationProgress', 'missingServices'] as const) {
+      expect(migration, name).toContain(dashboardForms[name]);
+      const panel = (render()[1]?.panels ?? []).find((p) => p.title === specQueries[name].title);
+      expect(panel?.description, name).toContain(specQueries[name].sql);
     }
   });
 });

@@ -82,7 +82,16 @@ for (const jobs of jobSizes) {
       spec_verbatim_ms: await medianMillis(t.db, specQueries[name].sql, runs),
       dashboard_ms: await medianMillis(t.db, dashboardForms[name], runs),
     });
-    migrationPanels[jobs] = { load_and_migrate_seconds: loadSeconds, migration_progress: await panel('migrationProgress'), missing_services: await panel('missingServices') };
+    const progress = await panel('migrationProgress');
+    const missing = await panel('missingServices');
+    // The spec's query as it was before the index the dashboard's form probes.
+    await t.db.exec('DROP INDEX idx_jobs_without_micro_uuid_slug');
+    const missingWithoutIndex = await medianMillis(t.db, specQueries.missingServices.sql, runs);
+    migrationPanels[jobs] = {
+      load_and_migrate_seconds: loadSeconds,
+      migration_progress: progress,
+      missing_services: { ...missing, spec_verbatim_without_the_index_ms: missingWithoutIndex },
+    };
     process.stderr.write(`${jobs} jobs loaded and migrated in ${loadSeconds} s, measured\n`);
   } finally {
     await t.dispose();

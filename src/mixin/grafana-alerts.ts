@@ -5,6 +5,7 @@ import { DataqueryBuilder as PromQuery } from '@grafana/grafana-foundation-sdk/p
 import type { Severity } from '../contract/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { formatLimit, runbookUrl, signals } from './mixin-config.ts';
+import { grouping } from './selectors.ts';
 
 /**
  * Grafana-managed alerting, for teams that alert from Grafana rather than
@@ -29,8 +30,8 @@ function rule(config: MixinConfig, signal: ReturnType<typeof signals>[number], s
       new QueryBuilder('A')
         .datasourceUid(prometheus)
         .relativeTimeRange({ from: 600, to: 0 })
-        // Per job; no value without enough traffic: Grafana's "no data" is OK, not a breach.
-        .model(new PromQuery().refId('A').expr(`${signal.record} and on(job) ${signal.guardRecord} >= ${signal.guardMin}`).instant()),
+        // Per cluster and job; no value without enough traffic: Grafana's "no data" is OK, not a breach.
+        .model(new PromQuery().refId('A').expr(`${signal.record} and on(${grouping(config)}) ${signal.guardRecord} >= ${signal.guardMin}`).instant()),
     )
     .withQuery(new QueryBuilder('B').datasourceUid('__expr__').model(new TypeReduceBuilder().refId('B').expression('A').reducer('last').settings({ mode: 'dropNN' })))
     .withQuery(

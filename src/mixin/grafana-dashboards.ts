@@ -46,6 +46,8 @@ import { dashboardForms, lookupPerformanceRollupSql, slowLookupsSql, specQueries
 import type { SpecQueryName } from '../contract/spec-queries.ts';
 import type { MixinConfig, ThresholdKey } from './mixin-config.ts';
 import { thresholdOf } from './mixin-config.ts';
+import type { Target } from './selectors.ts';
+import { extraMatchers, grouping } from './selectors.ts';
 import { BURN_RATE_ALERTS, SLO_WINDOWS, sloBudgetRecord, sloErrorRatioRecord, slos } from './slo-rules.ts';
 
 /**
@@ -62,8 +64,21 @@ import { BURN_RATE_ALERTS, SLO_WINDOWS, sloBudgetRecord, sloErrorRatioRecord, sl
 export const PROMETHEUS_DS: DataSourceRef = { type: 'prometheus', uid: '${prometheus_datasource}' };
 export const POSTGRES_DS: DataSourceRef = { type: 'grafana-postgresql-datasource', uid: '${postgres_datasource}' };
 
-/** The matchers of every PromQL selector on the dashboards. */
-const VARS = 'job=~"$job",instance=~"$instance"';
+/**
+ * The matchers of every PromQL selector of a target's panels: the selected
+ * clusters (showMultiCluster), the target's own extra matchers (selectors), the
+ * selected jobs and, unless the series are per job, instances. A recording
+ * rule's series (`target` null) have no extra labels left: the rule selected.
+ */
+function panelMatchers(config: MixinConfig, target: Target | null, perInstance = true): string {
+  const extra = target === null ? '' : extraMatchers(config, target);
+  return [
+    ...(config.showMultiCluster ? [`${config.clusterLabel}=~"$cluster"`] : []),
+    ...(extra === '' ? [] : [extra]),
+    'job=~"$job"',
+    ...(perInstance ? ['instance=~"$instance"'] : []),
+  ].join(',');
+}
 
 /** The time picker's range in the PostgreSQL datasource's macros. */
 export const GRAFANA_TIME_WINDOW: SqlWindow = { from: '$__timeFrom()::timestamptz', to: '$__timeTo()::timestamptz' };
@@ -119,13 +134,14 @@ function promTarget(index: number, expr: string, legend: string): PromQuery {
 }
 
 /** The sum of a migration statistic over the selected jobs and instances. */
-function migrationSum(field: Parameters<typeof migrationMetricName>[0]): string {
-  return `sum(${migrationMetricName(field)}{${VARS}})`;
+function migrationSumOf(config: MixinConfig, field: Parameters<typeof migrationMetricName>[0]): string {
+  return `sum(${migrationMetricName(field)}{${panelMatchers(config, 'migration')}})`;
 }
 
-/** `selector` narrowed to the selected jobs: a metric name or a `{…}` selector. */
-function withJobMatcher(selector: string): string {
-  return selector.endsWith('}') ? `${selector.slice(0, -1)},job=~"$job"}` : `${selector}{job=~"$job"}`;
+/** `selector` (a metric name or a `{…}` selector) narrowed by `matchers`. */
+function withMatchers(selector: string, matchers: string[]): string {
+  if (matchers.length === 0) return selector;
+  return selector.endsWith('}') ? `${selector.slice(0, -1)},${matchers.join(',')}}` : `${selector}{${matchers.join(',')}}`;
 }
 
 const unitOverride = (unit: string): DynamicConfigValue[] => [{ id: 'unit', value: unit }];
@@ -257,9 +273,9 @@ class Panels {
 }
 
 /** A multi-select query variable over a label, "All" as `.+` (the linter's convention), re-read when the time range changes. */
-function labelVariable(name: 'job' | 'instance', query: string, current: string[] | undefined): QueryVariableBuilder {
+function labelVariable(name: 'cluster' | 'job' | 'instance', query: string, current: string[] | undefined): QueryVariableBuilder {
   const variable = new QueryVariableBuilder(name)
-    .label(name === 'job' ? 'Job' : 'Instance')
+    .label({ cluster: 'Cluster', job: 'Job', instance: 'Instance' }[name])
     .datasource(PROMETHEUS_DS)
     .query(query)
     .definition(query)
@@ -273,7 +289,7 @@ function labelVariable(name: 'job' | 'instance', query: string, current: string[
 
 function dashboard(
   config: MixinConfig,
-  o: { uid: string; title: string; description: string; jobMetric: string; jobs: string[]; panels: Panels },
+  o: { uid: string; title: string; description: string; jobMetric: string; jobs: string[]; targets: Target[]; panels: Panels },
 ): Dashboard {
   const builder = new DashboardBuilder(o.title)
     .uid(o.uid)
@@ -309,9 +325,14 @@ function dashboard(
         .current({ text: config.grafana.postgresUid, value: config.grafana.postgresUid }),
     );
   }
+  // The jobs offered: in the selected clusters, and of the targets' extra matchers when they share them.
+  const cluster = config.showMultiCluster ? [`${config.clusterLabel}=~"$cluster"`] : [];
+  const extras = [...new Set(o.targets.map((t) => extraMatchers(config, t)))];
+  const shared = extras.length === 1 && extras[0] !== '' ? [extras[0] as string] : [];
+  if (config.showMultiCluster) builder.withVariable(labelVariable('cluster', `label_values(${withMatchers(o.jobMetric, shared)}, ${config.clusterLabel})`, undefined));
   builder
-    .withVariable(labelVariable('job', `label_values(${o.jobMetric}, job)`, o.jobs))
-    .withVariable(labelVariable('instance', `label_values(${withJobMatcher(o.jobMetric)}, instance)`, undefined));
+    .withVariable(labelVariable('job', `label_values(${withMatchers(o.jobMetric, [...cluster, ...shared])}, job)`, o.jobs))
+    .withVariable(labelVariable('instance', `label_values(${withMatchers(o.jobMetric, [...cluster, ...shared, 'job=~"$job"'])}, instance)`, undefined));
   for (const panel of o.panels.list()) {
     if (panel instanceof RowBuilder) builder.withRow(panel);
     else builder.withPanel(panel);
@@ -321,8 +342,9 @@ function dashboard(
 
 /** The lookup performance dashboard. */
 export function lookupDashboard(config: MixinConfig): Dashboard {
+  const VARS = panelMatchers(config, 'lookup');
   const names = recordingRuleNames(config.window);
-  const r = (record: string) => `sum(${record}{${VARS}})`;
+  const r = (record: string) => `sum(${record}{${panelMatchers(config, null)}})`;
   const ratio = (num: string, den: string) => `${r(num)} / ${r(den)}`;
   const { lookups, lookupDuration, eventsDropped } = PROMETHEUS_NAMES;
   const q = (p: number) => `histogram_quantile(${p}, sum by (le) (rate(${lookupDuration}_bucket{${VARS}}[$__rate_interval])))`;
@@ -415,6 +437,7 @@ export function lookupDashboard(config: MixinConfig): Dashboard {
     description: 'Slug-to-UUID lookups of the booking wizard: latency, failures, fallbacks (spec: Monitoring Dashboard Queries).',
     jobMetric: lookups,
     jobs: [config.lookupJob],
+    targets: ['lookup'],
     panels: p,
   });
 }
@@ -438,7 +461,10 @@ const SLO_TITLES = { latency: 'Latency', availability: 'Availability' } as const
 function sloRow(config: MixinConfig, p: Panels, y: number): void {
   const objectives = slos(config);
   if (objectives.length === 0) return;
-  const job = 'job=~"$job"';
+  const job = panelMatchers(config, null, false);
+  // Per job, and per cluster when the dashboard tells clusters apart.
+  const perJob = config.showMultiCluster ? grouping(config) : 'job';
+  const jobLegend = config.showMultiCluster ? `{{${config.clusterLabel}}} {{job}}` : '{{job}}';
   p.row('SLOs (per job)', y);
   objectives.forEach((slo, i) => {
     p.stat(
@@ -452,7 +478,7 @@ function sloRow(config: MixinConfig, p: Panels, y: number): void {
     'SLO burn-rate alerts firing',
     'The burn-rate alerts firing now, by job, SLO and window: critical when the budget burns fast (1h and 5m, 6h and 30m), warning when it burns steadily (1d and 2h, 3d and 6h).',
     { x: 12, y: y + 1, w: 12, h: 5 },
-    [{ expr: `max by (job, alertname, severity, burn_window) (ALERTS{${job},alertstate="firing",alertname=~"${objectives.map((o) => o.alert).join('|')}"})`, legend: 'firing', unit: 'none' }],
+    [{ expr: `max by (${perJob}, alertname, severity, burn_window) (ALERTS{${job},alertstate="firing",alertname=~"${objectives.map((o) => o.alert).join('|')}"})`, legend: 'firing', unit: 'none' }],
   );
   objectives.forEach((slo, i) => {
     const budget = Number((1 - slo.objective).toPrecision(6));
@@ -461,7 +487,7 @@ function sloRow(config: MixinConfig, p: Panels, y: number): void {
       `${SLO_TITLES[slo.key]} SLO: burn rate per window`,
       `Each window's error ratio over the budget's (${budget}): 1 spends exactly the ${config.slo.period} budget. The alerts fire when a long window (${factors}) and its short one both pass their factor. Per job.`,
       { x: i * 12, y: y + 6, w: 12, h: 8 },
-      { unit: 'none', exprs: SLO_WINDOWS.map((w) => ({ expr: `max by (job) (${sloErrorRatioRecord(slo.key, w)}{${job}}) / ${budget}`, legend: `{{job}} ${w}` })) },
+      { unit: 'none', exprs: SLO_WINDOWS.map((w) => ({ expr: `max by (${perJob}) (${sloErrorRatioRecord(slo.key, w)}{${job}}) / ${budget}`, legend: `${jobLegend} ${w}` })) },
     );
   });
 }
@@ -497,6 +523,8 @@ const MIGRATION_TABLES: { query: SpecQueryName; place: Place; unit: string; unit
 
 /** The migration progress dashboard. */
 export function migrationDashboard(config: MixinConfig): Dashboard {
+  const VARS = panelMatchers(config, 'migration');
+  const migrationSum = (field: Parameters<typeof migrationMetricName>[0]) => migrationSumOf(config, field);
   const attempted = `(${migrationSum('successful_migrations')} + ${migrationSum('failed_migrations')} + ${migrationSum('skipped_migrations')})`;
   const p = new Panels(config);
   const exporter = '(get_uuid_migration_stats() through the Postgres exporter)';
@@ -537,6 +565,7 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
     description: 'Back-fill of jobs.micro_uuid: progress, outcomes, failures, the scheduled worker (spec: Migration System, Operational Procedures).',
     jobMetric: `{__name__=~"${[migrationMetricName('total_jobs'), ...(config.workerJob === '' ? [] : [WORKER_METRIC_NAMES.jobs])].join('|')}"}`,
     jobs: [config.migrationJob, ...(config.workerJob === '' ? [] : [config.workerJob])],
+    targets: ['migration', ...(config.workerJob === '' ? [] : ['worker' as const])],
     panels: p,
   });
 }
@@ -548,6 +577,8 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
  */
 function workerRow(config: MixinConfig, p: Panels, y: number): void {
   if (config.workerJob === '') return;
+  const VARS = panelMatchers(config, 'worker');
+  const migrationSum = (field: Parameters<typeof migrationMetricName>[0]) => migrationSumOf(config, field);
   const perMinute = `sum(rate(${WORKER_METRIC_NAMES.jobs}{${VARS}}[$__rate_interval])) * 60`;
   const pending = `(${migrationSum('jobs_without_uuid')} - ${migrationSum('skipped_migrations')} - ${migrationSum('failed_migrations')})`;
   p.row('Migration worker', y);
@@ -583,6 +614,7 @@ function workerRow(config: MixinConfig, p: Panels, y: number): void {
  * time efficiency.
  */
 function runsRow(config: MixinConfig, p: Panels, y: number): void {
+  const VARS = panelMatchers(config, 'migration');
   p.row('Back-fill runs', y);
   p.timeseries('Runs by state', 'Back-fill runs not finished: running, held by the database\'s health (lock waits, VACUUM, WAL rate, replica lag, a Prometheus alert), or paused by an operator (uuid-lookup migrate pause). uuid-lookup migrate runs says why.', { x: 0, y: y + 1, w: 12, h: 8 }, {
     unit: 'short',
@@ -630,6 +662,7 @@ const FIGURE_UNITS = { avg_ms: 'ms', p95_ms_at_most: 'ms', failure_rate: 'percen
 
 /** Phase 6 analytics: time of day, geography, user journeys, over the time picker's range. */
 export function analyticsDashboard(config: MixinConfig): Dashboard {
+  const VARS = panelMatchers(config, 'lookup');
   const w = GRAFANA_TIME_WINDOW;
   const p = new Panels(config);
   const rollup = 'from the hourly rollup, whole hours of the selected time range';
@@ -661,6 +694,7 @@ export function analyticsDashboard(config: MixinConfig): Dashboard {
     description: 'Lookup patterns by time of day, by region, and user journeys (spec: Future Enhancements, Advanced Analytics).',
     jobMetric: PROMETHEUS_NAMES.lookups,
     jobs: [config.lookupJob],
+    targets: ['lookup'],
     panels: p,
   });
 }

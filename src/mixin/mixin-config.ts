@@ -2,6 +2,8 @@ import { LOOKUP_DURATION_BUCKETS_MS, PROMETHEUS_NAMES, recordingRuleNames } from
 import { migrationMetricName } from '../contract/migration.ts';
 import type { Severity, Threshold } from '../contract/thresholds.ts';
 import { MIN_LOOKUPS, thresholdFor, thresholds } from '../contract/thresholds.ts';
+import type { Target } from './selectors.ts';
+import { grouping, parseMatchers, selectorOf, seriesLabels } from './selectors.ts';
 
 export type ThresholdKey = Threshold['key'];
 
@@ -29,6 +31,20 @@ export interface MixinConfig {
    * counts the lookup points it refused; '' when the lookups do not pass a collector.
    */
   collectorJob: string;
+  /**
+   * Label matchers beside `job` that each target's series must match, as kubernetes-mixin's
+   * selectors: `namespace="bookings"`, `env=~"prod|staging"`; '' for none. The rules, the
+   * rule tests and the dashboards' queries all carry them.
+   */
+  selectors: Record<Target, string>;
+  /**
+   * The label that tells clusters apart (kubernetes-mixin's clusterLabel). The rules aggregate
+   * by it beside job, so each cluster's series are judged, and alert, alone; on series without
+   * it they aggregate as by job.
+   */
+  clusterLabel: string;
+  /** The dashboards get a $cluster variable and select by it (kubernetes-mixin's showMultiCluster). */
+  showMultiCluster: boolean;
   /** The worker is stalled when never-attempted jobs remain and it processed none for this long. */
   stalledAfter: string;
   /** A back-fill run held by the database's health this long is worth a look (UuidMigrationRunHeldLong). */
@@ -166,6 +182,9 @@ export const defaultMixinConfig: MixinConfig = Object.freeze({
   migrationJob: 'uuid-migration',
   workerJob: 'uuid-migration-worker',
   collectorJob: 'otel-collector',
+  selectors: { lookup: '', migration: '', worker: '', collector: '' },
+  clusterLabel: 'cluster',
+  showMultiCluster: false,
   stalledAfter: '30m',
   runHeldAfter: '30m',
   runSilentAfter: '15m',
@@ -321,6 +340,7 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
       throw new MixinConfigError(`${key} must be a job name or '' (${none}), got ${JSON.stringify(config[key])}`);
     }
   }
+  checkSelectors(config);
   for (const key of ['minLookups', 'minMigrationAttempts'] as const) {
     if (!Number.isFinite(config[key]) || config[key] < 0) throw new MixinConfigError(`${key} must be a number ≥ 0, got ${config[key]}`);
   }
@@ -349,6 +369,27 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
   }
   checkOperator(config.operator);
   return config;
+}
+
+const PROMETHEUS_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+/** Labels the rules and panels select or group on themselves: a selector on them would empty a rule. */
+const RULE_LABELS = ['outcome', 'fallback', 'le', 'state', 'status', 'error', 'instance'];
+
+function checkSelectors(config: MixinConfig): void {
+  for (const [target, text] of Object.entries(config.selectors) as [Target, string][]) {
+    try {
+      // The matchers parse, and the generated rule tests can make a series they select.
+      seriesLabels(config, target);
+      const used = parseMatchers(text).find((m) => RULE_LABELS.includes(m.name));
+      if (used !== undefined) throw new Error(`${used.name} is a label the rules select on themselves`);
+    } catch (error) {
+      throw new MixinConfigError(`selectors.${target}: ${(error as Error).message} (got ${JSON.stringify(text)})`);
+    }
+  }
+  const label = config.clusterLabel;
+  if (!PROMETHEUS_LABEL.test(label) || label.startsWith('__')) throw new MixinConfigError(`clusterLabel must be a Prometheus label name, got ${JSON.stringify(label)}`);
+  // The rules group by job and instance themselves; le is the histogram's.
+  if (['job', 'instance', 'le'].includes(label)) throw new MixinConfigError(`clusterLabel cannot be ${label}: the rules use it for itself`);
 }
 
 // A DNS-1123 label (namespaces, port names are IANA_SVC_NAME: at most 15, a letter among them).
@@ -398,14 +439,15 @@ export interface Signal {
 
 /** Recording rules (name -> PromQL), in dependency order: per scrape target, then per job. */
 export function recordingRules(config: MixinConfig): { record: string; expr: string }[] {
-  const sel = `job="${config.lookupJob}"`;
+  const sel = selectorOf(config, 'lookup');
   const w = config.window;
   const names = recordingRuleNames(w);
   const { lookups, lookupDuration } = PROMETHEUS_NAMES;
-  const perTarget = (expr: string) => `sum by (job, instance) (rate(${expr}[${w}]))`;
-  const perJob = (record: string) => `sum by (job) (${record})`;
+  const byJob = grouping(config);
+  const perTarget = (expr: string) => `sum by (${grouping(config, 'job', 'instance')}) (rate(${expr}[${w}]))`;
+  const perJob = (record: string) => `sum by (${byJob}) (${record})`;
   const [success, failed, skipped] = (['successful_migrations', 'failed_migrations', 'skipped_migrations'] as const).map(
-    (field) => `${migrationMetricName(field)}{job="${config.migrationJob}"}`,
+    (field) => `${migrationMetricName(field)}{${selectorOf(config, 'migration')}}`,
   );
   return [
     { record: names.instanceLookupsRate, expr: perTarget(`${lookups}{${sel}}`) },
@@ -413,12 +455,12 @@ export function recordingRules(config: MixinConfig): { record: string; expr: str
     { record: names.instanceFallbacksRate, expr: perTarget(`${lookups}{${sel},fallback="true"}`) },
     { record: names.instanceDurationSumRate, expr: perTarget(`${lookupDuration}_sum{${sel}}`) },
     { record: names.instanceDurationCountRate, expr: perTarget(`${lookupDuration}_count{${sel}}`) },
-    { record: names.lookupsIncrease, expr: `sum by (job) (increase(${lookups}{${sel}}[${w}]))` },
+    { record: names.lookupsIncrease, expr: `sum by (${byJob}) (increase(${lookups}{${sel}}[${w}]))` },
     { record: names.durationAvg, expr: `${perJob(names.instanceDurationSumRate)} / ${perJob(names.instanceDurationCountRate)}` },
     { record: names.failureRatio, expr: `${perJob(names.instanceFailuresRate)} / ${perJob(names.instanceLookupsRate)}` },
     { record: names.fallbackRatio, expr: `${perJob(names.instanceFallbacksRate)} / ${perJob(names.instanceLookupsRate)}` },
-    { record: names.migrationAttempted, expr: `sum by (job) (${success} + ${failed} + ${skipped})` },
-    { record: names.migrationFailureRatio, expr: `sum by (job) (${failed}) / sum by (job) (${success} + ${failed} + ${skipped})` },
+    { record: names.migrationAttempted, expr: `sum by (${byJob}) (${success} + ${failed} + ${skipped})` },
+    { record: names.migrationFailureRatio, expr: `sum by (${byJob}) (${failed}) / sum by (${byJob}) (${success} + ${failed} + ${skipped})` },
   ];
 }
 

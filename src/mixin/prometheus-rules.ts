@@ -2,6 +2,7 @@ import { COLLECTOR_DELTA_POINTS } from '../contract/metrics.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { durationSeconds, formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
+import { grouping, selectorOf } from './selectors.ts';
 import { sloInterval, sloRules } from './slo-rules.ts';
 
 /** The alert's job, as Prometheus fills it in each annotation (the `absent()` branches carry it too). */
@@ -25,7 +26,7 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
         alert: signal.alert,
         // Per job, strictly greater, "and" the job's traffic guard: no traffic
         // (0/0 = NaN, or too few lookups to judge) is never a breach.
-        expr: `${signal.record} > ${limit} and on(job) ${signal.guardRecord} >= ${signal.guardMin}`,
+        expr: `${signal.record} > ${limit} and on(${grouping(config)}) ${signal.guardRecord} >= ${signal.guardMin}`,
         for: config.forDuration[severity],
         labels: { severity },
         annotations: {
@@ -37,8 +38,12 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     }
   }
   const text = alertDescriptions(config);
-  const mig = `job="${config.migrationJob}"`;
-  const worker = `job="${config.workerJob}"`;
+  const lookup = selectorOf(config, 'lookup');
+  const mig = selectorOf(config, 'migration');
+  const worker = selectorOf(config, 'worker');
+  const byJob = grouping(config);
+  // The exporter's and the worker's series differ in job: the stall compares them per cluster.
+  const perCluster = (expr: string) => `sum by (${config.clusterLabel}) (${expr})`;
   // Rules about a job the configuration may leave out ('': no worker, no collector).
   const whenJob = (job: string, rules: AlertRule[]): AlertRule[] => (job === '' ? [] : rules);
   // An absence or operations alert: its summary and runbook section are named after it.
@@ -50,23 +55,23 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     annotations: { summary: text.summaries[alert], description, runbook_url: runbookUrl(config, alert) },
   });
   const absence: AlertRule[] = [
-    rule('UuidLookupMetricsTargetDown', `up{job="${config.lookupJob}"} == 0 or absent(up{job="${config.lookupJob}"})`, config.forDuration.absent, 'critical', text.lookupDown(JOB)),
-    rule('UuidMigrationExporterDown', `up{job="${config.migrationJob}"} == 0 or absent(up{job="${config.migrationJob}"})`, config.forDuration.absent, 'critical', text.exporterDown(JOB)),
+    rule('UuidLookupMetricsTargetDown', `up{${lookup}} == 0 or absent(up{${lookup}})`, config.forDuration.absent, 'critical', text.lookupDown(JOB)),
+    rule('UuidMigrationExporterDown', `up{${mig}} == 0 or absent(up{${mig}})`, config.forDuration.absent, 'critical', text.exporterDown(JOB)),
     rule(
       'UuidMigrationStatsAbsent',
-      `up{job="${config.migrationJob}"} == 1 unless on() ${migrationMetricName('total_jobs')}{job="${config.migrationJob}"}`,
+      `up{${mig}} == 1 unless on(${byJob}) ${migrationMetricName('total_jobs')}{${mig}}`,
       config.forDuration.absent,
       'warning',
       text.statsAbsent(JOB),
     ),
     // Every scrape for the whole period met a fold holding the lock (migration
     // 20261129000600): the rollups the SQL panels read are not being folded.
-    rule('UuidLookupRollupsFoldHeld', `uuid_lookup_rollups_fold_skipped{job="${config.migrationJob}"} == 1`, config.forDuration.absent, 'warning', text.foldHeld(JOB)),
+    rule('UuidLookupRollupsFoldHeld', `uuid_lookup_rollups_fold_skipped{${mig}} == 1`, config.forDuration.absent, 'warning', text.foldHeld(JOB)),
     // A back-fill run (worker or one-off) held by the database's health for runHeldAfter
     // (migration 20261203000100; a pause asked by an operator is not this).
     rule(
       'UuidMigrationRunHeldLong',
-      `max by (job) (uuid_migration_runs_longest_hold_seconds{${mig}, state="held"}) > ${durationSeconds(config.runHeldAfter)}`,
+      `max by (${byJob}) (uuid_migration_runs_longest_hold_seconds{${mig}, state="held"}) > ${durationSeconds(config.runHeldAfter)}`,
       '0m',
       'warning',
       text.runHeld('{{ $value | humanizeDuration }}'),
@@ -75,7 +80,7 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     // (kill -9, a lost machine); the run's row says running forever.
     rule(
       'UuidMigrationRunSilent',
-      `max by (job) (uuid_migration_runs_longest_silence_seconds{${mig}}) > ${durationSeconds(config.runSilentAfter)}`,
+      `max by (${byJob}) (uuid_migration_runs_longest_silence_seconds{${mig}}) > ${durationSeconds(config.runSilentAfter)}`,
       '0m',
       'warning',
       text.runSilent('{{ $value | humanizeDuration }}'),
@@ -87,22 +92,22 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       // lookup figures are then short of what the browsers did.
       rule(
         'UuidLookupMetricsRefused',
-        `sum by (job) (increase(${COLLECTOR_DELTA_POINTS}{job="${config.collectorJob}", error!=""}[${config.window}])) > 0`,
+        `sum by (${byJob}) (increase(${COLLECTOR_DELTA_POINTS}{${selectorOf(config, 'collector')}, error!=""}[${config.window}])) > 0`,
         config.forDuration.warning,
         'warning',
         text.refused('{{ $value | humanize }}'),
       ),
     ]),
     ...whenJob(config.workerJob, [
-      rule('UuidMigrationWorkerDown', `up{job="${config.workerJob}"} == 0 or absent(up{job="${config.workerJob}"})`, config.forDuration.absent, 'warning', text.workerDown(JOB)),
+      rule('UuidMigrationWorkerDown', `up{${worker}} == 0 or absent(up{${worker}})`, config.forDuration.absent, 'warning', text.workerDown(JOB)),
       // Never-attempted jobs (without a UUID, and neither skipped nor failed) remain,
       // the worker is up, and it processed none for stalledAfter.
       rule(
         'UuidMigrationStalled',
-        `(sum(${migrationMetricName('jobs_without_uuid')}{${mig}}) - sum(${migrationMetricName('skipped_migrations')}{${mig}})` +
-          ` - sum(${migrationMetricName('failed_migrations')}{${mig}})) > 0` +
-          ` and on() sum(increase(${WORKER_METRIC_NAMES.jobs}{${worker}}[${config.stalledAfter}])) == 0` +
-          ` and on() sum(up{${worker}}) > 0`,
+        `(${perCluster(`${migrationMetricName('jobs_without_uuid')}{${mig}}`)} - ${perCluster(`${migrationMetricName('skipped_migrations')}{${mig}}`)}` +
+          ` - ${perCluster(`${migrationMetricName('failed_migrations')}{${mig}}`)}) > 0` +
+          ` and on(${config.clusterLabel}) ${perCluster(`increase(${WORKER_METRIC_NAMES.jobs}{${worker}}[${config.stalledAfter}])`)} == 0` +
+          ` and on(${config.clusterLabel}) ${perCluster(`up{${worker}}`)} > 0`,
         config.forDuration.warning,
         'warning',
         text.stalled('{{ $value }}'),

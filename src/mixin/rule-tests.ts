@@ -5,6 +5,8 @@ import type { Severity } from '../contract/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { durationSeconds, runbookUrl, signals, thresholdOf } from './mixin-config.ts';
 import { alertDescriptions } from './prometheus-rules.ts';
+import type { Target } from './selectors.ts';
+import { absentLabels, labelText, seriesLabels } from './selectors.ts';
 import { BURN_RATE_ALERTS, burnFactor, latencyBucketLabel, sloDescription, slos } from './slo-rules.ts';
 
 /**
@@ -120,9 +122,9 @@ function seriesFor(config: MixinConfig) {
   const steps = Math.ceil(evalSeconds / INTERVAL_S) + 10;
   const counter = (perStep: number) => `0+${perStep}x${steps}`;
   const gauge = (value: number) => `${value}x${steps}`;
-  const up = (job: string, value: 0 | 1) => ({ [`up{job="${job}"}`]: gauge(value) });
-  const lookupJob = `job="${config.lookupJob}"`;
-  const migJob = `job="${config.migrationJob}"`;
+  const up = (target: Target, value: 0 | 1) => ({ [`up{${labelText(seriesLabels(config, target))}}`]: gauge(value) });
+  const lookupJob = labelText(seriesLabels(config, 'lookup'));
+  const migJob = labelText(seriesLabels(config, 'migration'));
   // Enough lookups a step that the window holds twice the minimum, at least 50.
   const busy = Math.max(50, Math.ceil((2 * config.minLookups) / windowSteps));
   const few = Math.floor((config.minLookups - 1) / (windowSteps + 1));
@@ -137,7 +139,7 @@ function seriesFor(config: MixinConfig) {
       [lookups('outcome="failure",fallback="false"')]: counter(failing),
       [`${PROMETHEUS_NAMES.lookupDuration}_count{${lookupJob}}`]: counter(perStep),
       [`${PROMETHEUS_NAMES.lookupDuration}_sum{${lookupJob}}`]: counter(perStep * (o.seconds ?? 0.01)),
-      ...up(config.lookupJob, 1),
+      ...up('lookup', 1),
     };
   };
 
@@ -149,7 +151,7 @@ function seriesFor(config: MixinConfig) {
       [`${migrationMetricName('failed_migrations')}{${migJob}}`]: gauge(failed),
       [`${migrationMetricName('skipped_migrations')}{${migJob}}`]: gauge(skipped),
       [`${migrationMetricName('total_jobs')}{${migJob}}`]: gauge(attempts),
-      ...up(config.migrationJob, 1),
+      ...up('migration', 1),
     };
   };
 
@@ -158,7 +160,7 @@ function seriesFor(config: MixinConfig) {
 
 /** Each threshold alert: both severities above critical, warning only between, quiet under, and on too little traffic. */
 function thresholdCases(config: MixinConfig, { busy, few, traffic, migration, gauge }: SeriesFor): Case[] {
-  const migJob = `job="${config.migrationJob}"`;
+  const migJob = labelText(seriesLabels(config, 'migration'));
   const cases: Case[] = [];
   for (const signal of signals(config)) {
     const t = thresholdOf(config, signal.threshold.key);
@@ -209,18 +211,20 @@ function thresholdCases(config: MixinConfig, { busy, few, traffic, migration, ga
 
 /** The alerts on targets and runs: absent or down targets, a held fold, held or silent runs, refused points, the worker. */
 function targetCases(config: MixinConfig, { windowSteps, counter, gauge, up, attempts, traffic, migration }: SeriesFor): Case[] {
-  const migJob = `job="${config.migrationJob}"`;
+  const migJob = labelText(seriesLabels(config, 'migration'));
   const cases: Case[] = [];
-  const absence = (severity: Severity, job: string, description: string): Expected[] => [{ severity, labels: { job }, description }];
+  // An alert on a target's own series carries its labels; absent() those of the selector's = matchers; an aggregate its job.
+  const absence = (severity: Severity, labels: Record<string, string>, description: string): Expected[] => [{ severity, labels, description }];
+  const jobOnly = (job: string) => ({ job });
   const rules = alertDescriptions(config);
   cases.push(
-    { name: `UuidLookupMetricsTargetDown: fires when Prometheus has no target for job ${config.lookupJob}`, series: migration(0.01), alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', config.lookupJob, rules.lookupDown(config.lookupJob)) },
-    { name: 'UuidLookupMetricsTargetDown: fires when the target is down', series: { ...traffic(10), ...up(config.lookupJob, 0) }, alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', config.lookupJob, rules.lookupDown(config.lookupJob)) },
+    { name: `UuidLookupMetricsTargetDown: fires when Prometheus has no target for job ${config.lookupJob}`, series: migration(0.01), alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', absentLabels(config, 'lookup'), rules.lookupDown(config.lookupJob)) },
+    { name: 'UuidLookupMetricsTargetDown: fires when the target is down', series: { ...traffic(10), ...up('lookup', 0) }, alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', seriesLabels(config, 'lookup'), rules.lookupDown(config.lookupJob)) },
     { name: 'UuidLookupMetricsTargetDown: quiet while the target is up, even with no traffic', series: traffic(0), alertname: 'UuidLookupMetricsTargetDown', expect: [] },
-    { name: `UuidMigrationExporterDown: fires when job ${config.migrationJob} is down`, series: { ...migration(0.01), ...up(config.migrationJob, 0) }, alertname: 'UuidMigrationExporterDown', expect: absence('critical', config.migrationJob, rules.exporterDown(config.migrationJob)) },
-    { name: 'UuidMigrationStatsAbsent: fires when the exporter is up but returns no statistics', series: up(config.migrationJob, 1), alertname: 'UuidMigrationStatsAbsent', expect: absence('warning', config.migrationJob, rules.statsAbsent(config.migrationJob)) },
+    { name: `UuidMigrationExporterDown: fires when job ${config.migrationJob} is down`, series: { ...migration(0.01), ...up('migration', 0) }, alertname: 'UuidMigrationExporterDown', expect: absence('critical', seriesLabels(config, 'migration'), rules.exporterDown(config.migrationJob)) },
+    { name: 'UuidMigrationStatsAbsent: fires when the exporter is up but returns no statistics', series: up('migration', 1), alertname: 'UuidMigrationStatsAbsent', expect: absence('warning', seriesLabels(config, 'migration'), rules.statsAbsent(config.migrationJob)) },
     { name: 'UuidMigrationStatsAbsent: quiet when statistics arrive', series: migration(0.01), alertname: 'UuidMigrationStatsAbsent', expect: [] },
-    { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', config.migrationJob, rules.foldHeld(config.migrationJob)) },
+    { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', seriesLabels(config, 'migration'), rules.foldHeld(config.migrationJob)) },
     { name: 'UuidLookupRollupsFoldHeld: quiet while scrapes fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(0) }, alertname: 'UuidLookupRollupsFoldHeld', expect: [] },
   );
   const runs = (metric: string, state: string, seconds: number): Record<string, string> => ({
@@ -230,14 +234,14 @@ function targetCases(config: MixinConfig, { windowSteps, counter, gauge, up, att
   const held = durationSeconds(config.runHeldAfter);
   const silent = durationSeconds(config.runSilentAfter);
   cases.push(
-    { name: `UuidMigrationRunHeldLong: fires when a run is held for over ${config.runHeldAfter}`, series: runs('longest_hold_seconds', 'held', held + 600), alertname: 'UuidMigrationRunHeldLong', expect: absence('warning', config.migrationJob, rules.runHeld(humanizeLongDuration(held + 600))) },
+    { name: `UuidMigrationRunHeldLong: fires when a run is held for over ${config.runHeldAfter}`, series: runs('longest_hold_seconds', 'held', held + 600), alertname: 'UuidMigrationRunHeldLong', expect: absence('warning', jobOnly(config.migrationJob), rules.runHeld(humanizeLongDuration(held + 600))) },
     { name: 'UuidMigrationRunHeldLong: quiet while holds are short', series: runs('longest_hold_seconds', 'held', Math.max(1, held - 60)), alertname: 'UuidMigrationRunHeldLong', expect: [] },
     { name: 'UuidMigrationRunHeldLong: quiet for a run an operator paused, however long', series: runs('longest_hold_seconds', 'paused', held * 10), alertname: 'UuidMigrationRunHeldLong', expect: [] },
-    { name: `UuidMigrationRunSilent: fires when a run's runner is silent for over ${config.runSilentAfter}`, series: runs('longest_silence_seconds', 'running', silent + 600), alertname: 'UuidMigrationRunSilent', expect: absence('warning', config.migrationJob, rules.runSilent(humanizeLongDuration(silent + 600))) },
+    { name: `UuidMigrationRunSilent: fires when a run's runner is silent for over ${config.runSilentAfter}`, series: runs('longest_silence_seconds', 'running', silent + 600), alertname: 'UuidMigrationRunSilent', expect: absence('warning', jobOnly(config.migrationJob), rules.runSilent(humanizeLongDuration(silent + 600))) },
     { name: 'UuidMigrationRunSilent: quiet while runners write heartbeats', series: runs('longest_silence_seconds', 'running', 20), alertname: 'UuidMigrationRunSilent', expect: [] },
   );
   if (config.collectorJob !== '') {
-    const points = (labels: string) => `${COLLECTOR_DELTA_POINTS}{job="${config.collectorJob}"${labels}}`;
+    const points = (labels: string) => `${COLLECTOR_DELTA_POINTS}{${labelText(seriesLabels(config, 'collector'))}${labels}}`;
     cases.push(
       {
         name: `UuidLookupMetricsRefused: fires while the collector (job ${config.collectorJob}) refuses lookup points`,
@@ -253,12 +257,12 @@ function targetCases(config: MixinConfig, { windowSteps, counter, gauge, up, att
     const worker = (pending: number, perStep: number): Record<string, string> => ({
       ...migration(0.02, 30),
       [`${migrationMetricName('jobs_without_uuid')}{${migJob}}`]: gauge(pending + 30 + 0.02 * attempts),
-      [`${WORKER_METRIC_NAMES.jobs}{job="${config.workerJob}",status="success"}`]: counter(perStep),
-      ...up(config.workerJob, 1),
+      [`${WORKER_METRIC_NAMES.jobs}{${labelText(seriesLabels(config, 'worker'))},status="success"}`]: counter(perStep),
+      ...up('worker', 1),
     });
     cases.push(
-      { name: `UuidMigrationWorkerDown: fires when job ${config.workerJob} is down`, series: { ...migration(0.01), ...up(config.workerJob, 0) }, alertname: 'UuidMigrationWorkerDown', expect: absence('warning', config.workerJob, rules.workerDown(config.workerJob)) },
-      { name: 'UuidMigrationWorkerDown: quiet while it is up', series: { ...migration(0.01), ...up(config.workerJob, 1) }, alertname: 'UuidMigrationWorkerDown', expect: [] },
+      { name: `UuidMigrationWorkerDown: fires when job ${config.workerJob} is down`, series: { ...migration(0.01), ...up('worker', 0) }, alertname: 'UuidMigrationWorkerDown', expect: absence('warning', seriesLabels(config, 'worker'), rules.workerDown(config.workerJob)) },
+      { name: 'UuidMigrationWorkerDown: quiet while it is up', series: { ...migration(0.01), ...up('worker', 1) }, alertname: 'UuidMigrationWorkerDown', expect: [] },
       { name: `UuidMigrationStalled: 40 jobs never attempted and none processed for ${config.stalledAfter}`, series: worker(40, 0), alertname: 'UuidMigrationStalled', expect: [{ severity: 'warning', labels: {}, description: rules.stalled(40) }] },
       { name: 'UuidMigrationStalled: quiet while the worker processes jobs', series: worker(40, 50), alertname: 'UuidMigrationStalled', expect: [] },
       { name: 'UuidMigrationStalled: quiet when only skipped and failed jobs remain', series: worker(0, 0), alertname: 'UuidMigrationStalled', expect: [] },
@@ -280,7 +284,7 @@ function sloRuleTests(config: MixinConfig): object[] {
   const evalMinutes = 20;
   const steps = evalMinutes + 10;
   const job = config.lookupJob;
-  const sel = `job="${job}"`;
+  const sel = labelText(seriesLabels(config, 'lookup'));
   const counter = (perStep: number) => `0+${Number(perStep.toPrecision(10))}x${steps}`;
   const tests: object[] = [];
   for (const slo of slos(config)) {

@@ -1,6 +1,7 @@
 import { PROMETHEUS_NAMES } from '../contract/metrics.ts';
 import type { MixinConfig } from './mixin-config.ts';
 import { durationSeconds, runbookUrl } from './mixin-config.ts';
+import { grouping, selectorOf } from './selectors.ts';
 
 /**
  * Service level objectives beside the spec's thresholds (which stay as they are):
@@ -93,13 +94,14 @@ interface Rule {
 
 /** The SLO group: the error ratios per window and over the period, the budget left, then the burn-rate alerts. */
 export function sloRules(config: MixinConfig): Rule[] {
-  const sel = `job="${config.lookupJob}"`;
+  const sel = selectorOf(config, 'lookup');
+  const by = grouping(config);
   const { lookups, lookupDuration } = PROMETHEUS_NAMES;
   const errors = (slo: SloKey, w: string): string =>
     slo === 'latency'
-      ? `(sum by (job) (rate(${lookupDuration}_count{${sel}}[${w}])) - sum by (job) (rate(${lookupDuration}_bucket{${sel},le="${latencyBucketLabel(config)}"}[${w}])))` +
-        ` / sum by (job) (rate(${lookupDuration}_count{${sel}}[${w}]))`
-      : `sum by (job) (rate(${lookups}{${sel},outcome="failure"}[${w}])) / sum by (job) (rate(${lookups}{${sel}}[${w}]))`;
+      ? `(sum by (${by}) (rate(${lookupDuration}_count{${sel}}[${w}])) - sum by (${by}) (rate(${lookupDuration}_bucket{${sel},le="${latencyBucketLabel(config)}"}[${w}])))` +
+        ` / sum by (${by}) (rate(${lookupDuration}_count{${sel}}[${w}]))`
+      : `sum by (${by}) (rate(${lookups}{${sel},outcome="failure"}[${w}])) / sum by (${by}) (rate(${lookups}{${sel}}[${w}]))`;
   const rules: Rule[] = [];
   for (const slo of slos(config)) {
     for (const w of [...SLO_WINDOWS, config.slo.period]) rules.push({ record: sloErrorRatioRecord(slo.key, w), expr: errors(slo.key, w) });
@@ -114,7 +116,7 @@ export function sloRules(config: MixinConfig): Rule[] {
         alert: slo.alert,
         expr:
           `${sloErrorRatioRecord(slo.key, a.long)} > ${limit} and ${sloErrorRatioRecord(slo.key, a.short)} > ${limit}` +
-          ` and on(job) sum by (job) (increase(${lookups}{${sel}}[${a.long}])) >= ${config.minLookups}`,
+          ` and on(${by}) sum by (${by}) (increase(${lookups}{${sel}}[${a.long}])) >= ${config.minLookups}`,
         for: a.for,
         labels: { severity: a.severity, slo: slo.key, burn_window: a.long },
         annotations: {

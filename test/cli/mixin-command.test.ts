@@ -39,7 +39,7 @@ describe('uuid-lookup mixin', () => {
     const rules = readFileSync(path.join(out, 'prometheus/rules/uuid-lookup.rules.yml'), 'utf8');
     expect(rules).toContain('uuid_lookups_total{job="booking-web"}');
     // 250 ms critical is 0.25 s in the rule.
-    expect(rules).toMatch(/job:uuid_lookup_duration_seconds:mean5m > 0\.25 and on\(job\)/);
+    expect(rules).toMatch(/job:uuid_lookup_duration_seconds:mean5m > 0\.25 and on\(cluster, job\)/);
     const provider = parse(readFileSync(path.join(out, 'grafana/provisioning/dashboards/uuid-lookup.yml'), 'utf8')) as { providers: { folder: string }[] };
     expect(provider.providers[0]?.folder).toBe('Bookings');
     expect(readdirSync(path.join(out, 'grafana/provisioning/alerting')).sort()).toEqual(['uuid-lookup-alerts.yml', 'uuid-lookup-notifications.yml']);

@@ -109,6 +109,25 @@ describe('configuration checks with the real tools', () => {
     // Two promtool runs of a test file with the SLO cases: about 30 s each here, more on a busy machine.
   }, 300_000);
 
+  it('uuid-lookup mixin render, selectors and clusters: the hand-written multi-cluster tests pass on its rules and fail on the default rules', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'uuid-lookup-clusters-'));
+    try {
+      const rendered = await runCliProcess(['mixin', 'render', '--config', repo('test/promtool/multi-cluster.mixin.yml'), '--out', out]);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      const testsFile = path.join(out, 'multi-cluster.test.yml');
+      writeFileSync(testsFile, readFileSync(repo('test/promtool/multi-cluster.test.yml'), 'utf8'));
+      const tests = run(toolBinary('promtool'), ['test', 'rules', testsFile]);
+      expect(tests.status, tests.output).toBe(0);
+      // Rules that sum over clusters and read every namespace answer otherwise.
+      writeFileSync(path.join(out, 'prometheus/rules/uuid-lookup.rules.yml'), readFileSync(repo('prometheus/rules/uuid-lookup.rules.yml'), 'utf8'));
+      const mismatched = run(toolBinary('promtool'), ['test', 'rules', testsFile]);
+      expect(mismatched.status).not.toBe(0);
+      expect(mismatched.output).toMatch(/FAILED/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('amtool accepts alertmanager.yml', () => {
     const result = run(toolBinary('amtool'), ['check-config', repo('prometheus/alertmanager.yml')]);
     expect(result.status, result.output).toBe(0);
@@ -279,30 +298,35 @@ describe('the stack on loopback', () => {
   it('returns data for every PromQL query of every dashboard (variables as Grafana expands them), rule and Grafana alert rule', async () => {
     const exprs = new Map<string, string>();
     const c = defaultMixinConfig;
-    const dashboards = [
-      { dashboard: lookupDashboard(c), job: [c.lookupJob] },
-      { dashboard: migrationDashboard(c), job: [c.migrationJob, c.workerJob] },
-      { dashboard: analyticsDashboard(c), job: [c.lookupJob] },
-    ];
+    // And as a multi-cluster configuration renders them: a $cluster matcher everywhere, extra matchers on the raw series.
+    // This stack's series carry no cluster or namespace label: $cluster as .* and namespace!="staging" take them.
+    const clusters = resolveMixinConfig({ selectors: { lookup: 'namespace!="staging"', migration: 'namespace!="staging"', worker: 'namespace!="staging"' }, showMultiCluster: true });
+    const dashboards = [c, clusters].flatMap((config) => [
+      { dashboard: lookupDashboard(config), job: [c.lookupJob] },
+      { dashboard: migrationDashboard(config), job: [c.migrationJob, c.workerJob] },
+      { dashboard: analyticsDashboard(config), job: [c.lookupJob] },
+    ]);
     for (const { dashboard, job } of dashboards) {
       for (const panel of dashboard.panels ?? []) {
         for (const target of (panel as { targets?: { expr?: string }[] }).targets ?? []) {
           if (target.expr === undefined) continue;
           // The dashboards' defaults: the configured jobs, every instance; a 1 s scrape interval makes $__rate_interval 4 s, taken wider here.
-          const expr = expandPromQL(target.expr, { job, instance: 'All', rateInterval: '15s', range: '1m' });
+          const expr = expandPromQL(target.expr, { job, instance: 'All', rateInterval: '15s', range: '1m' }).replace(/\$cluster\b/g, '.*');
           exprs.set(expr, `${dashboard.title} / ${(panel as { title?: string }).title}`);
         }
       }
     }
-    const rules = prometheusRules(c) as { groups: { rules: { expr: string; record?: string; alert?: string }[] }[] };
-    for (const rule of rules.groups.flatMap((g) => g.rules)) exprs.set(rule.expr, rule.record ?? rule.alert ?? '');
+    for (const config of [c, clusters]) {
+      const rules = prometheusRules(config) as { groups: { rules: { expr: string; record?: string; alert?: string }[] }[] };
+      for (const rule of rules.groups.flatMap((g) => g.rules)) exprs.set(rule.expr, rule.record ?? rule.alert ?? '');
+    }
     const grafana = grafanaAlertRules(resolveMixinConfig({ grafana: { managedAlerts: true } })) as { groups: { rules: { title: string; data: { model: { expr?: string } }[] }[] }[] };
     for (const rule of grafana.groups[0]?.rules ?? []) {
       const expr = rule.data[0]?.model.expr;
       if (expr !== undefined) exprs.set(expr, `grafana: ${rule.title}`);
     }
     // Absence alerts have no data while every target is up: they must evaluate, not return series.
-    const absence = /absent\(|up\{.*\} == 0|unless on\(\)/;
+    const absence = /absent\(|up\{.*\} == 0|unless on\(/;
     // Alerts whose condition is false here (the worker makes progress, scrapes fold, the collector takes every point, no
     // back-fill run is held or silent: the "Back-fill runs" panels read the same series; the SLO burn-rate alerts fire or
     // not with this run's failure ratio and latency, their recording rules have data either way) must only evaluate.

@@ -83,5 +83,7 @@ describe("docs/monitoring.md's example configuration", () => {
     const config = resolveMixinConfig(parse(block));
     expect(config.lookupJob).toBe('booking-web');
     expect(config.alerts.UuidLookupMetricsTargetDown?.severity).toBe('warning');
+    expect(config.selectors.worker).toBe('namespace="bookings", env=~"live|canary"');
+    expect(config.showMultiCluster).toBe(true);
   });
 });

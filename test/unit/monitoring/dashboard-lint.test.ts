@@ -14,6 +14,9 @@ const otherConfig = resolveMixinConfig({
   grafana: { prometheusUid: 'prom-main', postgresUid: 'supabase' },
 });
 
+// Selected by namespace beside job, and per cluster: a $cluster variable and matcher everywhere.
+const multiCluster = resolveMixinConfig({ selectors: { lookup: 'namespace="prod"', migration: 'namespace="prod"', worker: 'env=~"live|canary"' }, showMultiCluster: true });
+
 const render = (config = defaultMixinConfig): LintedDashboard[] =>
   [lookupDashboard(config), migrationDashboard(config), analyticsDashboard(config)].map((d) => JSON.parse(JSON.stringify(d)) as LintedDashboard);
 
@@ -25,9 +28,10 @@ const exclusions = (config = defaultMixinConfig): LintExclusion[] =>
 const rulesOf = (d: LintedDashboard): string[] => [...new Set(lintDashboard(d, exclusions()).map((f) => f.rule))].sort();
 
 describe("grafana/dashboard-linter's rules on the generated dashboards", () => {
-  it('find nothing in any dashboard, with the default configuration and with another', () => {
+  it('find nothing in any dashboard, with the default configuration and with others (one of them multi-cluster)', () => {
     for (const dashboard of render()) expect(lintDashboard(dashboard, exclusions()), dashboard.uid).toEqual([]);
     for (const dashboard of render(otherConfig)) expect(lintDashboard(dashboard, exclusions(otherConfig)), dashboard.uid).toEqual([]);
+    for (const dashboard of render(multiCluster)) expect(lintDashboard(dashboard, exclusions(multiCluster)), dashboard.uid).toEqual([]);
   });
 
   it('accept only the per-job SLO panels without $instance, and nothing else of theirs', () => {

@@ -44,11 +44,11 @@ describe('the SLO layer', () => {
       'job:uuid_lookup_availability_slo:error_budget_remaining',
     ]);
     expect(records.get('job:uuid_lookup_latency_slo_errors:ratio_rate1h')).toBe(
-      '(sum by (job) (rate(uuid_lookup_duration_seconds_count{job="uuid-lookup"}[1h])) - sum by (job) (rate(uuid_lookup_duration_seconds_bucket{job="uuid-lookup",le="0.1"}[1h])))' +
-        ' / sum by (job) (rate(uuid_lookup_duration_seconds_count{job="uuid-lookup"}[1h]))',
+      '(sum by (cluster, job) (rate(uuid_lookup_duration_seconds_count{job="uuid-lookup"}[1h])) - sum by (cluster, job) (rate(uuid_lookup_duration_seconds_bucket{job="uuid-lookup",le="0.1"}[1h])))' +
+        ' / sum by (cluster, job) (rate(uuid_lookup_duration_seconds_count{job="uuid-lookup"}[1h]))',
     );
     expect(records.get('job:uuid_lookup_availability_slo_errors:ratio_rate6h')).toBe(
-      'sum by (job) (rate(uuid_lookups_total{job="uuid-lookup",outcome="failure"}[6h])) / sum by (job) (rate(uuid_lookups_total{job="uuid-lookup"}[6h]))',
+      'sum by (cluster, job) (rate(uuid_lookups_total{job="uuid-lookup",outcome="failure"}[6h])) / sum by (cluster, job) (rate(uuid_lookups_total{job="uuid-lookup"}[6h]))',
     );
     expect(records.get('job:uuid_lookup_latency_slo:error_budget_remaining')).toBe('1 - job:uuid_lookup_latency_slo_errors:ratio_rate30d / 0.01');
     const alerts = group?.rules.filter((r) => r.alert !== undefined) ?? [];
@@ -64,11 +64,11 @@ describe('the SLO layer', () => {
     ]);
     expect(alerts[0]?.expr).toBe(
       'job:uuid_lookup_latency_slo_errors:ratio_rate1h > 0.144 and job:uuid_lookup_latency_slo_errors:ratio_rate5m > 0.144' +
-        ' and on(job) sum by (job) (increase(uuid_lookups_total{job="uuid-lookup"}[1h])) >= 20',
+        ' and on(cluster, job) sum by (cluster, job) (increase(uuid_lookups_total{job="uuid-lookup"}[1h])) >= 20',
     );
     expect(alerts[7]?.expr).toBe(
       'job:uuid_lookup_availability_slo_errors:ratio_rate3d > 0.01 and job:uuid_lookup_availability_slo_errors:ratio_rate6h > 0.01' +
-        ' and on(job) sum by (job) (increase(uuid_lookups_total{job="uuid-lookup"}[3d])) >= 20',
+        ' and on(cluster, job) sum by (cluster, job) (increase(uuid_lookups_total{job="uuid-lookup"}[3d])) >= 20',
     );
   });
 

@@ -1,0 +1,124 @@
+import type { MixinConfig } from './mixin-config.ts';
+
+/**
+ * Which series the rules and dashboards read, beyond a job name: each target's
+ * extra label matchers (`namespace="bookings"`), as kubernetes-mixin's
+ * `*Selector` fields, and the label that tells clusters apart (its
+ * `clusterLabel`). Every PromQL generator of the mixin takes its selectors and
+ * groupings from here.
+ */
+
+/** The four kinds of scrape target the mixin reads. */
+export type Target = 'lookup' | 'migration' | 'worker' | 'collector';
+
+export interface Matcher {
+  name: string;
+  op: '=' | '!=' | '=~' | '!~';
+  /** The value as PromQL reads it (escapes resolved). */
+  value: string;
+}
+
+const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*';
+const MATCHER = new RegExp(`^\\s*(${LABEL})\\s*(=~|!~|!=|=)\\s*"((?:[^"\\\\\\n]|\\\\.)*)"\\s*(,|$)`);
+const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t' };
+
+/**
+ * `name="value", name=~"regex", …` as PromQL writes matchers inside braces.
+ * Throws an Error saying what is wrong: another quote than `"`, a label name
+ * that is not one, a missing operator, or a `job` / `__name__` matcher (the
+ * job comes from the job keys, the metric from the rule).
+ */
+export function parseMatchers(text: string): Matcher[] {
+  const matchers: Matcher[] = [];
+  let rest = text.trim();
+  while (rest !== '') {
+    const m = MATCHER.exec(rest);
+    if (m === null) {
+      throw new Error(`cannot read ${JSON.stringify(rest)}: write label matchers as PromQL does inside braces, name="value" or name=~"regex", separated by commas, values in double quotes`);
+    }
+    const [whole, name = '', op = '=', raw = ''] = m;
+    const value = raw.replace(/\\(.)/g, (_, c: string) => {
+      const resolved = ESCAPES[c];
+      if (resolved === undefined) throw new Error(`the escape \\${c} in ${JSON.stringify(raw)} is not one PromQL reads in a label value`);
+      return resolved;
+    });
+    if (name === 'job') throw new Error('job is set by the job keys (lookupJob, migrationJob, workerJob, collectorJob), not by a selector');
+    if (name.startsWith('__')) throw new Error(`${name}: labels starting with __ are Prometheus's own`);
+    if (op === '=~' || op === '!~') {
+      try {
+        new RegExp(`^(?:${value})$`);
+      } catch {
+        throw new Error(`${name}${op}${JSON.stringify(value)}: not a regular expression`);
+      }
+    }
+    matchers.push({ name, op: op as Matcher['op'], value });
+    rest = rest.slice(whole.length);
+    if (whole.trimEnd().endsWith(',') && rest.trim() === '') throw new Error(`${JSON.stringify(text)} ends with a comma`);
+  }
+  return matchers;
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t')}"`;
+}
+
+function jobOf(config: MixinConfig, target: Target): string {
+  return { lookup: config.lookupJob, migration: config.migrationJob, worker: config.workerJob, collector: config.collectorJob }[target];
+}
+
+/** The target's extra matchers as PromQL text (`namespace="bookings"`), '' for none. */
+export function extraMatchers(config: MixinConfig, target: Target): string {
+  return parseMatchers(config.selectors[target])
+    .map((m) => `${m.name}${m.op}${quote(m.value)}`)
+    .join(',');
+}
+
+/** The matchers that select a target's series: `job="…"` and the target's extra ones. */
+export function selectorOf(config: MixinConfig, target: Target): string {
+  const extra = extraMatchers(config, target);
+  return `job=${quote(jobOf(config, target))}${extra === '' ? '' : `,${extra}`}`;
+}
+
+/** `by (…)` / `on (…)` labels: the cluster label, then `labels` (job by default). Without a cluster label on the series, Prometheus groups as by the rest. */
+export function grouping(config: MixinConfig, ...labels: string[]): string {
+  return [config.clusterLabel, ...(labels.length === 0 ? ['job'] : labels)].join(', ');
+}
+
+/**
+ * The labels a test series of `target` carries so that its selector takes it:
+ * the job, each `=` matcher's value, and for `=~`, `!=` and `!~` a value the
+ * matchers of that label accept (an alternative of the regex, the regex read
+ * literally, or no label at all). Throws when it finds none.
+ */
+export function seriesLabels(config: MixinConfig, target: Target): Record<string, string> {
+  const labels: Record<string, string> = { job: jobOf(config, target) };
+  const byName = new Map<string, Matcher[]>();
+  for (const m of parseMatchers(config.selectors[target])) byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
+  for (const [name, matchers] of byName) {
+    const candidates = ['', ...matchers.flatMap((m) => (m.op === '=' ? [m.value] : m.op === '=~' ? [...m.value.split('|'), m.value] : [])), 'x'];
+    const accepted = candidates.find((value) => matchers.every((m) => accepts(m, value)));
+    if (accepted === undefined) throw new Error(`${name}: no value found that ${matchers.map((m) => `${m.name}${m.op}${quote(m.value)}`).join(' and ')} accept(s), for the rule tests' series`);
+    if (accepted !== '') labels[name] = accepted;
+  }
+  return labels;
+}
+
+/** The labels `absent(selector)` gives its series: the job and the `=` matchers'. */
+export function absentLabels(config: MixinConfig, target: Target): Record<string, string> {
+  const labels: Record<string, string> = { job: jobOf(config, target) };
+  for (const m of parseMatchers(config.selectors[target])) if (m.op === '=' && m.value !== '') labels[m.name] = m.value;
+  return labels;
+}
+
+/** A label set as PromQL series text: `{job="x",namespace="y"}` without the braces. */
+export function labelText(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([name, value]) => `${name}=${quote(value)}`)
+    .join(',');
+}
+
+function accepts(m: Matcher, value: string): boolean {
+  // Prometheus's regexes are RE2, fully anchored; the alternatives the tests use read the same in JavaScript.
+  const matches = m.op === '=~' || m.op === '!~' ? new RegExp(`^(?:${m.value})$`).test(value) : m.value === value;
+  return m.op === '=' || m.op === '=~' ? matches : !matches;
+}

@@ -99,7 +99,14 @@ export function describeCli(label: string, makeTarget: () => Promise<CliTarget>)
       const run = await cli('migrate', '--batch-size', '700', '--json');
       expect(run.code, run.stderr).toBe(0);
       // A size given on the command line is every batch's size: no target time.
-      expect(run.json()).toMatchObject({ mode: 'all', processed: 2000, succeeded: 1845, skipped: 155, failed: 0, batches: 3, target_batch_ms: null, stopped_early: false });
+      expect(run.json()).toMatchObject({ mode: 'all', processed: 2000, succeeded: 1845, skipped: 155, failed: 0, batches: 3, target_batch_ms: null, stopped_early: false, recorded: true });
+      // A run with nothing to do names no run id to pause, says so, and leaves no row: migrate runs lists the first run only.
+      const idle = await cli('migrate', '--mode', 'new');
+      expect(idle.code, idle.stderr).toBe(0);
+      expect(idle.stderr).not.toMatch(/pause\|resume\|cancel/);
+      expect(idle.stderr).toMatch(/nothing to migrate: the run found no job and left no record \(migrate runs does not list it\)/);
+      expect(idle.stdout).toMatch(/recorded\s+false/);
+      expect((await cli('migrate', 'runs', '--json')).json<{ runs: { run_id: string }[] }>().runs.map((r) => r.run_id)).toEqual([run.json<{ run_id: string }>().run_id]);
       // Without one, batches aim at a second (the optimiser); --target-batch-ms off asks for --batch-size each time.
       expect((await cli('migrate', '--mode', 'new', '--json')).json()).toMatchObject({ mode: 'new', processed: 0, target_batch_ms: 1000 });
       expect((await cli('migrate', '--mode', 'new', '--target-batch-ms', '250', '--batch-size', '50', '--json')).json()).toMatchObject({ target_batch_ms: 250 });

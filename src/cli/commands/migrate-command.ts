@@ -110,9 +110,10 @@ async function migrateAction(options: MigrateOptions, command: Command): Promise
       process.stderr.write(`note: the embedded database runs one batch at a time: --concurrency ${options.concurrency} runs as 1\n`);
     }
     const total = await countMigrationCandidates(database, { mode });
-    // Said before the progress bar is drawn: the id that pause, resume, cancel and rollback take.
+    // Said before the progress bar is drawn: the id that pause, resume, cancel and rollback take
+    // (with nothing to do, the run will likely leave no record: said at its end instead).
     const runId = crypto.randomUUID();
-    if (options.json !== true) process.stderr.write(`run ${runId} (uuid-lookup migrate pause|resume|cancel ${runId})\n`);
+    if (options.json !== true && total > 0) process.stderr.write(`run ${runId} (uuid-lookup migrate pause|resume|cancel ${runId})\n`);
     const progress = createProgress(total, { json: options.json, label: mode === 'retry' ? 'retrying' : 'migrating' });
     const controller = new AbortController();
     let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
@@ -143,9 +144,13 @@ async function migrateAction(options: MigrateOptions, command: Command): Promise
         },
       });
       progress.stop();
+      if (!result.recorded && options.json !== true) {
+        process.stderr.write(`nothing to migrate${mode === 'retry' ? ' (no failed job to retry)' : ''}: the run found no job and left no record (migrate runs does not list it)\n`);
+      }
       printRecord(
         {
           run_id: result.runId,
+          recorded: result.recorded,
           mode,
           processed: result.processed,
           succeeded: result.succeeded,

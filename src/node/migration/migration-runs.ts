@@ -75,8 +75,11 @@ export async function reportRunProgress(db: Queryable, runId: string, progress: 
   return rows[0]?.requested ?? 'run';
 }
 
-/** Ends a run's row; a run that finished with nothing to do and never held leaves none (the worker starts one every few minutes). */
-export async function endRun(db: Queryable, runId: string, state: Extract<RunState, 'finished' | 'cancelled' | 'stopped' | 'failed'>, error?: string): Promise<void> {
+/**
+ * Ends a run's row; a run that finished with nothing to do and never held leaves none (the
+ * worker starts one every few minutes). Says whether the row stays (`migrate runs` lists it).
+ */
+export async function endRun(db: Queryable, runId: string, state: Extract<RunState, 'finished' | 'cancelled' | 'stopped' | 'failed'>, error?: string): Promise<boolean> {
   if (state === 'finished') {
     const { rows } = await db.query<{ run_id: string }>(
       `DELETE FROM public.uuid_migration_runs
@@ -84,7 +87,7 @@ export async function endRun(db: Queryable, runId: string, state: Extract<RunSta
        RETURNING run_id`,
       [runId],
     );
-    if (rows.length > 0) return;
+    if (rows.length > 0) return false;
   }
   await db.query(
     `UPDATE public.uuid_migration_runs
@@ -93,6 +96,7 @@ export async function endRun(db: Queryable, runId: string, state: Extract<RunSta
      WHERE run_id = $1::uuid`,
     [runId, state, error === undefined ? null : error.slice(0, 2000)],
   );
+  return true;
 }
 
 /** A run as the runs table and the log say it. */

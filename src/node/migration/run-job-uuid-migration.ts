@@ -39,6 +39,8 @@ export interface UuidMigrationRunResult {
   cancelled: boolean;
   /** Time spent held before batches, by reason (`paused` by an operator, or the database's health). */
   heldMillis: Partial<Record<HoldReason, number>>;
+  /** False when the run found nothing to do and never held: it left no row in the runs table (`migrate runs`). */
+  recorded: boolean;
 }
 
 /** A hold as the runner reports it: when it starts (or its reason changes), and when it ends. */
@@ -145,6 +147,7 @@ export async function runJobUuidMigration(
     aborted: false,
     cancelled: false,
     heldMillis: {},
+    recorded: true,
   };
   let workerFailed = false;
   const gate = createRunGate(db, settings, options, result, () => workerFailed);
@@ -235,7 +238,7 @@ export async function runJobUuidMigration(
     await endRun(db, runId, 'failed', error instanceof Error ? error.message : String(error)).catch(() => undefined);
     throw error;
   }
-  await endRun(db, runId, result.cancelled ? 'cancelled' : result.aborted ? 'stopped' : 'finished');
+  result.recorded = await endRun(db, runId, result.cancelled ? 'cancelled' : result.aborted ? 'stopped' : 'finished');
   // The run's counter deltas, and the app's since the last compaction, folded: best
   // effort, the stats are exact without it (a login without the grant skips it).
   await compactMigrationCounters(db).catch(() => null);

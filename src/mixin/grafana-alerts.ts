@@ -4,7 +4,8 @@ import { TypeReduceBuilder, TypeThresholdBuilder } from '@grafana/grafana-founda
 import { DataqueryBuilder as PromQuery } from '@grafana/grafana-foundation-sdk/prometheus';
 import type { Severity } from '../contract/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
-import { formatLimit, runbookUrl, signals } from './mixin-config.ts';
+import { runbookUrl } from './mixin-config.ts';
+import { formatLimit, signals } from './signals.ts';
 import { grouping } from './selectors.ts';
 
 /**

@@ -1,7 +1,8 @@
 import { COLLECTOR_DELTA_POINTS } from '../contract/metrics.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
 import type { MixinConfig } from './mixin-config.ts';
-import { durationSeconds, formatLimit, recordingRules, runbookUrl, signals } from './mixin-config.ts';
+import { durationSeconds, runbookUrl } from './mixin-config.ts';
+import { formatLimit, recordingRules, signals } from './signals.ts';
 import { grouping, selectorOf } from './selectors.ts';
 import { sloInterval, sloRules } from './slo-rules.ts';
 

@@ -3,7 +3,8 @@ import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.
 import { COLLECTOR_DELTA_POINTS, PROMETHEUS_NAMES } from '../contract/metrics.ts';
 import type { Severity } from '../contract/thresholds.ts';
 import type { MixinConfig } from './mixin-config.ts';
-import { durationSeconds, runbookUrl, signals, thresholdOf } from './mixin-config.ts';
+import { durationSeconds, runbookUrl } from './mixin-config.ts';
+import { signals, thresholdOf } from './signals.ts';
 import { alertDescriptions } from './prometheus-rules.ts';
 import type { Target } from './selectors.ts';
 import { absentLabels, labelText, seriesLabels } from './selectors.ts';

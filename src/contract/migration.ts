@@ -3,6 +3,7 @@
  * is cut, which jobs a run visits, and the fields of get_uuid_migration_stats(),
  * which the Postgres exporter turns into metrics named `uuid_migration_<field>`.
  */
+import { exporterMetricName } from './exporter-queries.ts';
 
 /** The id space of jobs is cut into this many fixed shards (the first hex digit of jobs.id). */
 export const MIGRATION_SHARDS = 16;
@@ -28,7 +29,7 @@ export type MigrationStatsField = (typeof MIGRATION_STATS_FIELDS)[number];
 
 /** The Prometheus name of a stats field (the exporter's namespace `uuid_migration`). */
 export function migrationMetricName(field: MigrationStatsField): string {
-  return `uuid_migration_${field}`;
+  return exporterMetricName('uuid_migration', field);
 }
 
 /** The migration worker's own metrics (prom-client, its /metrics endpoint). */

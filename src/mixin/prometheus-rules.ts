@@ -1,3 +1,4 @@
+import { exporterMetricName } from '../contract/exporter-queries.ts';
 import { COLLECTOR_DELTA_POINTS } from '../contract/metrics.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
 import type { MixinConfig } from './mixin-config.ts';
@@ -67,12 +68,12 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     ),
     // Every scrape for the whole period met a fold holding the lock (migration
     // 20261129000600): the rollups the SQL panels read are not being folded.
-    rule('UuidLookupRollupsFoldHeld', `uuid_lookup_rollups_fold_skipped{${mig}} == 1`, config.forDuration.absent, 'warning', text.foldHeld(JOB)),
+    rule('UuidLookupRollupsFoldHeld', `${exporterMetricName('uuid_lookup_rollups', 'fold_skipped')}{${mig}} == 1`, config.forDuration.absent, 'warning', text.foldHeld(JOB)),
     // A back-fill run (worker or one-off) held by the database's health for runHeldAfter
     // (migration 20261203000100; a pause asked by an operator is not this).
     rule(
       'UuidMigrationRunHeldLong',
-      `max by (${byJob}) (uuid_migration_runs_longest_hold_seconds{${mig}, state="held"}) > ${durationSeconds(config.runHeldAfter)}`,
+      `max by (${byJob}) (${exporterMetricName('uuid_migration_runs', 'longest_hold_seconds')}{${mig}, state="held"}) > ${durationSeconds(config.runHeldAfter)}`,
       '0m',
       'warning',
       text.runHeld('{{ $value | humanizeDuration }}'),
@@ -81,7 +82,7 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     // (kill -9, a lost machine); the run's row says running forever.
     rule(
       'UuidMigrationRunSilent',
-      `max by (${byJob}) (uuid_migration_runs_longest_silence_seconds{${mig}}) > ${durationSeconds(config.runSilentAfter)}`,
+      `max by (${byJob}) (${exporterMetricName('uuid_migration_runs', 'longest_silence_seconds')}{${mig}}) > ${durationSeconds(config.runSilentAfter)}`,
       '0m',
       'warning',
       text.runSilent('{{ $value | humanizeDuration }}'),

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { EXPORTER_QUERIES, EXPORTER_QUERIES_ABOUT } from '../contract/exporter-queries.ts';
 import { analyticsDashboard, lookupDashboard, migrationDashboard } from './grafana-dashboards.ts';
 import { grafanaAlertRules, grafanaNotifications } from './grafana-alerts.ts';
 import type { MixinConfig } from './mixin-config.ts';
@@ -35,6 +36,7 @@ export function renderMonitoringFiles(config: MixinConfig = defaultMixinConfig):
   const files = new Map<string, string>([
     ['prometheus/rules/uuid-lookup.rules.yml', yaml(prometheusRules(config))],
     ['prometheus/tests/uuid-lookup.test.yml', renderRuleTests(config, '../rules/uuid-lookup.rules.yml')],
+    ['prometheus/postgres-exporter/queries.yml', renderExporterQueries()],
     ['grafana/dashboards/uuid-lookup-performance.json', json(lookupDashboard(config))],
     ['grafana/dashboards/uuid-migration-progress.json', json(migrationDashboard(config))],
     ['grafana/dashboards/uuid-lookup-analytics.json', json(analyticsDashboard(config))],
@@ -53,6 +55,42 @@ export function renderMonitoringFiles(config: MixinConfig = defaultMixinConfig):
     files.set(GRAFANA_ALERTING_FILES.notifications, yaml(grafanaNotifications(config)));
   }
   return files;
+}
+
+/** Text as YAML comment lines of at most `width` characters. */
+function comment(text: string, width = 96): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l) => `# ${l}\n`).join('');
+}
+
+/**
+ * prometheus/postgres-exporter/queries.yml (postgres_exporter's --extend.query-path)
+ * from the contract's queries: the metric names the rules and dashboards read are
+ * the ones the exporter makes. The same for every configuration (jobs are
+ * Prometheus's side).
+ */
+export function renderExporterQueries(): string {
+  let text = HEADER + comment(EXPORTER_QUERIES_ABOUT);
+  for (const q of EXPORTER_QUERIES) {
+    const spec = {
+      query: q.sql,
+      master: true,
+      ...('cacheSeconds' in q ? { cache_seconds: q.cacheSeconds } : {}),
+      metrics: q.metrics.map((m) => ({ [m.column]: { usage: m.usage, description: m.description } })),
+    };
+    text += comment(q.about) + stringify({ [q.namespace]: spec }, { lineWidth: 0 });
+  }
+  return text;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { exporterMetricName } from '../contract/exporter-queries.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.ts';
 import { COLLECTOR_DELTA_POINTS, PROMETHEUS_NAMES } from '../contract/metrics.ts';
 import type { Severity } from '../contract/thresholds.ts';
@@ -225,12 +226,12 @@ function targetCases(config: MixinConfig, { windowSteps, counter, gauge, up, att
     { name: `UuidMigrationExporterDown: fires when job ${config.migrationJob} is down`, series: { ...migration(0.01), ...up('migration', 0) }, alertname: 'UuidMigrationExporterDown', expect: absence('critical', seriesLabels(config, 'migration'), rules.exporterDown(config.migrationJob)) },
     { name: 'UuidMigrationStatsAbsent: fires when the exporter is up but returns no statistics', series: up('migration', 1), alertname: 'UuidMigrationStatsAbsent', expect: absence('warning', seriesLabels(config, 'migration'), rules.statsAbsent(config.migrationJob)) },
     { name: 'UuidMigrationStatsAbsent: quiet when statistics arrive', series: migration(0.01), alertname: 'UuidMigrationStatsAbsent', expect: [] },
-    { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', seriesLabels(config, 'migration'), rules.foldHeld(config.migrationJob)) },
-    { name: 'UuidLookupRollupsFoldHeld: quiet while scrapes fold', series: { ...migration(0.01), [`uuid_lookup_rollups_fold_skipped{${migJob}}`]: gauge(0) }, alertname: 'UuidLookupRollupsFoldHeld', expect: [] },
+    { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`${exporterMetricName('uuid_lookup_rollups', 'fold_skipped')}{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', seriesLabels(config, 'migration'), rules.foldHeld(config.migrationJob)) },
+    { name: 'UuidLookupRollupsFoldHeld: quiet while scrapes fold', series: { ...migration(0.01), [`${exporterMetricName('uuid_lookup_rollups', 'fold_skipped')}{${migJob}}`]: gauge(0) }, alertname: 'UuidLookupRollupsFoldHeld', expect: [] },
   );
-  const runs = (metric: string, state: string, seconds: number): Record<string, string> => ({
+  const runs = (metric: 'longest_hold_seconds' | 'longest_silence_seconds', state: string, seconds: number): Record<string, string> => ({
     ...migration(0.01),
-    [`uuid_migration_runs_${metric}{${migJob},state="${state}"}`]: gauge(seconds),
+    [`${exporterMetricName('uuid_migration_runs', metric)}{${migJob},state="${state}"}`]: gauge(seconds),
   });
   const held = durationSeconds(config.runHeldAfter);
   const silent = durationSeconds(config.runSilentAfter);

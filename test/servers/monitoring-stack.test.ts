@@ -11,6 +11,7 @@ import type { NodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
 import { createNodeTelemetry } from '../../src/node/sdk/node-telemetry.ts';
 import { analyticsDashboard, lookupDashboard, migrationDashboard } from '../../src/mixin/grafana-dashboards.ts';
 import { grafanaAlertRules } from '../../src/mixin/grafana-alerts.ts';
+import { EXPORTER_QUERIES } from '../../src/contract/exporter-queries.ts';
 import { defaultMixinConfig, resolveMixinConfig } from '../../src/mixin/mixin-config.ts';
 import { prometheusRules } from '../../src/mixin/prometheus-rules.ts';
 import { expandPromQL, expandSqlMacros } from '../support/grafana-macros.ts';
@@ -235,6 +236,15 @@ describe('the stack on loopback', () => {
       return r.data.result.length > 0 ? r : undefined;
     });
     expect((result.data.result[0] as { value: [number, string] }).value[1]).toBe('100');
+    // Every gauge of the contract's queries (queries.yml is rendered from it) comes out of the real exporter under its name.
+    const names = EXPORTER_QUERIES.flatMap((q) => q.metrics.filter((m) => m.usage === 'GAUGE').map((m) => `${q.namespace}_${m.column}`));
+    const missing = await waitFor('every exporter metric', async () => {
+      const absent: string[] = [];
+      for (const name of names) if ((await query(name)).data.result.length === 0) absent.push(name);
+      return absent.length === 0 ? absent : undefined;
+    });
+    expect(missing).toEqual([]);
+    expect(names.length).toBeGreaterThan(15);
   });
 
   it('folds the pending lookup events into the rollups on every exporter scrape', async () => {

@@ -12,7 +12,7 @@ import { CliError } from '../cli-context.ts';
  * The stack's files that are written by hand and shipped in the package (package.json
  * `files`): a render copies them beside the generated ones, so an installed package
  * gives everything the rendered rules read (the collector that makes the lookup
- * metrics, the exporter's queries, Prometheus's jobs, Alertmanager's routes).
+ * metrics, Prometheus's jobs, Alertmanager's routes; the exporter's queries are rendered).
  */
 const STACK_FILES: string[] = [
   'otel-collector/config.yaml',
@@ -20,7 +20,6 @@ const STACK_FILES: string[] = [
   'otel-collector/gateway.nginx.conf',
   'prometheus/prometheus.yml',
   'prometheus/alertmanager.yml',
-  'prometheus/postgres-exporter/queries.yml',
 ];
 // The package root: three folders up from src/cli/commands/ or dist/cli/commands/.
 const PACKAGE_ROOT = new URL('../../../', import.meta.url);

@@ -1,4 +1,5 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { exporterMetricName } from '../../contract/exporter-queries.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../../contract/migration.ts';
 import { dashboardForms, specQueries } from '../../contract/spec-queries.ts';
 import type { SpecQueryName } from '../../contract/spec-queries.ts';
@@ -126,18 +127,18 @@ function runsRow(config: MixinConfig, p: Panels, y: number): void {
   p.row('Back-fill runs', y);
   p.timeseries('Runs by state', 'Back-fill runs not finished: running, held by the database\'s health (lock waits, VACUUM, WAL rate, replica lag, a Prometheus alert), or paused by an operator (uuid-lookup migrate pause). uuid-lookup migrate runs says why.', { x: 0, y: y + 1, w: 12, h: 8 }, {
     unit: 'short',
-    exprs: [{ expr: `sum by (state) (uuid_migration_runs_active{${VARS}})`, legend: '{{state}}' }],
+    exprs: [{ expr: `sum by (state) (${exporterMetricName('uuid_migration_runs', 'active')}{${VARS}})`, legend: '{{state}}' }],
   });
   p.timeseries('Longest hold', `How long the longest-held run has been held, by state; UuidMigrationRunHeldLong fires past ${config.runHeldAfter} held for health.`, { x: 12, y: y + 1, w: 12, h: 8 }, {
     unit: 's',
-    exprs: [{ expr: `max by (state) (uuid_migration_runs_longest_hold_seconds{${VARS}, state=~"held|paused"})`, legend: '{{state}}' }],
+    exprs: [{ expr: `max by (state) (${exporterMetricName('uuid_migration_runs', 'longest_hold_seconds')}{${VARS}, state=~"held|paused"})`, legend: '{{state}}' }],
   });
   p.timeseries('Batch time, every runner', 'The slowest last batch of the runs going, and their mean batch time over the range (the runs table, migration 20261203000300: a one-off migrate too). Short batches keep the app\'s waits on the back-fill\'s row locks short.', { x: 0, y: y + 9, w: 12, h: 8 }, {
     unit: 's',
     exprs: [
-      { expr: `max(uuid_migration_run_batches_last_batch_seconds{${VARS}})`, legend: 'last batch' },
+      { expr: `max(${exporterMetricName('uuid_migration_run_batches', 'last_batch_seconds')}{${VARS}})`, legend: 'last batch' },
       {
-        expr: `sum(clamp_min(deriv(uuid_migration_run_batches_batch_seconds{${VARS}}[$__rate_interval]), 0)) / sum(clamp_min(deriv(uuid_migration_run_batches_batches{${VARS}}[$__rate_interval]), 0))`,
+        expr: `sum(clamp_min(deriv(${exporterMetricName('uuid_migration_run_batches', 'batch_seconds')}{${VARS}}[$__rate_interval]), 0)) / sum(clamp_min(deriv(${exporterMetricName('uuid_migration_run_batches', 'batches')}{${VARS}}[$__rate_interval]), 0))`,
         legend: 'mean batch',
       },
     ],
@@ -145,8 +146,8 @@ function runsRow(config: MixinConfig, p: Panels, y: number): void {
   p.timeseries('Jobs per second and time efficiency, every runner', 'Jobs the going runs do per second, and their time efficiency: time in batches over time since their start (1 never waits; lower when held, paused or paced with --nice-ratio or --batch-delay).', { x: 12, y: y + 9, w: 12, h: 8 }, {
     unit: 'short',
     exprs: [
-      { expr: `sum(clamp_min(deriv(uuid_migration_run_batches_jobs{${VARS}}[$__rate_interval]), 0))`, legend: 'jobs/s' },
-      { expr: `max(uuid_migration_run_batches_time_efficiency_ratio{${VARS}})`, legend: 'time efficiency' },
+      { expr: `sum(clamp_min(deriv(${exporterMetricName('uuid_migration_run_batches', 'jobs')}{${VARS}}[$__rate_interval]), 0))`, legend: 'jobs/s' },
+      { expr: `max(${exporterMetricName('uuid_migration_run_batches', 'time_efficiency_ratio')}{${VARS}})`, legend: 'time efficiency' },
     ],
   });
 }

@@ -389,6 +389,13 @@ function checkSelectors(config: MixinConfig): void {
   if (!PROMETHEUS_LABEL.test(label) || label.startsWith('__')) throw new MixinConfigError(`clusterLabel must be a Prometheus label name, got ${JSON.stringify(label)}`);
   // The rules group by job and instance themselves; le is the histogram's.
   if (['job', 'instance', 'le'].includes(label)) throw new MixinConfigError(`clusterLabel cannot be ${label}: the rules use it for itself`);
+  // A selector's label as the cluster label: the rules would keep it on every alert, and join
+  // the exporter's and the worker's series on a label one of them may not have.
+  for (const [target, text] of Object.entries(config.selectors)) {
+    if (parseMatchers(text).some((m) => m.name === label)) {
+      throw new MixinConfigError(`clusterLabel ${label} is also a label of selectors.${target}: the cluster label must tell clusters apart, not select a target's series (pick another, or drop it from the selector)`);
+    }
+  }
 }
 
 // A DNS-1123 label (namespaces, port names are IANA_SVC_NAME: at most 15, a letter among them).

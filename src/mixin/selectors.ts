@@ -66,11 +66,14 @@ function jobOf(config: MixinConfig, target: Target): string {
   return { lookup: config.lookupJob, migration: config.migrationJob, worker: config.workerJob, collector: config.collectorJob }[target];
 }
 
-/** The target's extra matchers as PromQL text (`namespace="bookings"`), '' for none. */
+/** The target's extra matchers, each as PromQL text (`namespace="bookings"`). */
+export function matcherList(config: MixinConfig, target: Target): string[] {
+  return parseMatchers(config.selectors[target]).map((m) => `${m.name}${m.op}${quote(m.value)}`);
+}
+
+/** The target's extra matchers as PromQL text (`namespace="bookings",env=~"live"`), '' for none. */
 export function extraMatchers(config: MixinConfig, target: Target): string {
-  return parseMatchers(config.selectors[target])
-    .map((m) => `${m.name}${m.op}${quote(m.value)}`)
-    .join(',');
+  return matcherList(config, target).join(',');
 }
 
 /** The matchers that select a target's series: `job="…"` and the target's extra ones. */

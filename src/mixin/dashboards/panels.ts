@@ -43,7 +43,7 @@ import { migrationMetricName } from '../../contract/migration.ts';
 import type { MixinConfig, ThresholdKey } from '../mixin-config.ts';
 import { thresholdOf } from '../signals.ts';
 import type { Target } from '../selectors.ts';
-import { extraMatchers } from '../selectors.ts';
+import { extraMatchers, matcherList } from '../selectors.ts';
 
 /**
  * The dashboards, built with Grafana's typed builders (grafana-foundation-sdk).
@@ -320,10 +320,11 @@ export function dashboard(
         .current({ text: config.grafana.postgresUid, value: config.grafana.postgresUid }),
     );
   }
-  // The jobs offered: in the selected clusters, and of the targets' extra matchers when they share them.
+  // The clusters, jobs and instances offered: in the selected clusters, and of the extra matchers
+  // every target of the dashboard has (the migration dashboard reads the exporter and the worker).
   const cluster = config.showMultiCluster ? [`${config.clusterLabel}=~"$cluster"`] : [];
-  const extras = [...new Set(o.targets.map((t) => extraMatchers(config, t)))];
-  const shared = extras.length === 1 && extras[0] !== '' ? [extras[0] as string] : [];
+  const [first = [], ...rest] = o.targets.map((t) => matcherList(config, t));
+  const shared = first.filter((m) => rest.every((other) => other.includes(m)));
   if (config.showMultiCluster) builder.withVariable(labelVariable('cluster', `label_values(${withMatchers(o.jobMetric, shared)}, ${config.clusterLabel})`, undefined));
   builder
     .withVariable(labelVariable('job', `label_values(${withMatchers(o.jobMetric, [...cluster, ...shared])}, job)`, o.jobs))

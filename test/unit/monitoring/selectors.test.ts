@@ -77,6 +77,9 @@ describe('selectors beside job names, and a cluster label (kubernetes-mixin: *Se
     expect(() => resolveMixinConfig({ clusterLabel: 'job' })).toThrow(/clusterLabel cannot be job/);
     expect(() => resolveMixinConfig({ clusterLabel: 'k8s-cluster' })).toThrow(/clusterLabel must be a Prometheus label name/);
     expect(() => resolveMixinConfig({ selectors: { pods: 'a="b"' } })).toThrow(/unknown key selectors\.pods/);
+    // The cluster label must not select: alerts would carry it, and the stall's join would need it on both jobs.
+    expect(() => resolveMixinConfig({ clusterLabel: 'namespace', selectors: { lookup: 'namespace="prod"' } })).toThrow(/clusterLabel namespace is also a label of selectors\.lookup/);
+    expect(() => resolveMixinConfig({ clusterLabel: 'env', selectors: { worker: 'env=~"live|canary"' } })).toThrow(/selectors\.worker/);
   });
 
   it('gives the rule tests a series each selector takes', () => {
@@ -130,6 +133,14 @@ describe('selectors beside job names, and a cluster label (kubernetes-mixin: *Se
       expect(variable('job')?.query).toContain('k8s_cluster=~"$cluster"');
       expect(variable('instance')?.query).toContain('k8s_cluster=~"$cluster"');
     }
+    // The migration dashboard reads the exporter (namespace, tier) and the worker (env): its choices carry what they share.
+    const shared = resolveMixinConfig({ selectors: { migration: 'namespace="prod", tier!~"test"', worker: 'env="live",namespace="prod"' }, showMultiCluster: true });
+    const queries = (migrationDashboard(shared).templating?.list ?? []).flatMap((v) => ((v as { query?: unknown }).query === undefined ? [] : [String((v as { query?: unknown }).query)]));
+    for (const query of queries.filter((q) => q.startsWith('label_values'))) {
+      expect(query).toContain('namespace="prod"');
+      expect(query).not.toMatch(/tier|env/);
+    }
+    expect(queries.filter((q) => q.startsWith('label_values'))).toHaveLength(3);
     const exprs = dashboardExprs(selected);
     let raw = 0;
     for (const expr of exprs) {

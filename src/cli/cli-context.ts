@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Database } from '../node/db/database.ts';
 import { DatabaseError } from '../node/db/database.ts';
 import { describeServer, openDatabase } from '../node/db/open-database.ts';
+import { endOrphanedRuns } from '../node/migration/migration-runs.ts';
 
 /** Options every command that touches the database accepts. */
 export interface DatabaseCommandOptions {
@@ -46,7 +47,17 @@ export async function openCommandDatabase(options: DatabaseCommandOptions, { cre
     if (options.dataDir === undefined) await mkdir(parent, { recursive: true });
     else if (!existsSync(parent)) throw new CliError(`--data-dir ${dataDir}: the folder ${parent} does not exist`);
   }
-  return openDatabase({ dataDir, maxConnections });
+  const db = await openDatabase({ dataDir, maxConnections });
+  try {
+    // One process at a time holds the folder: a run still going in the table is a dead process's.
+    for (const runId of await endOrphanedRuns(db)) {
+      process.stderr.write(`note: run ${runId} was left unfinished by a process that ended (killed?): marked stopped; migrate goes on from where it was, or roll it back (migrate rollback ${runId})\n`);
+    }
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
 }
 
 /** Runs `fn` with an open database and always closes it (`create`: see {@link openCommandDatabase}). */

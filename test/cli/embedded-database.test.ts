@@ -105,16 +105,26 @@ describe('the embedded database, one process at a time', () => {
     await statsAreExact(dataDir, JOBS);
   });
 
-  it('takes over at once from a holder that was killed', async () => {
+  it('takes over at once from a holder that was killed, and ends the run it left going', async () => {
+    // Killed after its first batch (the progress line it prints then).
     const killed = await cli(['migrate', '--batch-size', '200', '--mode', 'all', '--data-dir', dataDir], (text, child) => {
       if (text.includes('migrating:')) child.kill('SIGKILL');
     });
     expect(killed.signal).toBe('SIGKILL');
+    const runId = /^run ([0-9a-f-]{36}) /m.exec(killed.stderr)?.[1];
+    expect(runId, killed.stderr).toBeDefined();
     expect(existsSync(`${dataDir}.lock`)).toBe(true); // left behind by the dead holder
     const started = Date.now();
     const after = await cli(['stats', '--data-dir', dataDir, '--json']);
     expect(after.code, after.stderr).toBe(0);
     expect(Date.now() - started).toBeLessThan(15_000);
+    // Its runner is gone for certain (one process holds the folder): the run is marked stopped, once, and said so.
+    expect(after.stderr).toContain(`note: run ${runId} was left unfinished by a process that ended (killed?): marked stopped`);
+    const runs = await cli(['migrate', 'runs', '--data-dir', dataDir, '--json']);
+    expect(runs.stderr).not.toContain('note:');
+    const run = (JSON.parse(runs.stdout) as { runs: { run_id: string; state: string; finished_at: string | null }[] }).runs.find((r) => r.run_id === runId);
+    expect(run).toMatchObject({ state: 'stopped' });
+    expect(run?.finished_at).not.toBeNull();
     await statsAreExact(dataDir, JOBS);
   });
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createLogin } from '../../node/db/logins.ts';
+import { analyzeTables, analyzeWhereNoAutovacuum } from '../../node/db/analyze.ts';
 import type { Database } from '../../node/db/database.ts';
 import { applyMigrations, findWrongColumns } from '../../node/schema/apply-migrations.ts';
 import type { MigrationPlan } from '../../node/schema/apply-plan.ts';
@@ -11,7 +12,6 @@ import { databaseOptions } from '../cli-options.ts';
 import { printRecord } from '../output.ts';
 
 /** The tables whose statistics doctor judges, and the events the reports read. */
-const ANALYZED_TABLES = ['micro_services', 'jobs', 'uuid_migration_log', 'analytics_events'];
 
 export function registerDbCommands(program: Command): void {
   const db = program.command('db').description('the database schema, sample data and logins');
@@ -51,6 +51,7 @@ export function registerDbCommands(program: Command): void {
     async (options: DatabaseCommandOptions) => {
       await withDatabase(options, async (database) => {
         await seedDatabase(database);
+        await analyzeWhereNoAutovacuum(database);
         printRecord({ seeded: true }, options.json);
       });
     },
@@ -61,8 +62,8 @@ export function registerDbCommands(program: Command): void {
       .description("refresh the planner's statistics of the product's tables (ANALYZE), as doctor's fix asks; the one way on the embedded database"),
   ).action(async (options: DatabaseCommandOptions) => {
     await withDatabase(options, async (database) => {
-      for (const table of ANALYZED_TABLES) await database.exec(`ANALYZE public.${table}`);
-      printRecord({ analyzed: options.json === true ? ANALYZED_TABLES : ANALYZED_TABLES.join(' ') }, options.json);
+      const analyzed = await analyzeTables(database);
+      printRecord({ analyzed: options.json === true ? analyzed : analyzed.join(' ') }, options.json);
     });
   });
   databaseOptions(

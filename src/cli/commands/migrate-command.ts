@@ -10,6 +10,7 @@ import type { MigrationMode } from '../../contract/migration.ts';
 import { MIGRATION_MODES } from '../../contract/migration.ts';
 import type { MigrationHold, MigrationPacing } from '../../node/migration/run-job-uuid-migration.ts';
 import { runJobUuidMigration } from '../../node/migration/run-job-uuid-migration.ts';
+import { analyzeWhereNoAutovacuum } from '../../node/db/analyze.ts';
 import { DEFAULT_HOLD_QUERY } from '../../node/migration/migration-health.ts';
 import { describeStarter, isGoing, requestRun } from '../../node/migration/migration-runs.ts';
 import type { DatabaseCommandOptions } from '../cli-context.ts';
@@ -144,6 +145,7 @@ async function migrateAction(options: MigrateOptions, command: Command): Promise
         },
       });
       progress.stop();
+      if (result.processed > 0) await analyzeWhereNoAutovacuum(database);
       if (!result.recorded && options.json !== true) {
         process.stderr.write(`nothing to migrate${mode === 'retry' ? ' (no failed job to retry)' : ''}: the run found no job and left no record (migrate runs does not list it)\n`);
       }

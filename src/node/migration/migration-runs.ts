@@ -76,6 +76,25 @@ export async function reportRunProgress(db: Queryable, runId: string, progress: 
 }
 
 /**
+ * On the embedded database, which one process holds at a time: the runs a process left
+ * unfinished (killed outright, `kill -9`, a lost machine) ended with it. Marks them
+ * stopped, with why, and returns their ids. Call it when a process opens the database,
+ * before it starts a run of its own; a server's runs are judged by their heartbeat instead.
+ */
+export async function endOrphanedRuns(db: Queryable): Promise<string[]> {
+  const { rows: present } = await db.query<{ present: boolean }>("SELECT pg_catalog.to_regclass('public.uuid_migration_runs') IS NOT NULL AS present");
+  if (present[0]?.present !== true) return [];
+  const { rows } = await db.query<{ run_id: string }>(
+    `UPDATE public.uuid_migration_runs
+     SET state = 'stopped', finished_at = pg_catalog.clock_timestamp(), hold_reason = NULL, hold_detail = NULL, held_since = NULL,
+         error = 'its process ended without finishing the run (found by the next process to open the embedded database)'
+     WHERE finished_at IS NULL
+     RETURNING run_id::text`,
+  );
+  return rows.map((r) => r.run_id);
+}
+
+/**
  * Ends a run's row; a run that finished with nothing to do and never held leaves none (the
  * worker starts one every few minutes). Says whether the row stays (`migrate runs` lists it).
  */

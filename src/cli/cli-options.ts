@@ -101,7 +101,7 @@ export interface PacingFlags {
 export function pacingOptions(command: Command, defaultHoldQuery: string): Command {
   return command
     .option('--batch-delay <ms>', 'pause after each batch', integerBetween(0, 3_600_000), 0)
-    .option('--nice-ratio <ratio>', 'also pause after each batch this many times its duration (1: the back-fill works at most half the time)', numberBetween(0, 100), 0)
+    .option('--nice-ratio <ratio>', 'also pause after each batch this many times its duration (1: the back-fill works at most half the time; 100: about 1 %, what keeps the app\'s p99 writes within 1.5x on a slow disk)', numberBetween(0, 1000), 0)
     .option(
       '--target-batch-ms <ms>',
       `aim each batch at this time: the size follows the recent time per job (from --batch-size on, 10 to 100000); default ${DEFAULT_TARGET_BATCH_MS} unless --batch-size is given; off: every batch asks for --batch-size`,

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/node/db/database.ts';
 import { DatabaseError } from '../../src/node/db/database.ts';
 import { getUuidMigrationStats } from '../../src/node/migration/migration-stats.ts';
+import { requestRun } from '../../src/node/migration/migration-runs.ts';
 import { runJobUuidMigration } from '../../src/node/migration/run-job-uuid-migration.ts';
 import { applyMigrations } from '../../src/node/schema/apply-migrations.ts';
 import { runDoctor } from '../../src/node/reports/doctor.ts';
@@ -218,6 +219,37 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       await expect(runJobUuidMigration(db, { batchSize: 0 })).rejects.toThrow(/batchSize must be an integer/);
     });
 
+    it('rests between batches with a heartbeat each hold check, and ends a long rest when the run is cancelled', async () => {
+      await seed(db, ['a'], repeat('a', 40));
+      const runId = crypto.randomUUID();
+      const beats: string[] = [];
+      let cancelledAt = 0;
+      // A rest far longer than the test (1000 times a batch of at least a few ms, plus 60 s).
+      const run = runJobUuidMigration(db, {
+        runId,
+        batchSize: 10,
+        pacing: { health: false, niceRatio: 1000, batchDelayMillis: 60_000, holdCheckMillis: 50 },
+        onBatch: async () => {
+          // Heartbeats written while it rests after the first batch, then a cancel.
+          setTimeout(() => {
+            void (async () => {
+              for (let i = 0; i < 4; i += 1) {
+                beats.push(((await db.query<{ at: string }>('SELECT heartbeat_at::text AS at FROM uuid_migration_runs WHERE run_id = $1::uuid', [runId])).rows[0]?.at) ?? '');
+                await new Promise((resolve) => setTimeout(resolve, 120));
+              }
+              await requestRun(db, runId, 'cancel');
+              cancelledAt = performance.now();
+            })();
+          }, 0);
+        },
+      });
+      const result = await run;
+      const ended = performance.now();
+      expect(result).toMatchObject({ cancelled: true, batches: 1, processed: 10 });
+      expect(new Set(beats).size, beats.join(' ')).toBeGreaterThanOrEqual(3);
+      expect(ended - cancelledAt).toBeLessThan(1_000);
+    });
+
     it('pauses after each batch for niceRatio times its duration, and refuses a ratio out of range', async () => {
       await seed(db, ['a'], repeat('a', 40));
       const seen: { at: number; ms: number }[] = [];
@@ -233,8 +265,8 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
         const [before, after] = [seen[i - 1], seen[i]];
         expect(after!.at - before!.at).toBeGreaterThanOrEqual(3 * before!.ms + after!.ms - 2);
       }
-      for (const niceRatio of [-1, 101, Number.NaN]) {
-        await expect(runJobUuidMigration(db, { pacing: { niceRatio } })).rejects.toThrow(/niceRatio must be a number from 0 to 100/);
+      for (const niceRatio of [-1, 1001, Number.NaN]) {
+        await expect(runJobUuidMigration(db, { pacing: { niceRatio } })).rejects.toThrow(/niceRatio must be a number from 0 to 1000/);
       }
     });
 

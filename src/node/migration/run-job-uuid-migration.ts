@@ -211,7 +211,7 @@ export async function runJobUuidMigration(
       // batches, a Ctrl-C (its signal handler) would wait for the whole run.
       await new Promise((resolve) => setImmediate(resolve));
       const pause = settings.batchDelayMillis + settings.niceRatio * durationMs;
-      if (pause > 0) await sleep(pause, options.signal);
+      if (pause > 0) await gate.rest(pause);
     }
   };
 
@@ -274,8 +274,8 @@ function runSettings(db: Database, options: RunJobUuidMigrationOptions): RunSett
   }
   const pacing = options.pacing ?? {};
   const niceRatio = pacing.niceRatio ?? 0;
-  if (typeof niceRatio !== 'number' || !Number.isFinite(niceRatio) || niceRatio < 0 || niceRatio > 100) {
-    throw new RangeError(`uuid-lookup: niceRatio must be a number from 0 to 100, got ${String(pacing.niceRatio)}`);
+  if (typeof niceRatio !== 'number' || !Number.isFinite(niceRatio) || niceRatio < 0 || niceRatio > 1000) {
+    throw new RangeError(`uuid-lookup: niceRatio must be a number from 0 to 1000, got ${String(pacing.niceRatio)}`);
   }
   return {
     runId: options.runId ?? crypto.randomUUID(),
@@ -295,6 +295,12 @@ interface RunGate {
   /** Go on (true), or stop (false: aborted, cancelled, or another worker of the run failed). */
   pass(): Promise<boolean>;
   progress(update: RunProgress): Promise<void>;
+  /**
+   * The pause between batches (--batch-delay, --nice-ratio): a heartbeat every holdCheckMillis,
+   * so a long one is not taken for a dead runner, and over as soon as an operator pauses or
+   * cancels the run (or it is stopped).
+   */
+  rest(millis: number): Promise<void>;
 }
 
 /**
@@ -340,6 +346,15 @@ function createRunGate(
   };
   return {
     progress,
+    async rest(millis) {
+      const until = performance.now() + millis;
+      for (;;) {
+        const left = until - performance.now();
+        if (left <= 0 || requested !== 'run' || workerFailed() || stopped()) return;
+        await sleep(Math.min(left, settings.holdCheckMillis), options.signal);
+        if (until - performance.now() > 0) await progress({ state: 'running' });
+      }
+    },
     async pass() {
       for (;;) {
         if (workerFailed() || stopped()) {

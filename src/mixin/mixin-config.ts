@@ -373,6 +373,8 @@ export function resolveMixinConfig(input: unknown = {}): MixinConfig {
 const PROMETHEUS_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Labels the rules and panels select or group on themselves: a selector on them would empty a rule. */
 const RULE_LABELS = ['outcome', 'fallback', 'le', 'state', 'status', 'error', 'instance'];
+/** Labels of the SDK's, the worker's and the exporter's metrics that the dashboards group by. */
+const METRIC_LABELS = ['region', 'micro_slug', 'reason', 'kind', 'result'];
 
 function checkSelectors(config: MixinConfig): void {
   for (const [target, text] of Object.entries(config.selectors) as [Target, string][]) {
@@ -387,8 +389,8 @@ function checkSelectors(config: MixinConfig): void {
   }
   const label = config.clusterLabel;
   if (!PROMETHEUS_LABEL.test(label) || label.startsWith('__')) throw new MixinConfigError(`clusterLabel must be a Prometheus label name, got ${JSON.stringify(label)}`);
-  // The rules group by job and instance themselves; le is the histogram's.
-  if (['job', 'instance', 'le'].includes(label)) throw new MixinConfigError(`clusterLabel cannot be ${label}: the rules use it for itself`);
+  // The rules group by job and instance themselves; the others are the metrics' own labels.
+  if (['job', ...RULE_LABELS, ...METRIC_LABELS].includes(label)) throw new MixinConfigError(`clusterLabel cannot be ${label}: the rules or the metrics use it for themselves`);
   // A selector's label as the cluster label: the rules would keep it on every alert, and join
   // the exporter's and the worker's series on a label one of them may not have.
   for (const [target, text] of Object.entries(config.selectors)) {

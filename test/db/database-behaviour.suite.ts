@@ -219,10 +219,11 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       await expect(runJobUuidMigration(db, { batchSize: 0 })).rejects.toThrow(/batchSize must be an integer/);
     });
 
-    it('rests between batches with a heartbeat each hold check, and ends a long rest when the run is cancelled', async () => {
+    it('rests between batches with a heartbeat each hold check that keeps another worker\'s hold, and ends a long rest when the run is cancelled', async () => {
       await seed(db, ['a'], repeat('a', 40));
       const runId = crypto.randomUUID();
       const beats: string[] = [];
+      const holds: string[] = [];
       let cancelledAt = 0;
       // A rest far longer than the test (1000 times a batch of at least a few ms, plus 60 s).
       const run = runJobUuidMigration(db, {
@@ -230,12 +231,16 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
         batchSize: 10,
         pacing: { health: false, niceRatio: 1000, batchDelayMillis: 60_000, holdCheckMillis: 50 },
         onBatch: async () => {
-          // Heartbeats written while it rests after the first batch, then a cancel.
+          // Heartbeats written while it rests after the first batch, then a cancel. Meanwhile another
+          // worker of the run holds (as it would on a server, --concurrency 2): the rest keeps its hold.
           setTimeout(() => {
             void (async () => {
+              await db.query("UPDATE uuid_migration_runs SET state = 'held', hold_reason = 'lock_waits', held_since = now() WHERE run_id = $1::uuid", [runId]);
               for (let i = 0; i < 4; i += 1) {
-                beats.push(((await db.query<{ at: string }>('SELECT heartbeat_at::text AS at FROM uuid_migration_runs WHERE run_id = $1::uuid', [runId])).rows[0]?.at) ?? '');
                 await new Promise((resolve) => setTimeout(resolve, 120));
+                const row = (await db.query<{ at: string; state: string; reason: string | null }>('SELECT heartbeat_at::text AS at, state, hold_reason AS reason FROM uuid_migration_runs WHERE run_id = $1::uuid', [runId])).rows[0];
+                beats.push(row?.at ?? '');
+                holds.push(`${row?.state}/${row?.reason}`);
               }
               await requestRun(db, runId, 'cancel');
               cancelledAt = performance.now();
@@ -247,6 +252,7 @@ export function describeDatabaseBehaviour(label: string, factory: TestDatabaseFa
       const ended = performance.now();
       expect(result).toMatchObject({ cancelled: true, batches: 1, processed: 10 });
       expect(new Set(beats).size, beats.join(' ')).toBeGreaterThanOrEqual(3);
+      expect(holds).toEqual(Array(4).fill('held/lock_waits'));
       expect(ended - cancelledAt).toBeLessThan(1_000);
     });
 

@@ -76,6 +76,18 @@ export async function reportRunProgress(db: Queryable, runId: string, progress: 
 }
 
 /**
+ * A heartbeat and nothing else: what a runner resting between batches writes, so that the
+ * state another worker of the run set (held, and since when) stays as it is.
+ */
+export async function touchRun(db: Queryable, runId: string): Promise<RunRequest> {
+  const { rows } = await db.query<{ requested: RunRequest }>(
+    `UPDATE public.uuid_migration_runs SET heartbeat_at = pg_catalog.clock_timestamp() WHERE run_id = $1::uuid RETURNING requested`,
+    [runId],
+  );
+  return rows[0]?.requested ?? 'run';
+}
+
+/**
  * On the embedded database, which one process holds at a time: the runs a process left
  * unfinished (killed outright, `kill -9`, a lost machine) ended with it. Marks them
  * stopped, with why, and returns their ids. Call it when a process opens the database,

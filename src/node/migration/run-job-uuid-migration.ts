@@ -7,7 +7,7 @@ import { createHealthCheck } from './migration-health.ts';
 import { createBatchSizePolicy } from './batch-sizer.ts';
 import { compactMigrationCounters } from './migration-stats.ts';
 import type { RunProgress, RunRequest } from './migration-runs.ts';
-import { beginRun, describeStarter, endRun, reportRunProgress } from './migration-runs.ts';
+import { beginRun, describeStarter, endRun, reportRunProgress, touchRun } from './migration-runs.ts';
 
 /** One batch's outcome, as `migrate_job_uuids_batch()` reports it. */
 export interface UuidMigrationBatch {
@@ -352,7 +352,8 @@ function createRunGate(
         const left = until - performance.now();
         if (left <= 0 || requested !== 'run' || workerFailed() || stopped()) return;
         await sleep(Math.min(left, settings.holdCheckMillis), options.signal);
-        if (until - performance.now() > 0) await progress({ state: 'running' });
+        // Only the heartbeat: another worker of the run may be holding, and its hold stays.
+        if (until - performance.now() > 0) requested = await touchRun(db, settings.runId);
       }
     },
     async pass() {

@@ -1,4 +1,9 @@
+import randexp from 'randexp';
+import { RE2JS } from 're2js';
 import type { MixinConfig } from './mixin-config.ts';
+
+// randexp is CommonJS whose module.exports is the class; its types call the class `default`.
+const RandExp = randexp as unknown as typeof randexp.default;
 
 /**
  * Which series the rules and dashboards read, beyond a job name: each target's
@@ -46,9 +51,9 @@ export function parseMatchers(text: string): Matcher[] {
     if (name.startsWith('__')) throw new Error(`${name}: labels starting with __ are Prometheus's own`);
     if (op === '=~' || op === '!~') {
       try {
-        new RegExp(`^(?:${value})$`);
-      } catch {
-        throw new Error(`${name}${op}${JSON.stringify(value)}: not a regular expression`);
+        RE2JS.compile(value);
+      } catch (error) {
+        throw new Error(`${name}${op}${JSON.stringify(value)}: not a regular expression Prometheus reads (RE2: ${(error as Error).message})`, { cause: error });
       }
     }
     matchers.push({ name, op: op as Matcher['op'], value });
@@ -98,7 +103,9 @@ export function seriesLabels(config: MixinConfig, target: Target): Record<string
   const byName = new Map<string, Matcher[]>();
   for (const m of parseMatchers(config.selectors[target])) byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
   for (const [name, matchers] of byName) {
-    const candidates = ['', ...matchers.flatMap((m) => (m.op === '=' ? [m.value] : m.op === '=~' ? [...m.value.split('|'), m.value] : [])), 'x'];
+    const literal = matchers.flatMap((m) => (m.op === '=' ? [m.value] : m.op === '=~' ? [...m.value.split('|'), m.value] : []));
+    const generated = matchers.flatMap((m) => (m.op === '=~' ? samplesOf(m.value) : []));
+    const candidates = ['', ...literal, ...generated, ...FALLBACK_VALUES];
     const accepted = candidates.find((value) => matchers.every((m) => accepts(m, value)));
     if (accepted === undefined) throw new Error(`${name}: no value found that ${matchers.map((m) => `${m.name}${m.op}${quote(m.value)}`).join(' and ')} accept(s), for the rule tests' series`);
     if (accepted !== '') labels[name] = accepted;
@@ -121,7 +128,31 @@ export function labelText(labels: Record<string, string>): string {
 }
 
 function accepts(m: Matcher, value: string): boolean {
-  // Prometheus's regexes are RE2, fully anchored; the alternatives the tests use read the same in JavaScript.
-  const matches = m.op === '=~' || m.op === '!~' ? new RegExp(`^(?:${m.value})$`).test(value) : m.value === value;
+  // Prometheus's regexes are RE2 and fully anchored: RE2JS's matches() is a whole-string match.
+  const matches = m.op === '=~' || m.op === '!~' ? RE2JS.compile(m.value).matches(value) : m.value === value;
   return m.op === '=' || m.op === '=~' ? matches : !matches;
+}
+
+/** Values a test series may try when a regex has no literal alternative that matches. */
+const FALLBACK_VALUES = ['x', 'a', '0', 'prod', 'default'];
+
+/**
+ * Strings a regex should match, generated from it (randexp), the same on every render:
+ * its random choices come from a generator seeded by the regex. RE2's leading flags
+ * (`(?i)`) are left out, which JavaScript cannot read; RE2 checks each candidate after.
+ */
+function samplesOf(regex: string): string[] {
+  const pattern = regex.replace(/^\(\?[imsU]+\)/, '');
+  let seed = [...pattern].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+  const next = (): number => (seed = (seed * 1_103_515_245 + 12_345) >>> 0);
+  const samples: string[] = [];
+  try {
+    const generator = new RandExp(pattern);
+    generator.max = 3;
+    generator.randInt = (from: number, to: number) => from + (next() % (to - from + 1));
+    for (let i = 0; i < 16; i += 1) samples.push(generator.gen());
+  } catch {
+    // Syntax JavaScript does not read (POSIX classes, \pL): the fallbacks are tried.
+  }
+  return samples;
 }

@@ -84,6 +84,24 @@ describe('selectors beside job names, and a cluster label (kubernetes-mixin: *Se
     expect(() => resolveMixinConfig({ clusterLabel: 'env', selectors: { worker: 'env=~"live|canary"' } })).toThrow(/selectors\.worker/);
   });
 
+  it("reads regexes as Prometheus does (RE2), and finds a value each takes for the rule tests' series", () => {
+    // Found in review: these were refused (no literal alternative matched), and a lookahead was taken.
+    const cases: [string, RegExp][] = [
+      ['env=~"(prod|staging)"', /^(prod|staging)$/],
+      ['env=~"eu-[0-9]+"', /^eu-[0-9]+$/],
+      ['env=~"prod-\\\\d+"', /^prod-\d+$/],
+      ['env=~"[[:alpha:]]+"', /^[a-zA-Z]+$/],
+      ['env=~"(?i)prod"', /^prod$/i],
+    ];
+    for (const [selector, expected] of cases) {
+      const labels = seriesLabels(resolveMixinConfig({ selectors: { lookup: selector } }), 'lookup');
+      expect(labels.env, selector).toMatch(expected);
+      // The same value on every render: the generated tests are files people commit.
+      expect(seriesLabels(resolveMixinConfig({ selectors: { lookup: selector } }), 'lookup')).toEqual(labels);
+    }
+    expect(() => resolveMixinConfig({ selectors: { lookup: 'env=~"stg|prod(?!-old)"' } })).toThrow(/not a regular expression Prometheus reads \(RE2: .*\(\?!/);
+  });
+
   it('gives the rule tests a series each selector takes', () => {
     expect(seriesLabels(selected, 'migration')).toEqual({ job: 'uuid-migration', namespace: 'prod' });
     expect(seriesLabels(selected, 'worker')).toEqual({ job: 'uuid-migration-worker', env: 'live' });

@@ -4,6 +4,7 @@ import { migrationMetricName, WORKER_METRIC_NAMES } from '../contract/migration.
 import type { MixinConfig } from './mixin-config.ts';
 import { durationSeconds, runbookUrl } from './mixin-config.ts';
 import { formatLimit, recordingRules, signals } from './signals.ts';
+import type { Target } from './selectors.ts';
 import { grouping, selectorOf } from './selectors.ts';
 import { sloInterval, sloRules } from './slo-rules.ts';
 
@@ -40,7 +41,6 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     }
   }
   const text = alertDescriptions(config);
-  const lookup = selectorOf(config, 'lookup');
   const mig = selectorOf(config, 'migration');
   const worker = selectorOf(config, 'worker');
   const byJob = grouping(config);
@@ -56,9 +56,29 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
     labels: { severity },
     annotations: { summary: text.summaries[alert], description, runbook_url: runbookUrl(config, alert) },
   });
+  // A target down, or gone: absent() sees it gone from every cluster; with showMultiCluster, a
+  // cluster whose other targets of ours report while this one has none is an alert too.
+  const targets: [Target, string][] = (
+    [
+      ['lookup', config.lookupJob],
+      ['migration', config.migrationJob],
+      ['worker', config.workerJob],
+      ['collector', config.collectorJob],
+    ] as [Target, string][]
+  ).filter(([, job]) => job !== '');
+  const down = (target: Target): string => {
+    const sel = selectorOf(config, target);
+    const expr = `up{${sel}} == 0 or absent(up{${sel}})`;
+    if (!config.showMultiCluster) return expr;
+    const c = config.clusterLabel;
+    // Only series that name their cluster: without the label, absent() says it all.
+    const others = targets.filter(([t]) => t !== target).map(([t]) => `up{${selectorOf(config, t)},${c}!=""}`);
+    const job = targets.find(([t]) => t === target)?.[1] ?? '';
+    return `${expr} or label_replace(group by (${c}) (${others.join(' or ')}) unless on(${c}) group by (${c}) (up{${sel}}), "job", "${job}", "", "")`;
+  };
   const absence: AlertRule[] = [
-    rule('UuidLookupMetricsTargetDown', `up{${lookup}} == 0 or absent(up{${lookup}})`, config.forDuration.absent, 'critical', text.lookupDown(JOB)),
-    rule('UuidMigrationExporterDown', `up{${mig}} == 0 or absent(up{${mig}})`, config.forDuration.absent, 'critical', text.exporterDown(JOB)),
+    rule('UuidLookupMetricsTargetDown', down('lookup'), config.forDuration.absent, 'critical', text.lookupDown(JOB)),
+    rule('UuidMigrationExporterDown', down('migration'), config.forDuration.absent, 'critical', text.exporterDown(JOB)),
     rule(
       'UuidMigrationStatsAbsent',
       `up{${mig}} == 1 unless on(${byJob}) ${migrationMetricName('total_jobs')}{${mig}}`,
@@ -101,7 +121,7 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
       ),
     ]),
     ...whenJob(config.workerJob, [
-      rule('UuidMigrationWorkerDown', `up{${worker}} == 0 or absent(up{${worker}})`, config.forDuration.absent, 'warning', text.workerDown(JOB)),
+      rule('UuidMigrationWorkerDown', down('worker'), config.forDuration.absent, 'warning', text.workerDown(JOB)),
       // Never-attempted jobs (without a UUID, and neither skipped nor failed) remain,
       // the worker is up, and it processed none for stalledAfter.
       rule(

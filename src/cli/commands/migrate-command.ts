@@ -114,7 +114,12 @@ async function migrateAction(options: MigrateOptions, command: Command): Promise
     // Said before the progress bar is drawn: the id that pause, resume, cancel and rollback take
     // (with nothing to do, the run will likely leave no record: said at its end instead).
     const runId = crypto.randomUUID();
-    if (options.json !== true && total > 0) process.stderr.write(`run ${runId} (uuid-lookup migrate pause|resume|cancel ${runId})\n`);
+    let named = false;
+    const nameRun = (): void => {
+      if (options.json !== true && !named) process.stderr.write(`run ${runId} (uuid-lookup migrate pause|resume|cancel ${runId})\n`);
+      named = true;
+    };
+    if (total > 0) nameRun();
     const progress = createProgress(total, { json: options.json, label: mode === 'retry' ? 'retrying' : 'migrating' });
     const controller = new AbortController();
     let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
@@ -140,6 +145,8 @@ async function migrateAction(options: MigrateOptions, command: Command): Promise
         startedBy: describeStarter('migrate'),
         onBatch: (batch) => progress.advance(batch.processed),
         onHold: (hold) => {
+          // A held run is recorded even when it finds nothing after: its id is what resume and cancel take.
+          nameRun();
           if (options.json === true) process.stderr.write(`${JSON.stringify({ event: hold.ended ? 'resumed' : 'held', run_id: runId, ...hold })}\n`);
           else progress.note(describeHold(hold));
         },

@@ -377,12 +377,16 @@ const RULE_LABELS = ['outcome', 'fallback', 'le', 'state', 'status', 'error', 'i
 const METRIC_LABELS = ['region', 'micro_slug', 'reason', 'kind', 'result'];
 
 function checkSelectors(config: MixinConfig): void {
+  // The label names each selector matches on, by target.
+  const named = new Map<Target, string[]>();
   for (const [target, text] of Object.entries(config.selectors) as [Target, string][]) {
     try {
-      // The matchers parse, and the generated rule tests can make a series they select.
+      const names = parseMatchers(text).map((m) => m.name);
+      const used = names.find((name) => RULE_LABELS.includes(name));
+      if (used !== undefined) throw new Error(`${used} is a label the rules select on themselves`);
+      // The generated rule tests can make a series the selector takes.
       seriesLabels(config, target);
-      const used = parseMatchers(text).find((m) => RULE_LABELS.includes(m.name));
-      if (used !== undefined) throw new Error(`${used.name} is a label the rules select on themselves`);
+      named.set(target, names);
     } catch (error) {
       throw new MixinConfigError(`selectors.${target}: ${(error as Error).message} (got ${JSON.stringify(text)})`);
     }
@@ -393,8 +397,8 @@ function checkSelectors(config: MixinConfig): void {
   if (['job', ...RULE_LABELS, ...METRIC_LABELS].includes(label)) throw new MixinConfigError(`clusterLabel cannot be ${label}: the rules or the metrics use it for themselves`);
   // A selector's label as the cluster label: the rules would keep it on every alert, and join
   // the exporter's and the worker's series on a label one of them may not have.
-  for (const [target, text] of Object.entries(config.selectors)) {
-    if (parseMatchers(text).some((m) => m.name === label)) {
+  for (const [target, names] of named) {
+    if (names.includes(label)) {
       throw new MixinConfigError(`clusterLabel ${label} is also a label of selectors.${target}: the cluster label must tell clusters apart, not select a target's series (pick another, or drop it from the selector)`);
     }
   }

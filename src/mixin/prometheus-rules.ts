@@ -5,7 +5,7 @@ import type { MixinConfig } from './mixin-config.ts';
 import { durationSeconds, runbookUrl } from './mixin-config.ts';
 import { formatLimit, recordingRules, signals } from './signals.ts';
 import type { Target } from './selectors.ts';
-import { grouping, selectorOf } from './selectors.ts';
+import { configuredTargets, grouping, jobOf, selectorOf } from './selectors.ts';
 import { sloInterval, sloRules } from './slo-rules.ts';
 
 /** The alert's job, as Prometheus fills it in each annotation (the `absent()` branches carry it too). */
@@ -58,23 +58,16 @@ export function prometheusRules(config: MixinConfig): { groups: unknown[] } {
   });
   // A target down, or gone: absent() sees it gone from every cluster; with showMultiCluster, a
   // cluster whose other targets of ours report while this one has none is an alert too.
-  const targets: [Target, string][] = (
-    [
-      ['lookup', config.lookupJob],
-      ['migration', config.migrationJob],
-      ['worker', config.workerJob],
-      ['collector', config.collectorJob],
-    ] as [Target, string][]
-  ).filter(([, job]) => job !== '');
   const down = (target: Target): string => {
     const sel = selectorOf(config, target);
     const expr = `up{${sel}} == 0 or absent(up{${sel}})`;
     if (!config.showMultiCluster) return expr;
     const c = config.clusterLabel;
     // Only series that name their cluster: without the label, absent() says it all.
-    const others = targets.filter(([t]) => t !== target).map(([t]) => `up{${selectorOf(config, t)},${c}!=""}`);
-    const job = targets.find(([t]) => t === target)?.[1] ?? '';
-    return `${expr} or label_replace(group by (${c}) (${others.join(' or ')}) unless on(${c}) group by (${c}) (up{${sel}}), "job", "${job}", "", "")`;
+    const others = configuredTargets(config)
+      .filter((t) => t !== target)
+      .map((t) => `up{${selectorOf(config, t)},${c}!=""}`);
+    return `${expr} or label_replace(group by (${c}) (${others.join(' or ')}) unless on(${c}) group by (${c}) (up{${sel}}), "job", "${jobOf(config, target)}", "", "")`;
   };
   const absence: AlertRule[] = [
     rule('UuidLookupMetricsTargetDown', down('lookup'), config.forDuration.absent, 'critical', text.lookupDown(JOB)),

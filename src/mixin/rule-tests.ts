@@ -8,7 +8,7 @@ import { durationSeconds, runbookUrl } from './mixin-config.ts';
 import { signals, thresholdOf } from './signals.ts';
 import { alertDescriptions } from './prometheus-rules.ts';
 import type { Target } from './selectors.ts';
-import { absentLabels, labelText, seriesLabels } from './selectors.ts';
+import { absentLabels, configuredTargets, labelText, seriesLabels } from './selectors.ts';
 import { BURN_RATE_ALERTS, burnFactor, latencyBucketLabel, sloDescription, slos } from './slo-rules.ts';
 
 /**
@@ -124,9 +124,12 @@ function seriesFor(config: MixinConfig) {
   const steps = Math.ceil(evalSeconds / INTERVAL_S) + 10;
   const counter = (perStep: number) => `0+${perStep}x${steps}`;
   const gauge = (value: number) => `${value}x${steps}`;
-  const up = (target: Target, value: 0 | 1) => ({ [`up{${labelText(seriesLabels(config, target))}}`]: gauge(value) });
-  const lookupJob = labelText(seriesLabels(config, 'lookup'));
-  const migJob = labelText(seriesLabels(config, 'migration'));
+  // Each target's series labels, worked out once (its selector parsed, values generated for its regexes).
+  const labels = Object.fromEntries(configuredTargets(config).map((t) => [t, seriesLabels(config, t)])) as Record<Target, Record<string, string>>;
+  const sel = (target: Target): string => labelText(labels[target]);
+  const up = (target: Target, value: 0 | 1) => ({ [`up{${sel(target)}}`]: gauge(value) });
+  const lookupJob = sel('lookup');
+  const migJob = sel('migration');
   // Enough lookups a step that the window holds twice the minimum, at least 50.
   const busy = Math.max(50, Math.ceil((2 * config.minLookups) / windowSteps));
   const few = Math.floor((config.minLookups - 1) / (windowSteps + 1));
@@ -157,12 +160,12 @@ function seriesFor(config: MixinConfig) {
     };
   };
 
-  return { windowSteps, evalSeconds, counter, gauge, up, busy, few, attempts, traffic, migration };
+  return { windowSteps, evalSeconds, counter, gauge, up, labels, sel, busy, few, attempts, traffic, migration };
 }
 
 /** Each threshold alert: both severities above critical, warning only between, quiet under, and on too little traffic. */
-function thresholdCases(config: MixinConfig, { busy, few, traffic, migration, gauge }: SeriesFor): Case[] {
-  const migJob = labelText(seriesLabels(config, 'migration'));
+function thresholdCases(config: MixinConfig, { busy, few, traffic, migration, gauge, sel }: SeriesFor): Case[] {
+  const migJob = sel('migration');
   const cases: Case[] = [];
   for (const signal of signals(config)) {
     const t = thresholdOf(config, signal.threshold.key);
@@ -212,8 +215,8 @@ function thresholdCases(config: MixinConfig, { busy, few, traffic, migration, ga
 }
 
 /** The alerts on targets and runs: absent or down targets, a held fold, held or silent runs, refused points, the worker. */
-function targetCases(config: MixinConfig, { windowSteps, counter, gauge, up, attempts, traffic, migration }: SeriesFor): Case[] {
-  const migJob = labelText(seriesLabels(config, 'migration'));
+function targetCases(config: MixinConfig, { windowSteps, counter, gauge, up, labels, sel, attempts, traffic, migration }: SeriesFor): Case[] {
+  const migJob = sel('migration');
   const cases: Case[] = [];
   // An alert on a target's own series carries its labels; absent() those of the selector's = matchers; an aggregate its job.
   const absence = (severity: Severity, labels: Record<string, string>, description: string): Expected[] => [{ severity, labels, description }];
@@ -221,12 +224,12 @@ function targetCases(config: MixinConfig, { windowSteps, counter, gauge, up, att
   const rules = alertDescriptions(config);
   cases.push(
     { name: `UuidLookupMetricsTargetDown: fires when Prometheus has no target for job ${config.lookupJob}`, series: migration(0.01), alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', absentLabels(config, 'lookup'), rules.lookupDown(config.lookupJob)) },
-    { name: 'UuidLookupMetricsTargetDown: fires when the target is down', series: { ...traffic(10), ...up('lookup', 0) }, alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', seriesLabels(config, 'lookup'), rules.lookupDown(config.lookupJob)) },
+    { name: 'UuidLookupMetricsTargetDown: fires when the target is down', series: { ...traffic(10), ...up('lookup', 0) }, alertname: 'UuidLookupMetricsTargetDown', expect: absence('critical', labels.lookup, rules.lookupDown(config.lookupJob)) },
     { name: 'UuidLookupMetricsTargetDown: quiet while the target is up, even with no traffic', series: traffic(0), alertname: 'UuidLookupMetricsTargetDown', expect: [] },
-    { name: `UuidMigrationExporterDown: fires when job ${config.migrationJob} is down`, series: { ...migration(0.01), ...up('migration', 0) }, alertname: 'UuidMigrationExporterDown', expect: absence('critical', seriesLabels(config, 'migration'), rules.exporterDown(config.migrationJob)) },
-    { name: 'UuidMigrationStatsAbsent: fires when the exporter is up but returns no statistics', series: up('migration', 1), alertname: 'UuidMigrationStatsAbsent', expect: absence('warning', seriesLabels(config, 'migration'), rules.statsAbsent(config.migrationJob)) },
+    { name: `UuidMigrationExporterDown: fires when job ${config.migrationJob} is down`, series: { ...migration(0.01), ...up('migration', 0) }, alertname: 'UuidMigrationExporterDown', expect: absence('critical', labels.migration, rules.exporterDown(config.migrationJob)) },
+    { name: 'UuidMigrationStatsAbsent: fires when the exporter is up but returns no statistics', series: up('migration', 1), alertname: 'UuidMigrationStatsAbsent', expect: absence('warning', labels.migration, rules.statsAbsent(config.migrationJob)) },
     { name: 'UuidMigrationStatsAbsent: quiet when statistics arrive', series: migration(0.01), alertname: 'UuidMigrationStatsAbsent', expect: [] },
-    { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`${exporterMetricName('uuid_lookup_rollups', 'fold_skipped')}{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', seriesLabels(config, 'migration'), rules.foldHeld(config.migrationJob)) },
+    { name: 'UuidLookupRollupsFoldHeld: fires when every scrape skips the fold', series: { ...migration(0.01), [`${exporterMetricName('uuid_lookup_rollups', 'fold_skipped')}{${migJob}}`]: gauge(1) }, alertname: 'UuidLookupRollupsFoldHeld', expect: absence('warning', labels.migration, rules.foldHeld(config.migrationJob)) },
     { name: 'UuidLookupRollupsFoldHeld: quiet while scrapes fold', series: { ...migration(0.01), [`${exporterMetricName('uuid_lookup_rollups', 'fold_skipped')}{${migJob}}`]: gauge(0) }, alertname: 'UuidLookupRollupsFoldHeld', expect: [] },
   );
   const runs = (metric: 'longest_hold_seconds' | 'longest_silence_seconds', state: string, seconds: number): Record<string, string> => ({
@@ -243,7 +246,7 @@ function targetCases(config: MixinConfig, { windowSteps, counter, gauge, up, att
     { name: 'UuidMigrationRunSilent: quiet while runners write heartbeats', series: runs('longest_silence_seconds', 'running', 20), alertname: 'UuidMigrationRunSilent', expect: [] },
   );
   if (config.collectorJob !== '') {
-    const points = (labels: string) => `${COLLECTOR_DELTA_POINTS}{${labelText(seriesLabels(config, 'collector'))}${labels}}`;
+    const points = (matchers: string) => `${COLLECTOR_DELTA_POINTS}{${sel('collector')}${matchers}}`;
     cases.push(
       {
         name: `UuidLookupMetricsRefused: fires while the collector (job ${config.collectorJob}) refuses lookup points`,
@@ -259,11 +262,11 @@ function targetCases(config: MixinConfig, { windowSteps, counter, gauge, up, att
     const worker = (pending: number, perStep: number): Record<string, string> => ({
       ...migration(0.02, 30),
       [`${migrationMetricName('jobs_without_uuid')}{${migJob}}`]: gauge(pending + 30 + 0.02 * attempts),
-      [`${WORKER_METRIC_NAMES.jobs}{${labelText(seriesLabels(config, 'worker'))},status="success"}`]: counter(perStep),
+      [`${WORKER_METRIC_NAMES.jobs}{${sel('worker')},status="success"}`]: counter(perStep),
       ...up('worker', 1),
     });
     cases.push(
-      { name: `UuidMigrationWorkerDown: fires when job ${config.workerJob} is down`, series: { ...migration(0.01), ...up('worker', 0) }, alertname: 'UuidMigrationWorkerDown', expect: absence('warning', seriesLabels(config, 'worker'), rules.workerDown(config.workerJob)) },
+      { name: `UuidMigrationWorkerDown: fires when job ${config.workerJob} is down`, series: { ...migration(0.01), ...up('worker', 0) }, alertname: 'UuidMigrationWorkerDown', expect: absence('warning', labels.worker, rules.workerDown(config.workerJob)) },
       { name: 'UuidMigrationWorkerDown: quiet while it is up', series: { ...migration(0.01), ...up('worker', 1) }, alertname: 'UuidMigrationWorkerDown', expect: [] },
       { name: `UuidMigrationStalled: 40 jobs never attempted and none processed for ${config.stalledAfter}`, series: worker(40, 0), alertname: 'UuidMigrationStalled', expect: [{ severity: 'warning', labels: {}, description: rules.stalled(40) }] },
       { name: 'UuidMigrationStalled: quiet while the worker processes jobs', series: worker(40, 50), alertname: 'UuidMigrationStalled', expect: [] },

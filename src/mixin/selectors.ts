@@ -67,13 +67,24 @@ function quote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/\t/g, '\\t')}"`;
 }
 
-function jobOf(config: MixinConfig, target: Target): string {
+/** A target's job name; '' for a worker or collector the configuration leaves out. */
+export function jobOf(config: MixinConfig, target: Target): string {
   return { lookup: config.lookupJob, migration: config.migrationJob, worker: config.workerJob, collector: config.collectorJob }[target];
+}
+
+/** The targets the configuration has (a worker and a collector may be left out, as ''). */
+export function configuredTargets(config: MixinConfig): Target[] {
+  return (['lookup', 'migration', 'worker', 'collector'] as const).filter((t) => jobOf(config, t) !== '');
+}
+
+/** A matcher as PromQL text. */
+function matcherText(m: Matcher): string {
+  return `${m.name}${m.op}${quote(m.value)}`;
 }
 
 /** The target's extra matchers, each as PromQL text (`namespace="bookings"`). */
 export function matcherList(config: MixinConfig, target: Target): string[] {
-  return parseMatchers(config.selectors[target]).map((m) => `${m.name}${m.op}${quote(m.value)}`);
+  return parseMatchers(config.selectors[target]).map(matcherText);
 }
 
 /** The target's extra matchers as PromQL text (`namespace="bookings",env=~"live"`), '' for none. */
@@ -107,7 +118,7 @@ export function seriesLabels(config: MixinConfig, target: Target): Record<string
     const generated = matchers.flatMap((m) => (m.op === '=~' ? samplesOf(m.value) : []));
     const candidates = ['', ...literal, ...generated, ...FALLBACK_VALUES];
     const accepted = candidates.find((value) => matchers.every((m) => accepts(m, value)));
-    if (accepted === undefined) throw new Error(`${name}: no value found that ${matchers.map((m) => `${m.name}${m.op}${quote(m.value)}`).join(' and ')} accept(s), for the rule tests' series`);
+    if (accepted === undefined) throw new Error(`${name}: no value found that ${matchers.map(matcherText).join(' and ')} accept(s), for the rule tests' series`);
     if (accepted !== '') labels[name] = accepted;
   }
   return labels;

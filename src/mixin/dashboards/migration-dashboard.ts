@@ -1,11 +1,17 @@
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { exporterMetricName } from '../../contract/exporter-queries.ts';
+import type { MigrationStatsField } from '../../contract/migration.ts';
 import { migrationMetricName, WORKER_METRIC_NAMES } from '../../contract/migration.ts';
 import { dashboardForms, specQueries } from '../../contract/spec-queries.ts';
 import type { SpecQueryName } from '../../contract/spec-queries.ts';
 import type { MixinConfig } from '../mixin-config.ts';
 import type { Place } from './panels.ts';
-import { alertPanels, dashboard, migrationSumOf, panelMatchers, Panels } from './panels.ts';
+import { alertPanels, dashboard, panelMatchers, Panels } from './panels.ts';
+
+/** The sum of a migration statistic over the selected jobs and instances. */
+function migrationSum(config: MixinConfig, field: MigrationStatsField): string {
+  return `sum(${migrationMetricName(field)}{${panelMatchers(config, 'migration')}})`;
+}
 
 /** The migration statistics' SQL panels: state, not bounded in time. */
 const MIGRATION_TABLES: { query: SpecQueryName; place: Place; unit: string; units?: Record<string, string>; description: string; form?: string }[] = [
@@ -33,24 +39,23 @@ const MIGRATION_TABLES: { query: SpecQueryName; place: Place; unit: string; unit
 /** The migration progress dashboard. */
 export function migrationDashboard(config: MixinConfig): Dashboard {
   const VARS = panelMatchers(config, 'migration');
-  const migrationSum = (field: Parameters<typeof migrationMetricName>[0]) => migrationSumOf(config, field);
-  const attempted = `(${migrationSum('successful_migrations')} + ${migrationSum('failed_migrations')} + ${migrationSum('skipped_migrations')})`;
+  const attempted = `(${migrationSum(config, 'successful_migrations')} + ${migrationSum(config, 'failed_migrations')} + ${migrationSum(config, 'skipped_migrations')})`;
   const p = new Panels(config);
   const exporter = '(get_uuid_migration_stats() through the Postgres exporter)';
   p.stat('Completion', `Share of jobs that have a UUID ${exporter}.`, { x: 0, y: 0, w: 6, h: 4 }, { expr: `max(${migrationMetricName('completion_percentage')}{${VARS}})`, unit: 'percent' });
-  p.stat('Jobs without UUID', `Jobs still without a UUID: never attempted, skipped or failed ${exporter}.`, { x: 6, y: 0, w: 6, h: 4 }, { expr: migrationSum('jobs_without_uuid'), unit: 'short' });
-  p.stat('Total jobs', `All jobs ${exporter}.`, { x: 12, y: 0, w: 6, h: 4 }, { expr: migrationSum('total_jobs'), unit: 'short' });
+  p.stat('Jobs without UUID', `Jobs still without a UUID: never attempted, skipped or failed ${exporter}.`, { x: 6, y: 0, w: 6, h: 4 }, { expr: migrationSum(config, 'jobs_without_uuid'), unit: 'short' });
+  p.stat('Total jobs', `All jobs ${exporter}.`, { x: 12, y: 0, w: 6, h: 4 }, { expr: migrationSum(config, 'total_jobs'), unit: 'short' });
   p.stat(
     'Migration failure rate',
     'Failed jobs as a share of attempted ones (success, failed, skipped), against the migration failure-rate limits.',
     { x: 18, y: 0, w: 6, h: 4 },
-    { expr: `${migrationSum('failed_migrations')} / ${attempted}`, unit: 'percentunit', key: 'migration_failure_rate', scale: 1 / 100 },
+    { expr: `${migrationSum(config, 'failed_migrations')} / ${attempted}`, unit: 'percentunit', key: 'migration_failure_rate', scale: 1 / 100 },
   );
   p.timeseries('Jobs with and without UUID', `The back-fill's progress over time ${exporter}.`, { x: 0, y: 4, w: 12, h: 9 }, {
     unit: 'short',
     exprs: [
-      { expr: migrationSum('jobs_with_uuid'), legend: 'with UUID' },
-      { expr: migrationSum('jobs_without_uuid'), legend: 'without UUID' },
+      { expr: migrationSum(config, 'jobs_with_uuid'), legend: 'with UUID' },
+      { expr: migrationSum(config, 'jobs_without_uuid'), legend: 'without UUID' },
     ],
   });
   p.timeseries('Throughput (jobs per second, by outcome)', 'How fast the outcome counts grow (deriv over $__rate_interval), whoever runs the migration.', { x: 12, y: 4, w: 12, h: 9 }, {
@@ -87,9 +92,8 @@ export function migrationDashboard(config: MixinConfig): Dashboard {
 function workerRow(config: MixinConfig, p: Panels, y: number): void {
   if (config.workerJob === '') return;
   const VARS = panelMatchers(config, 'worker');
-  const migrationSum = (field: Parameters<typeof migrationMetricName>[0]) => migrationSumOf(config, field);
   const perMinute = `sum(rate(${WORKER_METRIC_NAMES.jobs}{${VARS}}[$__rate_interval])) * 60`;
-  const pending = `(${migrationSum('jobs_without_uuid')} - ${migrationSum('skipped_migrations')} - ${migrationSum('failed_migrations')})`;
+  const pending = `(${migrationSum(config, 'jobs_without_uuid')} - ${migrationSum(config, 'skipped_migrations')} - ${migrationSum(config, 'failed_migrations')})`;
   p.row('Migration worker', y);
   p.timeseries('Worker: jobs processed per minute, by outcome', 'Jobs the scheduled worker (`uuid-lookup worker`) migrated, skipped or failed, per minute.', { x: 0, y: y + 1, w: 12, h: 8 }, {
     unit: 'cpm',

@@ -39,7 +39,6 @@ import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import type { SqlWindow } from '../../contract/analytics-queries.ts';
-import { migrationMetricName } from '../../contract/migration.ts';
 import type { MixinConfig, ThresholdKey } from '../mixin-config.ts';
 import { thresholdOf } from '../signals.ts';
 import type { Target } from '../selectors.ts';
@@ -126,11 +125,6 @@ interface AnyPanelBuilder extends cog.Builder<Panel> {
 /** A Prometheus query on the datasource variable, its refId by position (A, B, …). */
 function promTarget(index: number, expr: string, legend: string): PromQuery {
   return new PromQuery().refId(String.fromCharCode(65 + index)).datasource(PROMETHEUS_DS).expr(expr).legendFormat(legend);
-}
-
-/** The sum of a migration statistic over the selected jobs and instances. */
-export function migrationSumOf(config: MixinConfig, field: Parameters<typeof migrationMetricName>[0]): string {
-  return `sum(${migrationMetricName(field)}{${panelMatchers(config, 'migration')}})`;
 }
 
 /** `selector` (a metric name or a `{…}` selector) narrowed by `matchers`. */

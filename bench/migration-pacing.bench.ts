@@ -128,18 +128,21 @@ try {
     await toggling;
     const beside = summary(latencies['back-fill']);
     const without = summary(latencies.paused);
+    const elapsedMillis = performance.now() - started;
+    // Between batches and holds: the time the run was not paused by the turns.
+    const activeMillis = elapsedMillis - (result.heldMillis.paused ?? 0);
     phases.push({
       phase: name,
       without_back_fill: without,
       beside_back_fill: beside,
       p99_ratio: Number((beside.p99_ms / without.p99_ms).toFixed(2)),
-      back_fill_seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
+      back_fill_seconds: Number((elapsedMillis / 1000).toFixed(1)),
       paused_seconds: Number(((result.heldMillis.paused ?? 0) / 1000).toFixed(1)),
       back_fill_jobs: result.processed,
       batches: result.batches,
-      // Between batches and holds: the share of the running time spent in batches, and the pace.
-      duty_cycle: Number((batchMillis / Math.max(1, performance.now() - started - (result.heldMillis.paused ?? 0))).toFixed(4)),
-      jobs_per_second: Math.round(result.processed / Math.max(0.001, (performance.now() - started - (result.heldMillis.paused ?? 0)) / 1000)),
+      // The share of the active time spent in batches, and the pace.
+      duty_cycle: Number((batchMillis / Math.max(1, activeMillis)).toFixed(4)),
+      jobs_per_second: Math.round(result.processed / Math.max(0.001, activeMillis / 1000)),
       held_seconds: Object.fromEntries(
         Object.entries(result.heldMillis)
           .filter(([reason]) => reason !== 'paused')
